@@ -1,0 +1,48 @@
+# monitor: early-warning feed monitor. `make` lists the targets.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CONFIG ?= config.toml
+
+.DEFAULT_GOAL := help
+.PHONY: help install run once test check lint fmt bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install monitor with its test extras
+
+run: $(STAMP) ## start the daemon with ./config.toml
+	$(BIN)/monitor run -c $(CONFIG)
+
+once: $(STAMP) ## poll every feed once, deliver, exit
+	$(BIN)/monitor run --once -c $(CONFIG)
+
+test: $(STAMP) ## run the whole test suite (starts its own servers)
+	$(BIN)/pytest -q
+
+lint: $(STAMP) ## ruff lint and format check
+	$(BIN)/ruff check monitor tests bench
+	$(BIN)/ruff format --check monitor tests bench
+
+fmt: $(STAMP) ## format and autofix with ruff
+	$(BIN)/ruff format monitor tests bench
+	$(BIN)/ruff check --fix monitor tests bench
+
+types: $(STAMP)
+	$(BIN)/mypy
+
+check: lint types test ## lint, types and tests
+
+bench: $(STAMP) ## run the benchmarks under bench/ (figures go to bench/README.md)
+	$(BIN)/python bench/run_all.py
+
+clean: ## remove the virtualenv, caches and local state
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache state build *.egg-info

@@ -1,0 +1,233 @@
+"""Frozen dataclasses passed between the stages; imports nothing of the project."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import IntEnum
+from typing import Any
+
+
+class Severity(IntEnum):
+    """Alert severity; ordered so that max() gives the most severe."""
+
+    INFO = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        return cls[text.strip().upper()]
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+SEVERITY_NAMES = tuple(s.label for s in Severity)
+
+
+@dataclass(frozen=True)
+class FeedSpec:
+    """One configured feed."""
+
+    name: str
+    url: str
+    interval: float  # seconds between polls
+    tags: tuple[str, ...] = ()
+    jitter: float = 0.0  # seconds of random delay added to each poll
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """What the store remembers of one feed between polls."""
+
+    name: str
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    last_success: datetime | None = None
+    last_attempt: datetime | None = None
+    last_error: str | None = None
+    consecutive_failures: int = 0
+    failing_since: datetime | None = None
+    next_poll: datetime | None = None
+    items_seen: int = 0
+    last_new_item: datetime | None = None
+    down_alerted: bool = False
+
+    @property
+    def first_poll(self) -> bool:
+        """True until a poll of this feed has succeeded once."""
+        return self.last_success is None
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """The outcome of one HTTP fetch. A 304 has body None; a failure has error set."""
+
+    feed: str
+    url: str  # final URL after redirects
+    status: int | None
+    body: bytes | None
+    headers: dict[str, str] = field(default_factory=dict)
+    etag: str | None = None
+    last_modified: str | None = None
+    elapsed: float = 0.0
+    error: str | None = None
+    retryable: bool = True
+    retry_after: float | None = None  # seconds, from a Retry-After header
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304 and self.error is None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class RawEntry:
+    """One feed entry as the parser saw it, before normalisation."""
+
+    guid: str | None
+    link: str | None
+    title: str
+    summary: str
+    published: datetime | None  # UTC, None when absent or unparseable
+    authors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    """Entries of one document plus what the parser said about it."""
+
+    entries: tuple[RawEntry, ...]
+    title: str = ""
+    link: str | None = None
+    bozo: str | None = None  # parser complaint, kept when entries survived it
+    is_feed: bool = True  # False for an HTML page or other non-feed document
+
+
+@dataclass(frozen=True)
+class Item:
+    """A normalised entry: plain bounded text, absolute link, UTC time, stable key."""
+
+    key: str
+    feed: str
+    title: str
+    summary: str
+    link: str | None
+    published: datetime
+    tags: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()  # ISO 3166-1 alpha-2 codes, filled by the matcher
+    guid: str | None = None
+    date_estimated: bool = False  # True when the feed gave no usable date
+
+
+@dataclass(frozen=True)
+class TermHit:
+    """One matched term, explained."""
+
+    term: str  # the rule's term as written
+    text: str  # the text in the item that matched it
+    field: str  # "title" or "summary"
+    score: float  # 100 for exact, rapidfuzz score otherwise
+    snippet: str = ""  # a short window of the original text around the hit
+    group: str = "any"  # any | all[i] | near | weights
+
+
+@dataclass(frozen=True)
+class Match:
+    """One rule that fired on one item, with every term that made it fire."""
+
+    rule_id: str
+    title: str
+    severity: Severity
+    description: str
+    score: float
+    hits: tuple[TermHit, ...]
+    theme: str = ""
+    channels: tuple[str, ...] = ()  # routing hint: only these channels (empty = all)
+    route_tags: tuple[str, ...] = ()
+    cooldown: float = 0.0  # seconds; 0 = none
+
+
+@dataclass(frozen=True)
+class Source:
+    """One report of a story: the feed and item that carried it."""
+
+    feed: str
+    title: str
+    link: str | None
+    published: datetime
+    item_key: str
+
+
+@dataclass(frozen=True)
+class RuleRef:
+    """What an alert says of a rule that fired."""
+
+    id: str
+    title: str
+    severity: Severity
+    description: str
+    theme: str = ""
+
+
+class AlertKind:
+    """The kinds of alert; plain strings so they store and serialise as-is."""
+
+    MATCH = "match"
+    CORROBORATION = "corroboration"
+    ESCALATION = "escalation"
+    SOURCE_DOWN = "source_down"
+    SOURCE_BACK = "source_back"
+    TEST = "test"
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One alert for one story, ready to be routed and delivered."""
+
+    id: str
+    kind: str
+    created: datetime
+    severity: Severity
+    title: str  # headline of the alert (item title, or a health/escalation line)
+    rules: tuple[RuleRef, ...] = ()
+    item: Item | None = None
+    matches: tuple[Match, ...] = ()
+    countries: tuple[str, ...] = ()
+    sources: tuple[Source, ...] = ()
+    text: str = ""  # extra explanation (escalation counts, feed error, ...)
+    data: dict[str, Any] = field(default_factory=dict)
+    suppressed: str | None = None  # why an alert was recorded but not sent (cooldown)
+
+    @property
+    def themes(self) -> tuple[str, ...]:
+        return tuple(sorted({r.theme for r in self.rules if r.theme}))
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One outbox row: an alert bound for one channel."""
+
+    id: int
+    alert_id: str
+    channel: str
+    status: str  # pending | sent | dead
+    attempts: int
+    next_attempt: datetime
+    created: datetime
+    last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """What a channel said when it accepted a payload."""
+
+    detail: str = ""
