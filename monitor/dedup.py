@@ -1,0 +1,154 @@
+"""Match -> Alert: stable alert ids, story clustering across sources, cooldown and corroboration.
+
+Two reports are the same story when they fired a common rule within the story window and
+either carry the same canonical link, or their texts are similar: rapidfuzz
+``token_sort_ratio`` of the folded titles, or ``token_set_ratio`` of folded title+summary
+with stop words removed, reaches ``similarity`` (default 80 of 100). Reports that name
+countries must share one. Everything here is pure; the store calls it inside the
+transaction that records the item, so the decision and the write cannot race.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from rapidfuzz import fuzz
+
+from monitor.model import Alert, AlertKind, Item, Match, RuleRef, Source
+
+_WORD = re.compile(r"\w+")
+_STOP = frozenset(
+    "a an the of in on at to for and or by with from as is are was were be has have had "
+    "after over amid says said new un le la les de des du et en un une el los las del y por "
+    "con para que".split()
+)
+
+
+@dataclass(frozen=True)
+class StoryRef:
+    """What clustering needs to know of a recent alert."""
+
+    id: str
+    created: datetime
+    rule_ids: tuple[str, ...]
+    link: str | None
+    title: str
+    text: str
+    countries: tuple[str, ...]
+    sources: int = 1
+    corroborated: bool = False
+    feeds: tuple[str, ...] = ()
+
+
+def alert_id(item: Item) -> str:
+    """Stable across restarts and instances: the story's link, else its feed and key."""
+    basis = item.link or f"{item.feed}\n{item.key}"
+    return "al_" + hashlib.sha256(basis.encode("utf-8")).hexdigest()[:24]
+
+
+def build_alert(item: Item, matches: Sequence[Match], now: datetime) -> Alert:
+    """One alert for one item listing every rule that fired, at the highest severity."""
+    ordered = sorted(matches, key=lambda m: (-m.severity, m.rule_id))
+    return Alert(
+        id=alert_id(item),
+        kind=AlertKind.MATCH,
+        created=now,
+        severity=max(m.severity for m in ordered),
+        title=item.title,
+        rules=tuple(RuleRef(m.rule_id, m.title, m.severity, m.description, m.theme)
+                    for m in ordered),
+        item=item,
+        matches=tuple(ordered),
+        countries=item.countries,
+        sources=(source_of(item),),
+    )
+
+
+def source_of(item: Item) -> Source:
+    return Source(item.feed, item.title, item.link, item.published, item.key)
+
+
+def story_ref(alert: Alert) -> StoryRef:
+    item = alert.item
+    return StoryRef(
+        id=alert.id,
+        created=alert.created,
+        rule_ids=tuple(r.id for r in alert.rules),
+        link=item.link if item else None,
+        title=fold(alert.title),
+        text=fold(f"{alert.title} {item.summary if item else ''}"),
+        countries=alert.countries,
+        sources=len(alert.sources),
+        feeds=tuple(sorted({s.feed for s in alert.sources})),
+    )
+
+
+def fold(text: str) -> str:
+    """Lower-case, accent-free words without stop words: what similarity compares."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(w for w in _WORD.findall(plain) if w not in _STOP)
+
+
+def find_story(
+    candidate: Alert, recent: Sequence[StoryRef], similarity: float, window: float
+) -> StoryRef | None:
+    """The recent alert this candidate repeats, or None when it is a new story."""
+    mine = story_ref(candidate)
+    best: tuple[float, StoryRef] | None = None
+    for ref in recent:
+        if (candidate.created - ref.created).total_seconds() > window:
+            continue
+        if not set(mine.rule_ids) & set(ref.rule_ids):
+            continue
+        score = _similarity(mine, ref)
+        if score >= similarity and (best is None or score > best[0]):
+            best = (score, ref)
+    return best[1] if best else None
+
+
+def _similarity(a: StoryRef, b: StoryRef) -> float:
+    if a.link and a.link == b.link:
+        return 100.0
+    if a.countries and b.countries and not set(a.countries) & set(b.countries):
+        return 0.0
+    title = fuzz.token_sort_ratio(a.title, b.title)
+    if len(a.text.split()) < 4 or len(b.text.split()) < 4:
+        return float(title)
+    return float(max(title, fuzz.token_set_ratio(a.text, b.text)))
+
+
+def cooldown_reason(candidate: Alert, recent: Sequence[StoryRef]) -> str | None:
+    """Why a new story is suppressed: a rule with a cooldown fired for the same country lately."""
+    for match in candidate.matches:
+        if match.cooldown <= 0:
+            continue
+        for ref in recent:
+            age = (candidate.created - ref.created).total_seconds()
+            same_country = set(ref.countries) & set(candidate.countries) or not (
+                ref.countries or candidate.countries
+            )
+            if match.rule_id in ref.rule_ids and age < match.cooldown and same_country:
+                return f"cooldown of rule {match.rule_id} ({ref.id} {age / 3600:.1f}h ago)"
+    return None
+
+
+def corroboration_alert(story: Alert, sources: Sequence[Source], now: datetime) -> Alert:
+    """The one follow-up notice sent when a story reaches N independent sources."""
+    feeds = sorted({s.feed for s in sources})
+    return replace(
+        story,
+        id=story.id + ".corroborated",
+        kind=AlertKind.CORROBORATION,
+        created=now,
+        title=f"Corroborated by {len(feeds)} sources: {story.title}",
+        sources=tuple(sources),
+        text=f"Now reported by {len(feeds)} independent sources: {', '.join(feeds)}.",
+        data={"story": story.id, "sources": len(feeds)},
+        suppressed=None,
+    )

@@ -1,0 +1,136 @@
+"""EDGE: send due outbox rows -> sent | retry later (backoff, Retry-After) | dead, in order."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import structlog
+
+from monitor.errors import DeliveryError
+from monitor.model import Alert, Delivery, DeliveryResult
+from monitor.store import Store
+
+log = structlog.get_logger("monitor.deliver")
+BASE_DELAY = 15.0
+MAX_DELAY = 3600.0
+
+
+class Channel(Protocol):
+    def build(self, alert: Alert) -> Any: ...
+    def send(self, payload: Any) -> DeliveryResult: ...
+
+
+@dataclass
+class Report:
+    sent: int = 0
+    retried: int = 0
+    dead: int = 0
+    by_channel: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def count(self, channel: str, outcome: str) -> None:
+        per = self.by_channel.setdefault(channel, {})
+        per[outcome] = per.get(outcome, 0) + 1
+
+
+@dataclass
+class Deliverer:
+    """Drains the outbox. One instance per daemon; it remembers each channel's last send."""
+
+    store: Store
+    channels: Mapping[str, Channel]
+    rate_limits: Mapping[str, float]
+    now: Callable[[], datetime]
+    retry_max_age: float = 48 * 3600.0
+    sleep: Callable[[float], Any] = time.sleep
+    stop: threading.Event = field(default_factory=threading.Event)
+    rng: random.Random = field(default_factory=random.Random)
+    on_outcome: Callable[[str, str], None] = lambda channel, outcome: None
+    _last_send: dict[str, float] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def drain(self, limit: int = 200) -> Report:
+        """Send what is due now; never marks a row sent before its channel confirmed it."""
+        report = Report()
+        with self._lock:  # one drain at a time keeps per-channel order
+            failed: set[str] = set()
+            for row in self.store.due_deliveries(self.now(), limit):
+                if self.stop.is_set():
+                    break
+                if row.channel in failed:
+                    continue  # an earlier row of this channel is waiting: keep the order
+                if not self._deliver(row, report):
+                    failed.add(row.channel)
+        return report
+
+    def _deliver(self, row: Delivery, report: Report) -> bool:
+        channel = self.channels.get(row.channel)
+        alert = self.store.load_alert(row.alert_id)
+        if channel is None or alert is None:
+            why = "channel no longer configured" if channel is None else "alert missing"
+            self._dead(row, why, report)
+            return True
+        self._pace(row.channel)
+        try:
+            result = channel.send(channel.build(alert))
+        except DeliveryError as exc:
+            return self._failed(row, exc, report)
+        except Exception as exc:  # a bug in a channel must not kill the delivery job
+            return self._failed(row, DeliveryError(f"{type(exc).__name__}", retryable=True), report)
+        self.store.mark_sent([row.id], self.now())
+        report.sent += 1
+        report.count(row.channel, "sent")
+        self.on_outcome(row.channel, "sent")
+        log.info("alert.delivered", alert=row.alert_id, channel=row.channel,
+                 attempts=row.attempts + 1, detail=result.detail[:100])
+        return True
+
+    def _pace(self, channel: str) -> None:
+        """Per-channel rate limit: wait until the channel's minimum gap has passed."""
+        gap = self.rate_limits.get(channel, 0.0)
+        last = self._last_send.get(channel)
+        if gap > 0 and last is not None:
+            wait = gap - (time.monotonic() - last)
+            if wait > 0:
+                self.sleep(wait)
+        self._last_send[channel] = time.monotonic()
+
+    def _failed(self, row: Delivery, exc: DeliveryError, report: Report) -> bool:
+        now = self.now()
+        first = self.store.first_attempt(row.id) if row.attempts else now
+        age = (now - (first or now)).total_seconds()
+        if not exc.retryable:
+            self._dead(row, exc.reason, report)
+            return True  # a dead row no longer holds up the channel
+        if age >= self.retry_max_age:
+            self._dead(row, f"gave up after {age / 3600:.1f}h: {exc.reason}", report)
+            return True
+        delay = self._backoff(row.attempts, exc.retry_after)
+        self.store.mark_retry(row.id, now + timedelta(seconds=delay), exc.reason)
+        report.retried += 1
+        report.count(row.channel, "retry")
+        self.on_outcome(row.channel, "retry")
+        log.warning("delivery.retry", alert=row.alert_id, channel=row.channel,
+                    attempts=row.attempts + 1, reason=exc.reason, retry_in=round(delay, 1))
+        return False
+
+    def _backoff(self, attempts: int, retry_after: float | None) -> float:
+        """Exponential with full jitter, at least what the receiver asked for."""
+        ceiling = min(BASE_DELAY * 2 ** min(attempts, 16), MAX_DELAY)
+        delay = ceiling / 2 + self.rng.uniform(0, ceiling / 2)
+        if retry_after is not None:
+            delay = max(min(retry_after, MAX_DELAY * 6), 0.0)
+        return delay
+
+    def _dead(self, row: Delivery, reason: str, report: Report) -> None:
+        self.store.mark_dead(row.id, reason, self.now())
+        report.dead += 1
+        report.count(row.channel, "dead")
+        self.on_outcome(row.channel, "dead")
+        log.error("delivery.dead", alert=row.alert_id, channel=row.channel,
+                  attempts=row.attempts + 1, reason=reason)

@@ -1,0 +1,103 @@
+"""Alert <-> JSON-ready dict, so the store can keep an alert whole and rebuild it for delivery."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from monitor.model import Alert, Item, Match, RuleRef, Severity, Source, TermHit
+
+
+def ts(when: datetime) -> float:
+    return when.timestamp()
+
+
+def from_ts(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, tz=UTC)
+
+
+def iso(when: datetime | None) -> str | None:
+    return None if when is None else when.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _from_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def alert_to_dict(alert: Alert) -> dict[str, Any]:
+    d = asdict(alert)
+    d["created"] = iso(alert.created)
+    d["severity"] = alert.severity.label
+    d["rules"] = [{**asdict(r), "severity": r.severity.label} for r in alert.rules]
+    d["matches"] = [_match_dict(m) for m in alert.matches]
+    d["item"] = _item_dict(alert.item) if alert.item else None
+    d["sources"] = [{**asdict(s), "published": iso(s.published)} for s in alert.sources]
+    return d
+
+
+def _match_dict(m: Match) -> dict[str, Any]:
+    d = asdict(m)
+    d["severity"] = m.severity.label
+    return d
+
+
+def _item_dict(item: Item) -> dict[str, Any]:
+    d = asdict(item)
+    d["published"] = iso(item.published)
+    return d
+
+
+def alert_from_dict(d: dict[str, Any]) -> Alert:
+    return Alert(
+        id=d["id"],
+        kind=d["kind"],
+        created=_from_iso(d["created"]),
+        severity=Severity.parse(d["severity"]),
+        title=d["title"],
+        rules=tuple(
+            RuleRef(r["id"], r["title"], Severity.parse(r["severity"]), r["description"],
+                    r.get("theme", ""))
+            for r in d.get("rules", [])
+        ),
+        item=_item(d["item"]) if d.get("item") else None,
+        matches=tuple(_match(m) for m in d.get("matches", [])),
+        countries=tuple(d.get("countries", [])),
+        sources=tuple(
+            Source(s["feed"], s["title"], s.get("link"), _from_iso(s["published"]), s["item_key"])
+            for s in d.get("sources", [])
+        ),
+        text=d.get("text", ""),
+        data=d.get("data", {}),
+        suppressed=d.get("suppressed"),
+    )
+
+
+def _item(d: dict[str, Any]) -> Item:
+    return Item(
+        key=d["key"],
+        feed=d["feed"],
+        title=d["title"],
+        summary=d.get("summary", ""),
+        link=d.get("link"),
+        published=_from_iso(d["published"]),
+        tags=tuple(d.get("tags", [])),
+        countries=tuple(d.get("countries", [])),
+        guid=d.get("guid"),
+        date_estimated=bool(d.get("date_estimated", False)),
+    )
+
+
+def _match(d: dict[str, Any]) -> Match:
+    return Match(
+        rule_id=d["rule_id"],
+        title=d["title"],
+        severity=Severity.parse(d["severity"]),
+        description=d["description"],
+        score=float(d["score"]),
+        hits=tuple(TermHit(**h) for h in d.get("hits", [])),
+        theme=d.get("theme", ""),
+        channels=tuple(d.get("channels", [])),
+        route_tags=tuple(d.get("route_tags", [])),
+        cooldown=float(d.get("cooldown", 0.0)),
+    )

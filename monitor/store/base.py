@@ -1,0 +1,413 @@
+"""The SQL both engines share: feed state, seen items, alerts with sources, the outbox.
+
+Engines supply a transaction (`_tx`) whose `q`/`x` take `?` placeholders; everything else,
+including the clustering decision taken inside the transaction, lives here once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any, Protocol
+
+from monitor import dedup
+from monitor.model import Alert, AlertKind, Delivery, FeedState, Source
+from monitor.pipeline import PollResult
+from monitor.serialize import alert_from_dict, alert_to_dict, from_ts, ts
+from monitor.store import Router, SaveOutcome, StoryPolicy
+
+FEED_COLUMNS = (
+    "name etag last_modified body_hash last_success last_attempt last_error "
+    "consecutive_failures failing_since next_poll items_seen last_new_item down_alerted"
+).split()
+_TIME_COLUMNS = {"last_success", "last_attempt", "failing_since", "next_poll", "last_new_item"}
+OUTBOX_COLUMNS = "id, alert_id, channel, status, attempts, next_attempt, created, last_error"
+
+
+class Tx(Protocol):
+    def q(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+    def x(self, sql: str, params: Sequence[Any] = ()) -> int: ...
+
+
+class SqlStore:
+    """Store logic over any engine that gives a transaction with q() and x()."""
+
+    def _tx(self) -> AbstractContextManager[Tx]:
+        raise NotImplementedError
+
+    def _lock_stories(self, tx: Tx) -> None:
+        """Serialise story decisions across writers (a no-op where writes already serialise)."""
+
+    # -- feeds -----------------------------------------------------------------
+    def feed_states(self) -> dict[str, FeedState]:
+        with self._tx() as tx:
+            rows = tx.q(f"SELECT {', '.join(FEED_COLUMNS)} FROM feeds")
+        return {r[0]: _feed_state(r) for r in rows}
+
+    def feed_state(self, name: str) -> FeedState:
+        with self._tx() as tx:
+            rows = tx.q(f"SELECT {', '.join(FEED_COLUMNS)} FROM feeds WHERE name = ?", (name,))
+        return _feed_state(rows[0]) if rows else FeedState(name)
+
+    def save_state(self, state: FeedState) -> None:
+        with self._tx() as tx:
+            _upsert_state(tx, state)
+
+    def seen_keys(self, feed: str, keys: Collection[str]) -> set[str]:
+        found: set[str] = set()
+        keys = list(keys)
+        with self._tx() as tx:
+            for i in range(0, len(keys), 400):
+                chunk = keys[i : i + 400]
+                marks = ", ".join("?" * len(chunk))
+                sql = f"SELECT key FROM seen WHERE feed = ? AND key IN ({marks})"
+                found.update(r[0] for r in tx.q(sql, (feed, *chunk)))
+        return found
+
+    # -- one poll, one transaction ---------------------------------------------
+    def save_poll(
+        self, result: PollResult, router: Router, policy: StoryPolicy, now: datetime
+    ) -> SaveOutcome:
+        """Record feed state, seen items, alerts and outbox rows atomically."""
+        out = SaveOutcome()
+        with self._tx() as tx:
+            _upsert_state(tx, result.state)
+            fresh = {i.key for i in result.items if _insert_seen(tx, i.feed, i.key, now)}
+            out.new_items = len(fresh)
+            candidates = [a for a in result.alerts if a.item and a.item.key in fresh]
+            if candidates:
+                self._lock_stories(tx)
+                recent = _recent_stories(tx, now.timestamp() - policy.window)
+                for alert in candidates:
+                    _place(tx, alert, recent, router, policy, now, out)
+        return out
+
+    def record_alert(self, alert: Alert, router: Router, now: datetime) -> bool:
+        """Insert a stand-alone alert (health, escalation, test) and its outbox rows once."""
+        with self._tx() as tx:
+            return _insert_alert(tx, alert, router, now)
+
+    def recent_stories(self, since: datetime) -> list[dedup.StoryRef]:
+        with self._tx() as tx:
+            return _recent_stories(tx, since.timestamp())
+
+    def load_alert(self, alert_id: str) -> Alert | None:
+        with self._tx() as tx:
+            return _load_alert(tx, alert_id)
+
+    # -- outbox ------------------------------------------------------------------
+    def due_deliveries(self, now: datetime, limit: int = 100) -> list[Delivery]:
+        """Pending rows in creation order per channel, stopping at each channel's first
+        row that is not yet due, so that alerts reach a channel in order."""
+        with self._tx() as tx:
+            rows = tx.q(
+                f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE status = 'pending' ORDER BY id"
+            )
+        blocked: set[str] = set()
+        due: list[Delivery] = []
+        for row in rows:
+            d = _delivery(row)
+            if d.channel in blocked:
+                continue
+            if d.next_attempt.timestamp() > now.timestamp():
+                blocked.add(d.channel)
+                continue
+            due.append(d)
+            if len(due) >= limit:
+                break
+        return due
+
+    def held_deliveries(self, channel: str) -> list[Delivery]:
+        with self._tx() as tx:
+            rows = tx.q(
+                f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE status = 'held' AND channel = ? "
+                "ORDER BY id",
+                (channel,),
+            )
+        return [_delivery(r) for r in rows]
+
+    def mark_sent(self, delivery_ids: Sequence[int], now: datetime) -> None:
+        with self._tx() as tx:
+            for i in delivery_ids:
+                tx.x(
+                    "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, "
+                    "first_attempt = COALESCE(first_attempt, ?), last_error = NULL, "
+                    "claim_owner = NULL WHERE id = ?",
+                    (ts(now), ts(now), i),
+                )
+
+    def mark_retry(self, delivery_id: int, next_attempt: datetime, error: str) -> None:
+        with self._tx() as tx:
+            tx.x(
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt = ?, last_error = ?, "
+                "first_attempt = COALESCE(first_attempt, ?), claim_owner = NULL WHERE id = ?",
+                (ts(next_attempt), error[:500], ts(next_attempt), delivery_id),
+            )
+
+    def mark_dead(self, delivery_id: int, error: str, now: datetime) -> None:
+        with self._tx() as tx:
+            tx.x(
+                "UPDATE outbox SET status = 'dead', attempts = attempts + 1, last_error = ?, "
+                "first_attempt = COALESCE(first_attempt, ?), claim_owner = NULL WHERE id = ?",
+                (error[:500], ts(now), delivery_id),
+            )
+
+    def first_attempt(self, delivery_id: int) -> datetime | None:
+        with self._tx() as tx:
+            rows = tx.q("SELECT first_attempt, created FROM outbox WHERE id = ?", (delivery_id,))
+        return from_ts(rows[0][0] or rows[0][1]) if rows else None
+
+    def retry(self, now: datetime, include_dead: bool) -> int:
+        """Make pending (and optionally dead) deliveries due now; returns how many."""
+        statuses = "('pending', 'dead')" if include_dead else "('pending')"
+        with self._tx() as tx:
+            return tx.x(
+                f"UPDATE outbox SET status = 'pending', next_attempt = ?, first_attempt = NULL "
+                f"WHERE status IN {statuses}",
+                (ts(now),),
+            )
+
+    def outbox_counts(self) -> dict[str, int]:
+        with self._tx() as tx:
+            rows = tx.q("SELECT status, COUNT(*) FROM outbox GROUP BY status")
+            suppressed = tx.q("SELECT COUNT(*) FROM alerts WHERE suppressed IS NOT NULL")
+        counts = {"pending": 0, "held": 0, "sent": 0, "dead": 0}
+        counts.update({r[0]: int(r[1]) for r in rows})
+        counts["suppressed"] = int(suppressed[0][0])
+        return counts
+
+    def dead_deliveries(self, limit: int = 20) -> list[Delivery]:
+        with self._tx() as tx:
+            rows = tx.q(
+                f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE status = 'dead' "
+                "ORDER BY id DESC LIMIT ?",
+                (limit,),
+            )
+        return [_delivery(r) for r in rows]
+
+    def suppressed_alerts(self, limit: int = 20) -> list[Alert]:
+        with self._tx() as tx:
+            rows = tx.q(
+                "SELECT body FROM alerts WHERE suppressed IS NOT NULL "
+                "ORDER BY created DESC LIMIT ?",
+                (limit,),
+            )
+        return [alert_from_dict(json.loads(r[0])) for r in rows]
+
+    # -- escalation, jobs, housekeeping -------------------------------------------
+    def hit_counts(self, since: datetime, until: datetime, by: str) -> dict[str, int]:
+        """Matched items per country (by='country') or theme (by='theme') in [since, until)."""
+        column = "country" if by == "country" else "theme"
+        with self._tx() as tx:
+            rows = tx.q(
+                f"SELECT {column}, COUNT(DISTINCT feed || ' ' || item_key) FROM hits "
+                f"WHERE created >= ? AND created < ? AND {column} != '' GROUP BY {column}",
+                (ts(since), ts(until)),
+            )
+        return {r[0]: int(r[1]) for r in rows}
+
+    def job_once(self, job: str, period_key: str) -> bool:
+        """True exactly once per (job, period) across every process sharing the store."""
+        with self._tx() as tx:
+            tx.x(
+                "INSERT INTO jobs (job, period_key, ran) VALUES (?, '', 0) "
+                "ON CONFLICT (job) DO NOTHING",
+                (job,),
+            )
+            return (
+                tx.x(
+                    "UPDATE jobs SET period_key = ?, ran = ? WHERE job = ? AND period_key != ?",
+                    (period_key, 0, job, period_key),
+                )
+                == 1
+            )
+
+    def prune(self, before: datetime) -> int:
+        """Forget seen items and old hits; alerts and undelivered rows are kept."""
+        with self._tx() as tx:
+            n = tx.x("DELETE FROM seen WHERE first_seen < ?", (ts(before),))
+            tx.x("DELETE FROM hits WHERE created < ?", (ts(before),))
+            tx.x(
+                "DELETE FROM outbox WHERE status = 'sent' AND sent_at < ?", (ts(before),)
+            )
+        return n
+
+    def writable(self) -> bool:
+        try:
+            with self._tx() as tx:
+                tx.x("UPDATE jobs SET ran = ran WHERE job = ''")
+        except Exception:  # any failure means "not writable" to /healthz
+            return False
+        return True
+
+
+# -- module-level helpers: all take the open transaction --------------------------
+def _feed_state(row: Sequence[Any]) -> FeedState:
+    values = dict(zip(FEED_COLUMNS, row, strict=True))
+    for col in _TIME_COLUMNS:
+        values[col] = from_ts(values[col])
+    values["down_alerted"] = bool(values["down_alerted"])
+    return FeedState(**values)
+
+
+def _upsert_state(tx: Tx, s: FeedState) -> None:
+    values = [getattr(s, c) for c in FEED_COLUMNS]
+    values = [ts(v) if isinstance(v, datetime) else v for v in values]
+    values[FEED_COLUMNS.index("down_alerted")] = int(s.down_alerted)
+    cols = ", ".join(FEED_COLUMNS)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in FEED_COLUMNS[1:])
+    tx.x(
+        f"INSERT INTO feeds ({cols}) VALUES ({', '.join('?' * len(FEED_COLUMNS))}) "
+        f"ON CONFLICT (name) DO UPDATE SET {updates}",
+        values,
+    )
+
+
+def _insert_seen(tx: Tx, feed: str, key: str, now: datetime) -> bool:
+    sql = "INSERT INTO seen (feed, key, first_seen) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+    return tx.x(sql, (feed, key, ts(now))) == 1
+
+
+def _recent_stories(tx: Tx, since: float) -> list[dedup.StoryRef]:
+    rows = tx.q(
+        "SELECT body FROM alerts WHERE kind = ? AND created >= ? ORDER BY created",
+        (AlertKind.MATCH, since),
+    )
+    return [dedup.story_ref(alert_from_dict(json.loads(r[0]))) for r in rows]
+
+
+def _load_alert(tx: Tx, alert_id: str) -> Alert | None:
+    rows = tx.q("SELECT body FROM alerts WHERE id = ?", (alert_id,))
+    if not rows:
+        return None
+    alert = alert_from_dict(json.loads(rows[0][0]))
+    sources = tx.q(
+        "SELECT feed, title, link, published, item_key FROM sources WHERE alert_id = ? "
+        "ORDER BY added",
+        (alert_id,),
+    )
+    if sources:
+        found = tuple(Source(r[0], r[1], r[2], from_ts(r[3]), r[4]) for r in sources)  # type: ignore[arg-type]
+        alert = _with_sources(alert, found)
+    return alert
+
+
+def _with_sources(alert: Alert, sources: tuple[Source, ...]) -> Alert:
+    from dataclasses import replace
+
+    return replace(alert, sources=sources)
+
+
+def _place(
+    tx: Tx,
+    alert: Alert,
+    recent: list[dedup.StoryRef],
+    router: Router,
+    policy: StoryPolicy,
+    now: datetime,
+    out: SaveOutcome,
+) -> None:
+    """Attach the candidate to a recent story, or record it as a new (maybe suppressed) alert."""
+    _record_hits(tx, alert, now)
+    story = dedup.find_story(alert, recent, policy.similarity, policy.window)
+    if story is None and not _alert_exists(tx, alert.id):
+        reason = dedup.cooldown_reason(alert, recent)
+        if reason:
+            from dataclasses import replace
+
+            alert = replace(alert, suppressed=reason)
+            out.suppressed.append(alert.id)
+        if _insert_alert(tx, alert, router, now):
+            out.created.append(alert.id)
+            recent.append(dedup.story_ref(alert))
+        return
+    story_id = story.id if story else alert.id
+    assert alert.item is not None
+    if _add_source(tx, story_id, dedup.source_of(alert.item), now):
+        out.attached.append(story_id)
+        _maybe_corroborate(tx, story_id, router, policy, now, out)
+
+
+def _alert_exists(tx: Tx, alert_id: str) -> bool:
+    return bool(tx.q("SELECT 1 FROM alerts WHERE id = ?", (alert_id,)))
+
+
+def _insert_alert(tx: Tx, alert: Alert, router: Router, now: datetime) -> bool:
+    body = json.dumps(alert_to_dict(alert), ensure_ascii=False)
+    inserted = tx.x(
+        "INSERT INTO alerts (id, kind, created, severity, rule_ids, countries, link, suppressed, "
+        "body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+        (
+            alert.id, alert.kind, ts(alert.created), int(alert.severity),
+            " ".join(r.id for r in alert.rules), " ".join(alert.countries),
+            alert.item.link if alert.item else None, alert.suppressed, body,
+        ),
+    )
+    if inserted != 1:
+        return False
+    for source in alert.sources:
+        _add_source(tx, alert.id, source, now)
+    if alert.suppressed is None:
+        _enqueue(tx, alert, router, now)
+    return True
+
+
+def _enqueue(tx: Tx, alert: Alert, router: Router, now: datetime) -> None:
+    send, hold = router(alert)
+    for channel, status in [(c, "pending") for c in send] + [(c, "held") for c in hold]:
+        tx.x(
+            "INSERT INTO outbox (alert_id, channel, status, next_attempt, created) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (alert_id, channel) DO NOTHING",
+            (alert.id, channel, status, ts(now), ts(now)),
+        )
+
+
+def _add_source(tx: Tx, alert_id: str, s: Source, now: datetime) -> bool:
+    return (
+        tx.x(
+            "INSERT INTO sources (alert_id, feed, item_key, title, link, published, added) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (alert_id, s.feed, s.item_key, s.title, s.link, ts(s.published), ts(now)),
+        )
+        == 1
+    )
+
+
+def _maybe_corroborate(
+    tx: Tx, story_id: str, router: Router, policy: StoryPolicy, now: datetime, out: SaveOutcome
+) -> None:
+    if policy.corroboration <= 0:
+        return
+    feeds = tx.q("SELECT COUNT(DISTINCT feed) FROM sources WHERE alert_id = ?", (story_id,))
+    if int(feeds[0][0]) < policy.corroboration:
+        return
+    if tx.x("UPDATE alerts SET corroborated = 1 WHERE id = ? AND corroborated = 0", (story_id,)) != 1:
+        return  # already announced once
+    story = _load_alert(tx, story_id)
+    if story is None or story.suppressed:
+        return
+    notice = dedup.corroboration_alert(story, story.sources, now)
+    if _insert_alert(tx, notice, router, now):
+        out.corroborated.append(notice.id)
+
+
+def _record_hits(tx: Tx, alert: Alert, now: datetime) -> None:
+    assert alert.item is not None
+    countries = alert.countries or ("",)
+    for rule in alert.rules:
+        for country in countries:
+            tx.x(
+                "INSERT INTO hits (feed, item_key, created, rule_id, theme, country) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (alert.item.feed, alert.item.key, ts(now), rule.id, rule.theme, country),
+            )
+
+
+def _delivery(row: Sequence[Any]) -> Delivery:
+    return Delivery(
+        id=int(row[0]), alert_id=row[1], channel=row[2], status=row[3], attempts=int(row[4]),
+        next_attempt=from_ts(row[5]), created=from_ts(row[6]), last_error=row[7],  # type: ignore[arg-type]
+    )
+

@@ -1,0 +1,82 @@
+"""EDGE: the SQLite engine (WAL): one connection guarded by a lock, writes as BEGIN IMMEDIATE."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from monitor.errors import StoreError
+from monitor.store.base import SqlStore
+from monitor.store.schema import SCHEMA_VERSION, statements
+
+
+class _SqliteTx:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def q(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self.conn.execute(sql, params).fetchall()
+
+    def x(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return self.conn.execute(sql, params).rowcount
+
+
+class SqliteStore(SqlStore):
+    """State in one SQLite file; safe for the daemon's threads and for a CLI beside it."""
+
+    dialect = "sqlite"
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        # isolation_level=None: we issue BEGIN ourselves, so every transaction is explicit.
+        self._conn = sqlite3.connect(
+            str(self.path), timeout=30, isolation_level=None, check_same_thread=False
+        )
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute("PRAGMA busy_timeout=30000")
+        self._migrate()
+
+    @contextmanager
+    def _tx(self) -> Iterator[_SqliteTx]:
+        with self._lock:
+            # IMMEDIATE takes the write lock up front: no deadlock between two writers
+            # that both started as readers (another process may share the file).
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield _SqliteTx(self._conn)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        with self._tx() as tx:
+            version = int(tx.q("PRAGMA user_version")[0][0])
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path}: database schema version {version} is newer than this "
+                    f"monitor knows ({SCHEMA_VERSION}); upgrade monitor before using it"
+                )
+            for step in range(version, SCHEMA_VERSION):
+                for sql in statements(step, self.dialect):
+                    tx.x(sql)
+            if version != SCHEMA_VERSION:
+                tx.x(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def schema_version(self) -> int:
+        with self._tx() as tx:
+            return int(tx.q("PRAGMA user_version")[0][0])
+
+    def info(self) -> dict[str, Any]:
+        return {"engine": "sqlite", "path": str(self.path), "schema": self.schema_version()}
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
