@@ -1,0 +1,122 @@
+"""One HTTP POST for the Slack and webhook channels: a total timeout, no redirects, a
+bounded answer, and errors that name the channel but never its (secret) URL.
+
+Classification shared by both channels (each adds its own success test):
+  3xx                              permanent (redirects are not followed)
+  408, 429, 5xx                    retryable, honouring Retry-After (seconds or HTTP-date)
+  other 4xx                        permanent
+  timeout, connection/TLS error    retryable
+  malformed URL, other request bug permanent
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, cast
+
+import requests
+from urllib3.util import Timeout
+
+from monitor.channels import render
+from monitor.errors import DeliveryError
+
+MAX_ANSWER = 64 * 1024  # bytes of the answer kept; receivers have nothing longer to say
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the server said: status, headers and the first MAX_ANSWER bytes of the body."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: str
+
+
+class _DeadlineExceeded(Exception):
+    pass
+
+
+def post(
+    session: requests.Session,
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    timeout: float,
+    label: str,
+) -> Answer:
+    """POST body to url; the whole exchange, answer included, ends within about timeout s."""
+    deadline = time.monotonic() + timeout
+    # urllib3's total timeout bounds connect + wait for headers together; the body read
+    # below checks the deadline between chunks. requests' stubs only know float | tuple.
+    total = cast(Any, Timeout(total=timeout))
+    try:
+        with session.post(
+            url, data=body, headers=dict(headers), timeout=total, allow_redirects=False, stream=True
+        ) as resp:
+            content = _read(resp, deadline)
+            return Answer(resp.status_code, resp.headers, content.decode("utf-8", "replace"))
+    except (requests.Timeout, _DeadlineExceeded):
+        reason = f"timeout after {timeout:g}s from {label}"
+        raise DeliveryError(reason, retryable=True) from None
+    except requests.ConnectionError as exc:
+        # `from None`: the chained requests error would print the URL, which is a secret.
+        reason = f"connection failed to {label} ({type(exc).__name__})"
+        raise DeliveryError(reason, retryable=True) from None
+    except requests.RequestException as exc:
+        reason = f"request to {label} could not be made ({type(exc).__name__}); check its URL"
+        raise DeliveryError(reason, retryable=False) from None
+
+
+def _read(resp: requests.Response, deadline: float) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in resp.iter_content(8192):
+        if time.monotonic() > deadline:
+            raise _DeadlineExceeded
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= MAX_ANSWER:
+            break
+    return b"".join(chunks)[:MAX_ANSWER]
+
+
+def failure(answer: Answer, label: str, now: datetime, detail: str = "") -> DeliveryError:
+    """The DeliveryError for a non-success answer, classified per the module table."""
+    status = answer.status
+    reason = f"HTTP {status} from {label}" + (f": {detail}" if detail else "")
+    if 300 <= status < 400:
+        return DeliveryError(
+            f"{reason} (redirect not followed; configure the final URL)", retryable=False
+        )
+    if status in (408, 429) or status >= 500:
+        wait = retry_after(answer.headers.get("Retry-After"), now)
+        return DeliveryError(reason, retryable=True, retry_after=wait)
+    return DeliveryError(reason, retryable=False)
+
+
+def retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date), else None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max((render.as_utc(moment) - render.as_utc(now)).total_seconds(), 0.0)
+
+
+def short_code(body: str) -> str:
+    """A receiver's short error code (e.g. Slack's "channel_not_found"), or "" for anything
+    else: only a bare token is repeated in a reason, never an arbitrary (echoing) body."""
+    text = body.strip()
+    if 0 < len(text) <= 64 and all(c.isalnum() or c in "_-." for c in text):
+        return text
+    return ""
