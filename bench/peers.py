@@ -14,7 +14,8 @@ process (from `os.wait4`, so each run is measured alone; for a peer that forks
 workers the CPU includes reaped workers and the RSS is that of the largest
 single process), plus what the feed server saw: requests, conditional requests
 (If-None-Match / If-Modified-Since) and 304s sent. Every run has a timeout;
-a run that hits it is killed with its process group and reported as such.
+a run that hits it is killed with its process group and reported as such
+(with how many feeds it fetched), and its warm cycle is skipped.
 
 Only 127.0.0.1/8 URLs are configured and proxy variables are removed from the
 peers' environment, so nothing leaves the machine.
@@ -246,6 +247,8 @@ def bench_peer(
                 }
             )
             print(f"  {summary_line(records[-1])}", flush=True)
+            if m.timed_out:
+                break  # after a partial cold cycle, a second run would not be a warm cycle
     return records
 
 
