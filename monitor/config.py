@@ -1,4 +1,4 @@
-"""config.toml -> Config: strict keys, secrets by env-var name, every problem listed with its path."""
+"""config.toml -> Config: strict keys, secrets by env-var name, every problem with its path."""
 
 from __future__ import annotations
 
@@ -115,7 +115,9 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError([f"{path}: file not found; pass -c CONFIG or set MONITOR_CONFIG"]) from None
+        raise ConfigError(
+            [f"{path}: file not found; pass -c CONFIG or set MONITOR_CONFIG"]
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([f"{path}: cannot read: {exc}"]) from None
     except tomllib.TOMLDecodeError as exc:
@@ -275,7 +277,7 @@ def _channel(t: Table, env: Mapping[str, str]) -> ChannelConfig:
         digest=t.get("digest", str, "") or None,
         timezone=t.get("timezone", str, d.timezone),
         immediate_severity=t.convert("immediate_severity", _severity, None),
-        color=t.get("color", bool, None),  # type: ignore[arg-type]
+        color=t.get("color", bool, None),
     )
     _check_channel(t, ch)
     t.finish()
@@ -296,7 +298,9 @@ def _check_channel(t: Table, ch: ChannelConfig) -> None:
             t.problems.add(t.key("digest"), f'"{ch.digest}" is not a cron expression ({exc})')
 
 
-def _secret(t: Table, key: str, channel: str, env: Mapping[str, str], *, required: bool) -> str | None:
+def _secret(
+    t: Table, key: str, channel: str, env: Mapping[str, str], *, required: bool
+) -> str | None:
     var = t.get(key, str, "")
     if not var:
         if required:

@@ -23,9 +23,57 @@ from monitor.model import Alert, AlertKind, Item, Match, RuleRef, Source
 
 _WORD = re.compile(r"\w+")
 _STOP = frozenset(
-    "a an the of in on at to for and or by with from as is are was were be has have had "
-    "after over amid says said new un le la les de des du et en un une el los las del y por "
-    "con para que".split()
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "and",
+        "or",
+        "by",
+        "with",
+        "from",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "has",
+        "have",
+        "had",
+        "after",
+        "over",
+        "amid",
+        "says",
+        "said",
+        "new",
+        "un",
+        "le",
+        "la",
+        "les",
+        "de",
+        "des",
+        "du",
+        "et",
+        "en",
+        "un",
+        "une",
+        "el",
+        "los",
+        "las",
+        "del",
+        "y",
+        "por",
+        "con",
+        "para",
+        "que",
+    ]
 )
 
 
@@ -60,8 +108,9 @@ def build_alert(item: Item, matches: Sequence[Match], now: datetime) -> Alert:
         created=now,
         severity=max(m.severity for m in ordered),
         title=item.title,
-        rules=tuple(RuleRef(m.rule_id, m.title, m.severity, m.description, m.theme)
-                    for m in ordered),
+        rules=tuple(
+            RuleRef(m.rule_id, m.title, m.severity, m.description, m.theme) for m in ordered
+        ),
         item=item,
         matches=tuple(ordered),
         countries=item.countries,

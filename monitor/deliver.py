@@ -86,8 +86,13 @@ class Deliverer:
         report.sent += 1
         report.count(row.channel, "sent")
         self.on_outcome(row.channel, "sent")
-        log.info("alert.delivered", alert=row.alert_id, channel=row.channel,
-                 attempts=row.attempts + 1, detail=result.detail[:100])
+        log.info(
+            "alert.delivered",
+            alert=row.alert_id,
+            channel=row.channel,
+            attempts=row.attempts + 1,
+            detail=result.detail[:100],
+        )
         return True
 
     def _pace(self, channel: str) -> None:
@@ -115,8 +120,14 @@ class Deliverer:
         report.retried += 1
         report.count(row.channel, "retry")
         self.on_outcome(row.channel, "retry")
-        log.warning("delivery.retry", alert=row.alert_id, channel=row.channel,
-                    attempts=row.attempts + 1, reason=exc.reason, retry_in=round(delay, 1))
+        log.warning(
+            "delivery.retry",
+            alert=row.alert_id,
+            channel=row.channel,
+            attempts=row.attempts + 1,
+            reason=exc.reason,
+            retry_in=round(delay, 1),
+        )
         return False
 
     def _backoff(self, attempts: int, retry_after: float | None) -> float:
@@ -125,12 +136,17 @@ class Deliverer:
         delay = ceiling / 2 + self.rng.uniform(0, ceiling / 2)
         if retry_after is not None:
             delay = max(min(retry_after, MAX_DELAY * 6), 0.0)
-        return delay
+        return float(delay)
 
     def _dead(self, row: Delivery, reason: str, report: Report) -> None:
         self.store.mark_dead(row.id, reason, self.now())
         report.dead += 1
         report.count(row.channel, "dead")
         self.on_outcome(row.channel, "dead")
-        log.error("delivery.dead", alert=row.alert_id, channel=row.channel,
-                  attempts=row.attempts + 1, reason=reason)
+        log.error(
+            "delivery.dead",
+            alert=row.alert_id,
+            channel=row.channel,
+            attempts=row.attempts + 1,
+            reason=reason,
+        )

@@ -1,4 +1,4 @@
-"""EDGE: conditional GET of one feed with requests -> Fetched (304 => body None, failure => error)."""
+"""EDGE: conditional GET of one feed -> Fetched (304 => body None, failure => error set)."""
 
 from __future__ import annotations
 
@@ -61,7 +61,9 @@ def fetch(
     """Fetch one feed. Never raises for network or HTTP trouble: the result carries it."""
     start = clock()
     try:
-        resp, url = _get_following(session, spec.url, _validators(state), policy, start, clock, resolve)
+        resp, url = _get_following(
+            session, spec.url, _validators(state), policy, start, clock, resolve
+        )
         with resp:
             return _read(resp, spec, url, policy, start, clock)
     except FetchError as exc:
@@ -155,8 +157,16 @@ def _read(
     status = resp.status_code
     headers = {k.lower(): v for k, v in resp.headers.items()}
     if status == 304:
-        return Fetched(spec.name, url, 304, None, headers, headers.get("etag"),
-                       headers.get("last-modified"), clock() - start)
+        return Fetched(
+            spec.name,
+            url,
+            304,
+            None,
+            headers,
+            headers.get("etag"),
+            headers.get("last-modified"),
+            clock() - start,
+        )
     if status in RETRY_AFTER_STATUSES or status >= 500:
         raise FetchError(f"HTTP {status}", retryable=True, retry_after=retry_after(headers))
     if status >= 400:
@@ -165,8 +175,16 @@ def _read(
         # e.g. ReliefWeb answers bot challenges with 202 and an empty body: not "no news"
         raise FetchError(f"HTTP {status} is not a feed response", retryable=True)
     body = _read_capped(resp, policy, start, clock)
-    return Fetched(spec.name, url, status, body, headers, headers.get("etag"),
-                   headers.get("last-modified"), clock() - start)
+    return Fetched(
+        spec.name,
+        url,
+        status,
+        body,
+        headers,
+        headers.get("etag"),
+        headers.get("last-modified"),
+        clock() - start,
+    )
 
 
 def _read_capped(
@@ -174,8 +192,10 @@ def _read_capped(
 ) -> bytes:
     """Stream the decoded body, aborting past the size cap or the total deadline."""
     declared = resp.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > policy.max_body and not resp.headers.get(
-        "Content-Encoding"
+    if (
+        declared.isdigit()
+        and int(declared) > policy.max_body
+        and not resp.headers.get("Content-Encoding")
     ):
         raise FetchError(f"body of {declared} bytes is over the {policy.max_body}-byte cap")
     chunks: list[bytes] = []
@@ -213,7 +233,9 @@ def retry_after(headers: dict[str, str]) -> float | None:
 def _failed(
     spec: FeedSpec, reason: str, retryable: bool, after: float | None, elapsed: float
 ) -> Fetched:
-    return Fetched(spec.name, spec.url, None, None, {}, None, None, elapsed, reason, retryable, after)
+    return Fetched(
+        spec.name, spec.url, None, None, {}, None, None, elapsed, reason, retryable, after
+    )
 
 
 def _short(exc: Exception) -> str:

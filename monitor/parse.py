@@ -31,8 +31,9 @@ def refuse_hostile(body: bytes) -> None:
         except UnicodeDecodeError:
             head = body.replace(b"\x00", b"")
     if _ENTITY_DECL.search(head):
-        raise FetchError("document declares XML entities (refused: entity expansion or XXE)",
-                         retryable=True)
+        raise FetchError(
+            "document declares XML entities (refused: entity expansion or XXE)", retryable=True
+        )
 
 
 def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:

@@ -6,20 +6,19 @@ import hashlib
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from monitor.dedup import build_alert
 from monitor.model import Alert, FeedSpec, FeedState, Fetched, Item, Match, ParsedFeed
 from monitor.normalize import normalize_entries
 
 
-class MatcherLike:
+class MatcherLike(Protocol):
     """What the pipeline needs of a compiled watchlist (monitor.match.Matcher)."""
 
-    def countries(self, item: Item) -> tuple[str, ...]:
-        raise NotImplementedError
+    def countries(self, item: Item) -> tuple[str, ...]: ...
 
-    def match(self, item: Item) -> tuple[Match, ...]:
-        raise NotImplementedError
+    def match(self, item: Item) -> tuple[Match, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -41,7 +40,11 @@ def body_hash(body: bytes) -> str:
 
 
 def failed(
-    spec: FeedSpec, state: FeedState, error: str, now: datetime, max_backoff: float,
+    spec: FeedSpec,
+    state: FeedState,
+    error: str,
+    now: datetime,
+    max_backoff: float,
     retry_after: float | None = None,
 ) -> PollResult:
     """A failed poll: count it, keep the error, back off exponentially (capped), never park."""
@@ -64,7 +67,8 @@ def succeeded(spec: FeedSpec, state: FeedState, fetched: Fetched, now: datetime)
     return replace(
         state,
         etag=fetched.etag or (None if fetched.status == 200 else state.etag),
-        last_modified=fetched.last_modified or (None if fetched.status == 200 else state.last_modified),
+        last_modified=fetched.last_modified
+        or (None if fetched.status == 200 else state.last_modified),
         last_attempt=now,
         last_success=now,
         last_error=None,
@@ -114,7 +118,9 @@ def usable(parsed: ParsedFeed) -> str | None:
     return None
 
 
-def items_of(parsed: ParsedFeed, spec: FeedSpec, fetched: Fetched, now: datetime) -> tuple[Item, ...]:
+def items_of(
+    parsed: ParsedFeed, spec: FeedSpec, fetched: Fetched, now: datetime
+) -> tuple[Item, ...]:
     return normalize_entries(parsed.entries, spec, fetched.url, now)
 
 

@@ -56,8 +56,13 @@ def alert_from_dict(d: dict[str, Any]) -> Alert:
         severity=Severity.parse(d["severity"]),
         title=d["title"],
         rules=tuple(
-            RuleRef(r["id"], r["title"], Severity.parse(r["severity"]), r["description"],
-                    r.get("theme", ""))
+            RuleRef(
+                r["id"],
+                r["title"],
+                Severity.parse(r["severity"]),
+                r["description"],
+                r.get("theme", ""),
+            )
             for r in d.get("rules", [])
         ),
         item=_item(d["item"]) if d.get("item") else None,

@@ -1,4 +1,4 @@
-"""EDGE: the Store interface the pipeline, delivery job and CLI use; SQLite or PostgreSQL behind it."""
+"""EDGE: the one Store interface of pipeline, delivery and CLI; SQLite or PostgreSQL behind it."""
 
 from __future__ import annotations
 

@@ -18,10 +18,7 @@ from monitor.pipeline import PollResult
 from monitor.serialize import alert_from_dict, alert_to_dict, from_ts, ts
 from monitor.store import Router, SaveOutcome, StoryPolicy
 
-FEED_COLUMNS = (
-    "name etag last_modified body_hash last_success last_attempt last_error "
-    "consecutive_failures failing_since next_poll items_seen last_new_item down_alerted"
-).split()
+FEED_COLUMNS = ["name", "etag", "last_modified", "body_hash", "last_success", "last_attempt", "last_error", "consecutive_failures", "failing_since", "next_poll", "items_seen", "last_new_item", "down_alerted"]
 _TIME_COLUMNS = {"last_success", "last_attempt", "failing_since", "next_poll", "last_new_item"}
 OUTBOX_COLUMNS = "id, alert_id, channel, status, attempts, next_attempt, created, last_error"
 
@@ -102,9 +99,7 @@ class SqlStore:
         """Pending rows in creation order per channel, stopping at each channel's first
         row that is not yet due, so that alerts reach a channel in order."""
         with self._tx() as tx:
-            rows = tx.q(
-                f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE status = 'pending' ORDER BY id"
-            )
+            rows = tx.q(f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE status = 'pending' ORDER BY id")
         blocked: set[str] = set()
         due: list[Delivery] = []
         for row in rows:
@@ -229,9 +224,7 @@ class SqlStore:
         with self._tx() as tx:
             n = tx.x("DELETE FROM seen WHERE first_seen < ?", (ts(before),))
             tx.x("DELETE FROM hits WHERE created < ?", (ts(before),))
-            tx.x(
-                "DELETE FROM outbox WHERE status = 'sent' AND sent_at < ?", (ts(before),)
-            )
+            tx.x("DELETE FROM outbox WHERE status = 'sent' AND sent_at < ?", (ts(before),))
         return n
 
     def writable(self) -> bool:
@@ -340,9 +333,15 @@ def _insert_alert(tx: Tx, alert: Alert, router: Router, now: datetime) -> bool:
         "INSERT INTO alerts (id, kind, created, severity, rule_ids, countries, link, suppressed, "
         "body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
         (
-            alert.id, alert.kind, ts(alert.created), int(alert.severity),
-            " ".join(r.id for r in alert.rules), " ".join(alert.countries),
-            alert.item.link if alert.item else None, alert.suppressed, body,
+            alert.id,
+            alert.kind,
+            ts(alert.created),
+            int(alert.severity),
+            " ".join(r.id for r in alert.rules),
+            " ".join(alert.countries),
+            alert.item.link if alert.item else None,
+            alert.suppressed,
+            body,
         ),
     )
     if inserted != 1:
@@ -383,7 +382,10 @@ def _maybe_corroborate(
     feeds = tx.q("SELECT COUNT(DISTINCT feed) FROM sources WHERE alert_id = ?", (story_id,))
     if int(feeds[0][0]) < policy.corroboration:
         return
-    if tx.x("UPDATE alerts SET corroborated = 1 WHERE id = ? AND corroborated = 0", (story_id,)) != 1:
+    if (
+        tx.x("UPDATE alerts SET corroborated = 1 WHERE id = ? AND corroborated = 0", (story_id,))
+        != 1
+    ):
         return  # already announced once
     story = _load_alert(tx, story_id)
     if story is None or story.suppressed:
@@ -407,7 +409,18 @@ def _record_hits(tx: Tx, alert: Alert, now: datetime) -> None:
 
 def _delivery(row: Sequence[Any]) -> Delivery:
     return Delivery(
-        id=int(row[0]), alert_id=row[1], channel=row[2], status=row[3], attempts=int(row[4]),
-        next_attempt=from_ts(row[5]), created=from_ts(row[6]), last_error=row[7],  # type: ignore[arg-type]
+        id=int(row[0]),
+        alert_id=row[1],
+        channel=row[2],
+        status=row[3],
+        attempts=int(row[4]),
+        next_attempt=_when(row[5]),
+        created=_when(row[6]),
+        last_error=row[7],
     )
 
+
+def _when(value: float) -> datetime:
+    when = from_ts(value)
+    assert when is not None
+    return when

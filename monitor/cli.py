@@ -1,0 +1,164 @@
+"""Composition root and command line: run, check, status, retry, send-test, test-rules."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import structlog
+
+from monitor import __version__, log, runtime
+from monitor.config import default_config_path
+from monitor.errors import ConfigError, StoreError
+
+EXIT_OK, EXIT_FAIL, EXIT_CONFIG = 0, 1, 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if not getattr(args, "func", None):
+        parser().print_help()
+        return EXIT_CONFIG
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(log.redact(problem), file=sys.stderr)
+        print(f"{len(exc.problems)} problem(s); nothing was started", file=sys.stderr)
+        return EXIT_CONFIG
+    except StoreError as exc:
+        print(f"state store: {log.redact(str(exc))}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="monitor", description="Early-warning feed monitor for mass atrocities."
+    )
+    p.add_argument("--version", action="version", version=f"monitor {__version__}")
+    sub = p.add_subparsers(metavar="COMMAND")
+
+    def command(name: str, help_: str, func: object) -> argparse.ArgumentParser:
+        c = sub.add_parser(name, help=help_, description=help_)
+        c.add_argument(
+            "-c",
+            "--config",
+            type=Path,
+            default=None,
+            help="config file (default: $MONITOR_CONFIG, then ./config.toml)",
+        )
+        c.set_defaults(func=func)
+        return c
+
+    run = command("run", "run the daemon (or poll everything once with --once)", cmd_run)
+    run.add_argument("--once", action="store_true", help="poll every feed once, deliver, exit")
+    command("check", "validate config and rules; exit 2 on any problem", cmd_check)
+    status = command("status", "show feed health and the outbox", cmd_status)
+    status.add_argument("--json", action="store_true", help="one JSON object for scripts")
+    retry = command("retry", "make every pending delivery due now", cmd_retry)
+    retry.add_argument("--dead", action="store_true", help="also requeue dead deliveries")
+    send = command("send-test", "send a marked test alert through each channel", cmd_send_test)
+    send.add_argument("--channel", help="only this channel")
+    tr = command(
+        "test-rules",
+        "run the rules over feed files, folders or URLs; no state change",
+        cmd_test_rules,
+    )
+    tr.add_argument("--rules", type=Path, help="rule file or folder replacing the configured rules")
+    tr.add_argument("--json", action="store_true", help="one JSON object per item")
+    tr.add_argument("inputs", nargs="+", metavar="PATH_OR_URL")
+    return p
+
+
+def config_path(args: argparse.Namespace) -> Path:
+    return args.config or default_config_path()
+
+
+def _setup_logging(loaded: runtime.Loaded) -> None:
+    log.set_secrets(loaded.config.secrets())
+    log.setup(loaded.config.logging.format, loaded.config.logging.level)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    loaded = runtime.load(config_path(args))
+    c = loaded.config
+    print(
+        f"{c.file}: ok: {len(c.feeds)} feeds, {len(loaded.rules)} rules, "
+        f"{len(c.channels)} channels, state {c.state.path or c.state.url_env}"
+    )
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    path = config_path(args)
+    loaded = runtime.load(path)
+    _setup_logging(loaded)
+    rt = runtime.build(loaded)
+    if args.once:
+        return run_once(rt)
+    from monitor.daemon import Daemon
+
+    Daemon(rt, path).run_forever()
+    return EXIT_OK
+
+
+def run_once(rt: runtime.Runtime) -> int:
+    """Poll every feed once, deliver what is due, exit 0 only if all went through."""
+    logger = structlog.get_logger("monitor.once")
+    try:
+        with ThreadPoolExecutor(rt.config.defaults.workers) as pool:
+            results = list(pool.map(lambda spec: rt.poller.poll(spec)[0], rt.config.feeds))
+        failed = [r.feed for r in results if r.outcome == "failed"]
+        dead_before = rt.store.outbox_counts()["dead"]
+        while rt.deliverer.drain().sent:
+            pass  # keep draining while rows become due in order
+        counts = rt.store.outbox_counts()
+        dead_now = counts["dead"] - dead_before
+        logger.info(
+            "once.done",
+            feeds=len(results),
+            failed=len(failed),
+            pending=counts["pending"],
+            dead=dead_now,
+        )
+        ok = not failed and counts["pending"] == 0 and dead_now == 0
+        return EXIT_OK if ok else EXIT_FAIL
+    finally:
+        rt.close()
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from monitor.status import show_status
+
+    return show_status(runtime.load(config_path(args)), as_json=args.json)
+
+
+def cmd_retry(args: argparse.Namespace) -> int:
+    loaded = runtime.load(config_path(args))
+    store = runtime.store_of(loaded.config)
+    try:
+        n = store.retry(runtime.utcnow(), include_dead=args.dead)
+    finally:
+        store.close()
+    print(f"{n} deliveries due now" + (" (dead ones included)" if args.dead else ""))
+    return EXIT_OK
+
+
+def cmd_send_test(args: argparse.Namespace) -> int:
+    from monitor.sendtest import send_test
+
+    return send_test(runtime.load(config_path(args)), args.channel)
+
+
+def cmd_test_rules(args: argparse.Namespace) -> int:
+    from monitor.testrules import test_rules
+
+    return test_rules(config_path(args), args.rules, args.inputs, as_json=args.json)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

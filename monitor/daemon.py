@@ -1,0 +1,224 @@
+"""EDGE: the service: APScheduler jobs per feed, delivery, housekeeping; signals, reload."""
+
+from __future__ import annotations
+
+import random
+import signal
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from types import FrameType
+
+import structlog
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from monitor import housekeeping, runtime
+from monitor.errors import ConfigError
+from monitor.model import FeedSpec
+from monitor.runtime import Runtime
+
+log = structlog.get_logger("monitor.daemon")
+STOP_GRACE = 30.0  # seconds in-flight polls get to finish after SIGTERM
+
+
+class Daemon:
+    """Owns the scheduler; every job catches its own errors so the service stays up."""
+
+    def __init__(
+        self, rt: Runtime, config_path: Path, rules_override: list[Path] | None = None
+    ) -> None:
+        self.rt = rt
+        self.config_path = config_path
+        self.rules_override = rules_override
+        self.stopping = threading.Event()
+        self.wake_delivery = threading.Event()
+        workers = rt.config.defaults.workers
+        self.scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(workers), "service": ThreadPoolExecutor(2)},
+            job_defaults={"coalesce": True, "max_instances": 1},
+            timezone="UTC",
+        )
+        self._delivery_thread = threading.Thread(
+            target=self._delivery_loop, name="delivery", daemon=True
+        )
+        rt.poller.on_poll = self._after_poll
+
+    # -- lifecycle -------------------------------------------------------------------
+    def start(self) -> None:
+        self._schedule_feeds()
+        self._schedule_service_jobs()
+        self.scheduler.start()
+        self._delivery_thread.start()
+        log.info(
+            "daemon.started",
+            feeds=len(self.rt.config.feeds),
+            rules=len(self.rt.loaded.rules),
+            channels=[c.name for c in self.rt.config.channels],
+            store=self.rt.store.info(),
+        )
+
+    def run_forever(self) -> None:
+        self._install_signals()
+        self.start()
+        while not self.stopping.wait(1.0):
+            pass
+        self.shutdown()
+
+    def shutdown(self) -> None:
+        """No new polls; in-flight work finishes within STOP_GRACE; state stays consistent."""
+        log.info("daemon.stopping")
+        self.stopping.set()
+        self.rt.deliverer.stop.set()
+        self.wake_delivery.set()
+        self.scheduler.pause()
+        done = threading.Thread(target=self.scheduler.shutdown, kwargs={"wait": True}, daemon=True)
+        done.start()
+        done.join(STOP_GRACE)
+        self._delivery_thread.join(STOP_GRACE)
+        self.rt.close()
+        log.info("daemon.stopped", clean=not done.is_alive())
+
+    def _install_signals(self) -> None:
+        signal.signal(signal.SIGTERM, self._on_stop)
+        signal.signal(signal.SIGINT, self._on_stop)
+        if hasattr(signal, "SIGHUP"):
+            signal.signal(signal.SIGHUP, self._on_hup)
+
+    def _on_stop(self, signum: int, frame: FrameType | None) -> None:
+        self.stopping.set()
+
+    def _on_hup(self, signum: int, frame: FrameType | None) -> None:
+        threading.Thread(target=self.reload, name="reload", daemon=True).start()
+
+    # -- jobs --------------------------------------------------------------------------
+    def _schedule_feeds(self) -> None:
+        states = self.rt.store.feed_states()
+        now = self.rt.poller.now()
+        for spec in self.rt.config.feeds:
+            first = states[spec.name].next_poll if spec.name in states else None
+            # spread the first polls so a start does not hit every server in the same second
+            start = max(first or now, now) + timedelta(
+                seconds=random.uniform(0, min(5.0, spec.interval))
+            )
+            self._add_feed_job(spec, start)
+
+    def _add_feed_job(self, spec: FeedSpec, start: datetime) -> None:
+        self.scheduler.add_job(
+            self._poll_job,
+            IntervalTrigger(seconds=spec.interval, jitter=spec.jitter or None),
+            args=[spec.name],
+            id=f"feed:{spec.name}",
+            name=spec.name,
+            next_run_time=start,
+            misfire_grace_time=int(max(spec.interval, 60)),
+            replace_existing=True,
+        )
+
+    def _schedule_service_jobs(self) -> None:
+        self.scheduler.add_job(
+            self._housekeeping_job,
+            IntervalTrigger(hours=1),
+            id="housekeeping",
+            executor="service",
+            next_run_time=self.rt.poller.now() + timedelta(seconds=30),
+        )
+        self._schedule_digests()
+
+    def _schedule_digests(self) -> None:
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith("digest:"):
+                job.remove()
+        for c in self.rt.config.channels:
+            if c.digest:
+                self.scheduler.add_job(
+                    self._digest_job,
+                    CronTrigger.from_crontab(c.digest, timezone=c.timezone),
+                    args=[c.name],
+                    id=f"digest:{c.name}",
+                    executor="service",
+                    replace_existing=True,
+                )
+
+    def _digest_job(self, channel: str) -> None:
+        self._guard("digest", lambda: housekeeping.send_digest(self.rt, channel))()
+
+    def _poll_job(self, name: str) -> None:
+        spec = next((f for f in self.rt.config.feeds if f.name == name), None)
+        if spec is None or self.stopping.is_set():
+            return
+        try:
+            result, _ = self.rt.poller.poll(spec)
+        except Exception:  # the feed is the failure boundary; log and keep the schedule
+            log.exception("feed.job_crashed", feed=name)
+            return
+        self._reschedule(spec, result.state.next_poll)
+
+    def _reschedule(self, spec: FeedSpec, next_poll: datetime | None) -> None:
+        """Backoff moves a feed's next run; a success keeps the regular interval."""
+        job = self.scheduler.get_job(f"feed:{spec.name}")
+        if job is None or next_poll is None or job.next_run_time is None:
+            return
+        if next_poll > job.next_run_time + timedelta(seconds=1):
+            job.modify(next_run_time=next_poll)
+
+    def _after_poll(self, result: object, saved: object, fetched: object) -> None:
+        if getattr(saved, "created", None) or getattr(saved, "corroborated", None):
+            self.wake_delivery.set()
+
+    def _delivery_loop(self) -> None:
+        interval = self.rt.config.alerts.delivery_interval
+        while not self.stopping.is_set():
+            self.wake_delivery.wait(interval)
+            self.wake_delivery.clear()
+            if self.stopping.is_set():
+                break
+            self._guard("delivery", self.rt.deliverer.drain)()
+
+    def _housekeeping_job(self) -> None:
+        self._guard("housekeeping", lambda: housekeeping.run(self.rt))()
+        self.wake_delivery.set()
+
+    def _guard(self, what: str, fn: Callable[[], object]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                fn()
+            except Exception:
+                log.exception(f"{what}.failed")
+
+        return run
+
+    # -- reload ------------------------------------------------------------------------
+    def reload(self) -> bool:
+        """Build and validate everything first; on any error the old config stays in force."""
+        try:
+            loaded = runtime.load(self.config_path, self.rules_override)
+            channels = runtime.make_channels(loaded.config, self.rt.session)
+        except ConfigError as exc:
+            log.error("config.reload_failed", problems=exc.problems[:20], kept="previous config")
+            return False
+        except Exception as exc:
+            log.error(
+                "config.reload_failed", error=f"{type(exc).__name__}: {exc}", kept="previous config"
+            )
+            return False
+        old = {f.name: f for f in self.rt.config.feeds}
+        self.rt.swap(loaded, channels)
+        self._sync_feed_jobs(old)
+        self._schedule_digests()
+        log.info("config.reloaded", feeds=len(loaded.config.feeds), rules=len(loaded.rules))
+        return True
+
+    def _sync_feed_jobs(self, old: dict[str, FeedSpec]) -> None:
+        new = {f.name: f for f in self.rt.config.feeds}
+        for name in old.keys() - new.keys():
+            job = self.scheduler.get_job(f"feed:{name}")
+            if job:
+                job.remove()
+        now = self.rt.poller.now()
+        for name, spec in new.items():
+            if name not in old or old[name] != spec:
+                self._add_feed_job(spec, now + timedelta(seconds=random.uniform(0, 5)))

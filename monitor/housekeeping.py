@@ -1,0 +1,95 @@
+"""EDGE: periodic jobs: retention pruning, escalation alerts, email digests."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import structlog
+
+from monitor.errors import DeliveryError
+from monitor.model import Alert, AlertKind, Severity
+from monitor.runtime import make_router
+
+if TYPE_CHECKING:
+    from monitor.runtime import Runtime
+
+log = structlog.get_logger("monitor.housekeeping")
+BASELINE_DAYS = 14
+
+
+def run(rt: Runtime) -> None:
+    now = rt.poller.now()
+    pruned = rt.store.prune(now - timedelta(seconds=rt.config.defaults.retention))
+    escalated = check_escalation(rt, now)
+    log.info("housekeeping.done", pruned=pruned, escalations=escalated)
+
+
+def escalations(
+    recent: dict[str, int], baseline: dict[str, int], factor: float, minimum: int, days: int
+) -> list[tuple[str, int, float]]:
+    """(key, count in last 24 h, daily baseline) for keys whose count jumped. Pure."""
+    out = []
+    for key, count in sorted(recent.items()):
+        daily = baseline.get(key, 0) / days
+        # a floor of one a day keeps a first-ever mention from counting as an infinite jump
+        if count >= minimum and count > factor * max(daily, 1.0):
+            out.append((key, count, daily))
+    return out
+
+
+def check_escalation(rt: Runtime, now: datetime) -> int:
+    a = rt.config.alerts
+    router = make_router(rt.config.channels)
+    day_ago = now - timedelta(days=1)
+    base_start = day_ago - timedelta(days=BASELINE_DAYS)
+    created = 0
+    for by in ("country", "theme"):
+        recent = rt.store.hit_counts(day_ago, now, by)
+        baseline = rt.store.hit_counts(base_start, day_ago, by)
+        for key, count, daily in escalations(
+            recent, baseline, a.escalation_factor, a.escalation_min, BASELINE_DAYS
+        ):
+            if rt.store.record_alert(escalation_alert(by, key, count, daily, now), router, now):
+                created += 1
+    return created
+
+
+def escalation_alert(by: str, key: str, count: int, daily: float, now: datetime) -> Alert:
+    """At most one per day per country (or theme): the id carries the date."""
+    return Alert(
+        id=f"escalation:{by}:{key}:{now.date().isoformat()}",
+        kind=AlertKind.ESCALATION,
+        created=now,
+        severity=Severity.HIGH,
+        title=f"Escalation: {count} matched reports on {key} in 24 h (usual {daily:.1f}/day)",
+        countries=(key,) if by == "country" else (),
+        text=f"{count} items matched the watchlist for {by} {key} in the last 24 hours, "
+        f"against a {BASELINE_DAYS}-day baseline of {daily:.1f} a day.",
+        data={"by": by, "key": key, "count": count, "baseline_daily": round(daily, 2)},
+    )
+
+
+def send_digest(rt: Runtime, channel_name: str) -> int:
+    """Send one email listing every alert held for this channel; mark them sent only on success."""
+    channel = rt.channels.get(channel_name)
+    held = rt.store.held_deliveries(channel_name)
+    if channel is None or not held:
+        return 0
+    alerts = [a for a in (rt.store.load_alert(d.alert_id) for d in held) if a is not None]
+    now = rt.poller.now()
+    label = f"{len(alerts)} alerts up to {now:%Y-%m-%d %H:%M} UTC"
+    try:
+        channel.send(channel.build_digest(alerts, label))  # type: ignore[attr-defined]
+    except DeliveryError as exc:
+        log.error(
+            "digest.failed",
+            channel=channel_name,
+            alerts=len(alerts),
+            reason=exc.reason,
+            retryable=exc.retryable,
+        )
+        return 0
+    rt.store.mark_sent([d.id for d in held], now)
+    log.info("digest.sent", channel=channel_name, alerts=len(alerts))
+    return len(alerts)

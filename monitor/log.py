@@ -1,0 +1,63 @@
+"""structlog set-up: console renderer on a TTY, JSON otherwise; secrets redacted, text bounded."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterable, MutableMapping
+from typing import Any, TextIO
+
+import structlog
+
+MAX_FIELD = 500  # feed text never reaches a log line unbounded
+_secrets: tuple[str, ...] = ()
+
+
+def set_secrets(secrets: Iterable[str]) -> None:
+    """Values that must never appear in a log line (webhook URLs, passwords, DB URLs)."""
+    global _secrets
+    _secrets = tuple(sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True))
+
+
+def redact(text: str) -> str:
+    for secret in _secrets:
+        if secret in text:
+            text = text.replace(secret, "[redacted]")
+    return text
+
+
+def _scrub(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    for key, value in list(event.items()):
+        if isinstance(value, str | bytes) or not isinstance(value, int | float | bool | None):
+            text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+            text = redact(text)
+            if len(text) > MAX_FIELD:
+                text = text[:MAX_FIELD] + "…"
+            event[key] = text
+    return event
+
+
+def setup(fmt: str = "auto", level: str = "info", stream: TextIO | None = None) -> None:
+    """Configure structlog once for the process; safe to call again on reload."""
+    stream = stream or sys.stderr
+    use_console = fmt == "console" or (fmt == "auto" and stream.isatty())
+    renderer: Any = (
+        structlog.dev.ConsoleRenderer(colors=stream.isatty())
+        if use_console
+        else structlog.processors.JSONRenderer(ensure_ascii=False)
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            _scrub,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(
+            getattr(logging, level.upper(), logging.INFO)
+        ),
+        logger_factory=structlog.PrintLoggerFactory(stream),
+        cache_logger_on_first_use=False,
+    )

@@ -1,0 +1,161 @@
+"""EDGE: one poll of one feed, written out: fetch -> parse -> pipeline -> store, plus feed health."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from urllib.parse import urlsplit
+
+import requests
+import structlog
+
+from monitor import pipeline
+from monitor.errors import FetchError
+from monitor.fetch import FetchPolicy, fetch
+from monitor.model import Alert, AlertKind, FeedSpec, FeedState, Fetched, Severity
+from monitor.parsepool import ParsePool
+from monitor.pipeline import MatcherLike, PollResult
+from monitor.store import Router, SaveOutcome, Store, StoryPolicy
+
+log = structlog.get_logger("monitor.poll")
+
+
+@dataclass
+class PollSettings:
+    backfill: float | None
+    max_backoff: float
+    feed_down_after: float
+    story: StoryPolicy
+    per_host: int = 2
+
+
+@dataclass
+class Poller:
+    """Everything a feed job needs; the daemon swaps matcher/router on reload."""
+
+    store: Store
+    session: requests.Session
+    policy: FetchPolicy
+    parser: ParsePool
+    matcher: MatcherLike
+    router: Router
+    settings: PollSettings
+    now: Callable[[], datetime]
+    on_poll: Callable[[PollResult, SaveOutcome, Fetched], None] = lambda r, s, f: None
+    _hosts: dict[str, threading.BoundedSemaphore] = field(default_factory=dict)
+    _hosts_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def poll(self, spec: FeedSpec) -> tuple[PollResult, SaveOutcome]:
+        """Poll one feed; never raises for feed trouble (the feed is the failure boundary)."""
+        state = self.store.feed_state(spec.name)
+        with self._host_slot(spec.url):
+            fetched = fetch(self.session, spec, state, self.policy)
+        now = self.now()
+        result = self._result(spec, state, fetched, now)
+        result = self._health(spec, state, result, now)
+        saved = self.store.save_poll(result, self.router, self.settings.story, now)
+        self._log(spec, result, saved, fetched)
+        self.on_poll(result, saved, fetched)
+        return result, saved
+
+    def _host_slot(self, url: str) -> threading.BoundedSemaphore:
+        """No one server gets more than per_host concurrent requests from us."""
+        host = urlsplit(url).netloc
+        with self._hosts_lock:
+            if host not in self._hosts:
+                self._hosts[host] = threading.BoundedSemaphore(self.settings.per_host)
+            return self._hosts[host]
+
+    def _result(
+        self, spec: FeedSpec, state: FeedState, fetched: Fetched, now: datetime
+    ) -> PollResult:
+        s = self.settings
+        if fetched.error:
+            return pipeline.failed(
+                spec, state, fetched.error, now, s.max_backoff, fetched.retry_after
+            )
+        if fetched.not_modified:
+            return pipeline.not_modified(spec, state, fetched, now)
+        assert fetched.body is not None
+        if state.body_hash and pipeline.body_hash(fetched.body) == state.body_hash:
+            return pipeline.not_modified(spec, state, fetched, now)  # server ignores validators
+        try:
+            parsed = self.parser.parse(fetched.body, fetched.headers, fetched.url)
+        except FetchError as exc:
+            return pipeline.failed(spec, state, exc.reason, now, s.max_backoff)
+        problem = pipeline.usable(parsed)
+        if problem:
+            return pipeline.failed(spec, state, problem, now, s.max_backoff)
+        items = pipeline.items_of(parsed, spec, fetched, now)
+        known = self.store.seen_keys(spec.name, [i.key for i in items])
+        return pipeline.process(
+            spec, state, fetched, parsed, items, known, self.matcher, now, s.backfill
+        )
+
+    def _health(
+        self, spec: FeedSpec, before: FeedState, result: PollResult, now: datetime
+    ) -> PollResult:
+        """One "source down" alert after failing for feed_down_after, one "source back" after."""
+        st = result.state
+        if result.outcome == "failed" and st.failing_since and not st.down_alerted:
+            down_for = (now - st.failing_since).total_seconds()
+            if down_for >= self.settings.feed_down_after:
+                self.store.record_alert(_down_alert(spec, st, now), self.router, now)
+                return replace(result, state=replace(st, down_alerted=True))
+        if result.outcome != "failed" and before.down_alerted:
+            self.store.record_alert(_back_alert(spec, before, now), self.router, now)
+            return replace(result, state=replace(st, down_alerted=False))
+        return result
+
+    def _log(self, spec: FeedSpec, r: PollResult, saved: SaveOutcome, fetched: Fetched) -> None:
+        bound = log.bind(feed=spec.name, elapsed=round(fetched.elapsed, 3))
+        if r.outcome == "failed":
+            bound.warning(
+                "feed.failed",
+                error=r.error,
+                failures=r.state.consecutive_failures,
+                next_poll=r.state.next_poll.isoformat() if r.state.next_poll else None,
+            )
+        elif r.outcome in ("not_modified", "unchanged"):
+            bound.info("feed.not_modified", how=r.outcome)
+        else:
+            bound.info(
+                "feed.fetched",
+                entries=r.entries,
+                new=saved.new_items,
+                alerts=len(saved.created),
+                bozo=r.bozo,
+            )
+        for alert_id in saved.created:
+            bound.info("alert.created", alert=alert_id, suppressed=alert_id in saved.suppressed)
+        for alert_id in saved.attached:
+            bound.info("alert.source_added", alert=alert_id)
+
+
+def _down_alert(spec: FeedSpec, st: FeedState, now: datetime) -> Alert:
+    since = st.failing_since or now
+    return Alert(
+        id=f"health:{spec.name}:down:{int(since.timestamp())}",
+        kind=AlertKind.SOURCE_DOWN,
+        created=now,
+        severity=Severity.MEDIUM,
+        title=f"Source down: {spec.name}",
+        text=f"{spec.name} has failed for {(now - since).total_seconds() / 3600:.1f}h "
+        f"({st.consecutive_failures} attempts); last error: {st.last_error}",
+        data={"feed": spec.name, "since": since.isoformat(), "error": st.last_error},
+    )
+
+
+def _back_alert(spec: FeedSpec, before: FeedState, now: datetime) -> Alert:
+    since = before.failing_since or now
+    return Alert(
+        id=f"health:{spec.name}:back:{int(since.timestamp())}",
+        kind=AlertKind.SOURCE_BACK,
+        created=now,
+        severity=Severity.LOW,
+        title=f"Source back: {spec.name}",
+        text=f"{spec.name} answers again after {(now - since).total_seconds() / 3600:.1f}h down.",
+        data={"feed": spec.name, "since": since.isoformat()},
+    )

@@ -1,0 +1,178 @@
+"""Composition: Config + rules -> the live parts (store, session, parser, channels, poller, deliverer)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+import requests
+
+from monitor.channels import make_channel
+from monitor.config import ChannelConfig, Config, load_config
+from monitor.deliver import Channel, Deliverer
+from monitor.errors import ConfigError
+from monitor.fetch import FetchPolicy, make_session
+from monitor.match import Matcher
+from monitor.model import Alert
+from monitor.parsepool import ParsePool
+from monitor.poller import Poller, PollSettings
+from monitor.route import route
+from monitor.rules import RuleSet, load_rules
+from monitor.store import Router, Store, StoryPolicy, open_store
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A validated config with its compiled rules: what a reload swaps in whole."""
+
+    config: Config
+    rules: RuleSet
+    matcher: Matcher
+
+
+def load(path: Path, rules_override: list[Path] | None = None) -> Loaded:
+    """Validate config and rules together; ConfigError lists every problem of both."""
+    problems: list[str] = []
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+        config = None
+    rule_paths = rules_override or (list(config.rule_paths) if config else [])
+    try:
+        rules = load_rules(rule_paths)
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+        rules = None
+    if problems or config is None or rules is None:
+        raise ConfigError(problems)
+    return Loaded(config, rules, Matcher(rules))
+
+
+def policy_of(config: Config) -> FetchPolicy:
+    d = config.defaults
+    return FetchPolicy(
+        d.user_agent,
+        d.connect_timeout,
+        d.read_timeout,
+        d.total_timeout,
+        d.max_body,
+        d.max_redirects,
+    )
+
+
+def store_of(config: Config) -> Store:
+    target = config.state.url or str(config.state.path)
+    return open_store(target, pool_size=config.defaults.workers + 2)
+
+
+def make_router(channels: tuple[ChannelConfig, ...]) -> Router:
+    """Alert -> (channels to send now, digest channels to hold it for)."""
+    by_name = {c.name: c for c in channels}
+
+    def router(alert: Alert) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        send: list[str] = []
+        hold: list[str] = []
+        for name in route(alert, channels):
+            c = by_name[name]
+            immediate = c.immediate_severity is not None and alert.severity >= c.immediate_severity
+            (hold if c.digest and not immediate else send).append(name)
+        return tuple(send), tuple(hold)
+
+    return router
+
+
+def make_channels(
+    config: Config,
+    session: requests.Session,
+    smtp_factory: Any = None,
+    stream: TextIO | None = None,
+) -> dict[str, Channel]:
+    return {
+        c.name: make_channel(
+            c, session=session, smtp_factory=smtp_factory, now=utcnow, stream=stream
+        )
+        for c in config.channels
+    }
+
+
+@dataclass
+class Runtime:
+    loaded: Loaded
+    store: Store
+    session: requests.Session
+    parser: ParsePool
+    channels: dict[str, Channel]
+    poller: Poller
+    deliverer: Deliverer
+
+    @property
+    def config(self) -> Config:
+        return self.loaded.config
+
+    def swap(self, loaded: Loaded, channels: dict[str, Channel]) -> None:
+        """Install a new, fully built config and rule set (reload)."""
+        self.loaded = loaded
+        self.channels = channels
+        self.poller.matcher = loaded.matcher
+        self.poller.router = make_router(loaded.config.channels)
+        self.poller.settings = poll_settings(loaded.config)
+        self.deliverer.channels = channels
+        self.deliverer.rate_limits = {c.name: c.rate_limit for c in loaded.config.channels}
+
+    def close(self) -> None:
+        self.parser.close()
+        self.session.close()
+        self.store.close()
+
+
+def poll_settings(config: Config) -> PollSettings:
+    a, d = config.alerts, config.defaults
+    return PollSettings(
+        backfill=d.backfill,
+        max_backoff=d.max_backoff,
+        feed_down_after=a.feed_down_after,
+        story=StoryPolicy(a.story_window, a.similarity, a.corroboration),
+        per_host=d.per_host,
+    )
+
+
+def build(
+    loaded: Loaded,
+    *,
+    now: Callable[[], datetime] = utcnow,
+    parse_workers: int = 2,
+    smtp_factory: Any = None,
+    stream: TextIO | None = None,
+) -> Runtime:
+    config = loaded.config
+    policy = policy_of(config)
+    session = make_session(policy, pool_size=max(16, config.defaults.workers * 2))
+    store = store_of(config)
+    parser = ParsePool(parse_workers, config.defaults.parse_timeout)
+    channels = make_channels(config, session, smtp_factory, stream)
+    poller = Poller(
+        store,
+        session,
+        policy,
+        parser,
+        loaded.matcher,
+        make_router(config.channels),
+        poll_settings(config),
+        now,
+    )
+    deliverer = Deliverer(
+        store,
+        channels,
+        {c.name: c.rate_limit for c in config.channels},
+        now,
+        config.alerts.retry_max_age,
+    )
+    return Runtime(loaded, store, session, parser, channels, poller, deliverer)

@@ -1,0 +1,56 @@
+"""`monitor send-test`: a clearly marked test alert through each channel's real send path."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+
+from monitor.errors import DeliveryError
+from monitor.fetch import make_session
+from monitor.model import Alert, AlertKind, RuleRef, Severity
+from monitor.runtime import Loaded, make_channels, policy_of, utcnow
+
+
+def test_alert(now: datetime) -> Alert:
+    return Alert(
+        id=f"test:{int(now.timestamp())}",
+        kind=AlertKind.TEST,
+        created=now,
+        severity=Severity.INFO,
+        title="TEST ALERT from monitor: please ignore",
+        rules=(
+            RuleRef(
+                "test",
+                "Test alert",
+                Severity.INFO,
+                "A test sent by `monitor send-test` to check this channel works.",
+            ),
+        ),
+        text="This is a test of the delivery path. No event is reported.",
+    )
+
+
+def send_test(loaded: Loaded, only: str | None) -> int:
+    names = [c.name for c in loaded.config.channels]
+    if only and only not in names:
+        print(
+            f"no channel named {only!r}; configured: {', '.join(names) or 'none'}", file=sys.stderr
+        )
+        return 2
+    session = make_session(policy_of(loaded.config))
+    channels = make_channels(loaded.config, session)
+    alert = test_alert(utcnow())
+    failures = 0
+    for name, channel in channels.items():
+        if only and name != only:
+            continue
+        try:
+            result = channel.send(channel.build(alert))
+        except DeliveryError as exc:
+            failures += 1
+            kind = "retryable" if exc.retryable else "permanent"
+            print(f"{name}: FAILED ({kind}): {exc.reason}")
+            continue
+        print(f"{name}: ok {result.detail}".rstrip())
+    session.close()
+    return 1 if failures else 0

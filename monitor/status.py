@@ -1,0 +1,102 @@
+"""`monitor status`: feed health and the outbox, as a table for people or JSON for scripts."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from monitor.runtime import Loaded, store_of, utcnow
+from monitor.serialize import iso
+
+
+def collect(loaded: Loaded) -> dict[str, Any]:
+    store = store_of(loaded.config)
+    try:
+        states = store.feed_states()
+        counts = store.outbox_counts()
+        dead = store.dead_deliveries()
+        suppressed = store.suppressed_alerts()
+        info = store.info()
+    finally:
+        store.close()
+    feeds = []
+    for spec in loaded.config.feeds:
+        st = states.get(spec.name)
+        feeds.append(
+            {
+                "name": spec.name,
+                "url": spec.url,
+                "last_success": iso(st.last_success) if st else None,
+                "last_error": st.last_error if st else None,
+                "consecutive_failures": st.consecutive_failures if st else 0,
+                "next_poll": iso(st.next_poll) if st else None,
+                "items_seen": st.items_seen if st else 0,
+            }
+        )
+    return {
+        "generated": iso(utcnow()),
+        "store": info,
+        "feeds": feeds,
+        "outbox": counts,
+        "dead": [
+            {
+                "id": d.id,
+                "alert_id": d.alert_id,
+                "channel": d.channel,
+                "attempts": d.attempts,
+                "error": d.last_error,
+            }
+            for d in dead
+        ],
+        "suppressed": [{"id": a.id, "title": a.title, "reason": a.suppressed} for a in suppressed],
+    }
+
+
+def show_status(loaded: Loaded, as_json: bool) -> int:
+    data = collect(loaded)
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return 0
+    print(render(data))
+    return 0
+
+
+def _ago(stamp: str | None, now: datetime) -> str:
+    if not stamp:
+        return "never"
+    secs = (now - datetime.fromisoformat(stamp.replace("Z", "+00:00"))).total_seconds()
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if abs(secs) >= size:
+            return f"{secs / size:.0f}{unit} ago" if secs >= 0 else f"in {-secs / size:.0f}{unit}"
+    return f"{secs:.0f}s ago" if secs >= 0 else f"in {-secs:.0f}s"
+
+
+def render(data: dict[str, Any]) -> str:
+    now = utcnow()
+    feeds = data["feeds"]
+    ok = sum(1 for f in feeds if f["consecutive_failures"] == 0 and f["last_success"])
+    failing = [f for f in feeds if f["consecutive_failures"]]
+    o = data["outbox"]
+    lines = [
+        f"feeds {len(feeds)}: {ok} ok, {len(failing)} failing, "
+        f"{len(feeds) - ok - len(failing)} never polled",
+        f"outbox: {o['pending']} pending, {o['held']} held for digest, {o['sent']} sent, "
+        f"{o['dead']} dead; {o['suppressed']} alerts suppressed by cooldown",
+        "",
+        f"{'FEED':<28} {'LAST SUCCESS':<13} {'FAILS':>5} {'SEEN':>6} {'NEXT POLL':<11} LAST ERROR",
+    ]
+    for f in sorted(feeds, key=lambda f: (-f["consecutive_failures"], f["name"])):
+        lines.append(
+            f"{f['name'][:28]:<28} {_ago(f['last_success'], now):<13} "
+            f"{f['consecutive_failures']:>5} {f['items_seen']:>6} {_ago(f['next_poll'], now):<11} "
+            f"{(f['last_error'] or '')[:60]}"
+        )
+    for d in data["dead"]:
+        lines.append(
+            f"dead: {d['alert_id']} -> {d['channel']} after {d['attempts']} attempts: "
+            f"{(d['error'] or '')[:80]}"
+        )
+    for s in data["suppressed"][:5]:
+        lines.append(f"suppressed: {s['title'][:60]} ({s['reason']})")
+    return "\n".join(lines)

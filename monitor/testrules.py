@@ -1,0 +1,133 @@
+"""`monitor test-rules`: rules over feed files, folders or URLs; no state change, nothing sent."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from monitor.config import load_config
+from monitor.errors import ConfigError, FetchError
+from monitor.fetch import FetchPolicy, fetch, make_session
+from monitor.match import Matcher
+from monitor.model import FeedSpec, FeedState, Item, Match
+from monitor.normalize import normalize_entries
+from monitor.parse import parse_feed
+from monitor.rules import load_rules
+from monitor.runtime import utcnow
+
+MAX_FILE = 50 * 2**20
+
+
+def _rules(config: Path, override: Path | None) -> Matcher:
+    if override is not None:
+        if not override.exists():
+            raise ConfigError([f"{override}: no such rule file or folder"])
+        return Matcher(load_rules([override]))
+    return Matcher(load_rules(list(load_config(config).rule_paths)))
+
+
+def _files(inputs: list[str]) -> Iterator[tuple[str, Path | None]]:
+    for raw in inputs:
+        if raw.startswith(("http://", "https://")):
+            yield raw, None
+            continue
+        path = Path(raw)
+        if path.is_dir():
+            yield from ((str(p), p) for p in sorted(path.rglob("*")) if p.is_file())
+        else:
+            yield raw, path
+
+
+def _read(name: str, path: Path | None) -> tuple[bytes, dict[str, str], str]:
+    if path is not None:
+        if path.stat().st_size > MAX_FILE:
+            raise FetchError(f"larger than {MAX_FILE} bytes")
+        return path.read_bytes(), {}, path.resolve().as_uri()
+    session = make_session(FetchPolicy("monitor test-rules"))
+    fetched = fetch(
+        session, FeedSpec(name, name, 600.0), FeedState(name), FetchPolicy("monitor test-rules")
+    )
+    session.close()
+    if fetched.error or fetched.body is None:
+        raise FetchError(fetched.error or f"HTTP {fetched.status}")
+    return fetched.body, fetched.headers, fetched.url
+
+
+def test_rules(config: Path, override: Path | None, inputs: list[str], as_json: bool) -> int:
+    matcher = _rules(config, override)
+    unreadable = 0
+    for name, path in _files(inputs):
+        try:
+            body, headers, url = _read(name, path)
+            parsed = parse_feed(body, headers, url)
+        except (OSError, FetchError) as exc:
+            print(f"{name}: cannot read: {getattr(exc, 'reason', None) or exc}", file=sys.stderr)
+            unreadable += 1
+            continue
+        if not parsed.entries:
+            print(f"{name}: not a feed (no entries found); skipped", file=sys.stderr)
+            continue
+        spec = FeedSpec(name, url if url.startswith("http") else "http://localhost/", 600.0)
+        for item in normalize_entries(parsed.entries, spec, url, utcnow()):
+            item = replace(item, countries=matcher.countries(item))
+            _emit(item, matcher.match(item), as_json)
+    return 2 if unreadable else 0
+
+
+def _emit(item: Item, matches: tuple[Match, ...], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(item_json(item, matches), ensure_ascii=False))
+    elif matches:
+        print(human(item, matches))
+
+
+def item_json(item: Item, matches: tuple[Match, ...]) -> dict[str, Any]:
+    return {
+        "key": item.key,
+        "title": item.title,
+        "link": item.link,
+        "feed": item.feed,
+        "published": item.published.isoformat(),
+        "countries": list(item.countries),
+        "matches": [
+            {
+                "rule": m.rule_id,
+                "severity": m.severity.label,
+                "score": round(m.score, 1),
+                "terms": [
+                    {
+                        "term": h.term,
+                        "text": h.text,
+                        "field": h.field,
+                        "score": round(h.score, 1),
+                        "snippet": h.snippet,
+                    }
+                    for h in m.hits
+                ],
+            }
+            for m in matches
+        ],
+    }
+
+
+def _highlight(text: str, needles: set[str], tty: bool) -> str:
+    for needle in sorted(needles, key=len, reverse=True):
+        if needle and needle in text:
+            text = text.replace(needle, f"\033[1;31m{needle}\033[0m" if tty else f"[{needle}]")
+    return text
+
+
+def human(item: Item, matches: tuple[Match, ...]) -> str:
+    tty = sys.stdout.isatty()
+    needles = {h.text for m in matches for h in m.hits if h.field == "title"}
+    lines = [_highlight(item.title, needles, tty), f"  {item.link or '(no link)'}  [{item.feed}]"]
+    if item.countries:
+        lines.append(f"  countries: {', '.join(item.countries)}")
+    for m in matches:
+        terms = ", ".join(f"{h.term}={h.text!r}@{h.field}" for h in m.hits)
+        lines.append(f"  {m.severity.label.upper():<8} {m.rule_id}: {m.title}  ({terms})")
+    return "\n".join(lines) + "\n"
