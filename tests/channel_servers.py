@@ -172,18 +172,23 @@ class SmtpSink:
             and self.login is not None
             and (auth_data.login.decode(), auth_data.password.decode()) == self.login
         )
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)  # False: aiosmtpd answers 535 itself
 
 
 @contextmanager
-def smtp_sink(sink: SmtpSink, *, tls: ssl.SSLContext | None = None) -> Iterator[SmtpSink]:
-    """Run sink on a loopback port (sink.port); STARTTLS offered when tls is given."""
+def smtp_sink(
+    sink: SmtpSink, *, tls: ssl.SSLContext | None = None, implicit_tls: ssl.SSLContext | None = None
+) -> Iterator[SmtpSink]:
+    """Run sink on a loopback port (sink.port): STARTTLS offered when tls is given,
+    TLS from the first byte (SMTPS) when implicit_tls is given."""
     sink.port = closed_port()  # aiosmtpd's Controller cannot report a port-0 choice
     options: dict[str, Any] = {}
     if sink.login is not None:
         options.update(authenticator=sink.authenticate, auth_require_tls=tls is not None)
     if tls is not None:
         options.update(tls_context=tls, require_starttls=True)
+    if implicit_tls is not None:
+        options.update(ssl_context=implicit_tls, auth_require_tls=False)
     controller = Controller(sink, hostname="127.0.0.1", port=sink.port, **options)
     controller.start()
     try:
