@@ -10,9 +10,10 @@ loopback feeds, and measures two poll cycles in a fresh state directory:
   request, or 200 with the same body to an unconditional one.
 
 For each cycle: wall time, CPU time (user + sys) and peak RSS of the peer's
-process (from `os.wait4`, so each run is measured alone; for a peer that forks
-workers the CPU includes reaped workers and the RSS is that of the largest
-single process), plus what the feed server saw: requests, conditional requests
+process (from `os.wait4` in a tiny launcher process, so each run is measured
+alone and not inflated by this process's memory; for a peer that forks workers
+the CPU includes reaped workers and the RSS is that of the largest single
+process), plus what the feed server saw: requests, conditional requests
 (If-None-Match / If-Modified-Since) and 304s sent. Every run has a timeout;
 a run that hits it is killed with its process group and reported as such
 (with how many feeds it fetched), and its warm cycle is skipped.
@@ -183,14 +184,37 @@ def peer_env(workdir: Path) -> dict[str, str]:
     return env
 
 
+# Linux starts a child's peak RSS at its parent's RSS at fork time, and exec keeps
+# it, so a peer forked straight from this process (which holds the feed server,
+# 100+ MB at 2,000 feeds) would report at least that. A tiny launcher (python -S,
+# about 10 MB) forks the peer instead, reaps it with wait4 and reports the peer's
+# own usage: exact CPU, and peak RSS with a floor of the launcher's size.
+LAUNCHER = """
+import json, os, sys
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execv(sys.argv[2], sys.argv[2:])
+    finally:
+        os._exit(127)
+_, status, ru = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as out:
+    json.dump({"user": ru.ru_utime, "sys": ru.ru_stime, "maxrss_kb": ru.ru_maxrss}, out)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_measured(cmd: Sequence[str], env: dict[str, str], log: Path, timeout: float) -> Measurement:
-    """Run `cmd` to completion or `timeout`; resource usage of that child alone (wait4)."""
+    """Run `cmd` to completion or `timeout` (then kill its process group); its own usage."""
+    usage_file = log.with_name("usage.json")
+    usage_file.unlink(missing_ok=True)
+    launcher = [sys.executable, "-S", "-c", LAUNCHER, str(usage_file), *cmd]
     start = time.monotonic()
     with open(log, "ab") as out:
         out.write(f"\n$ {' '.join(cmd)}\n".encode())
         out.flush()
         proc = subprocess.Popen(
-            cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            launcher, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
     timed_out = threading.Event()
 
@@ -201,17 +225,17 @@ def run_measured(cmd: Sequence[str], env: dict[str, str], log: Path, timeout: fl
     timer = threading.Timer(timeout, kill)
     timer.start()
     try:
-        _, status, usage = os.wait4(proc.pid, 0)
+        returncode = proc.wait()
     finally:
         timer.cancel()
     wall = time.monotonic() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4, not by Popen
+    usage = json.loads(usage_file.read_text()) if usage_file.exists() else {}
     return Measurement(
         wall_s=round(wall, 2),
-        user_s=round(usage.ru_utime, 2),
-        sys_s=round(usage.ru_stime, 2),
-        peak_rss_mb=round(usage.ru_maxrss / 1024, 1),  # Linux reports KiB
-        returncode=proc.returncode,
+        user_s=round(usage.get("user", float("nan")), 2),
+        sys_s=round(usage.get("sys", float("nan")), 2),
+        peak_rss_mb=round(usage.get("maxrss_kb", float("nan")) / 1024, 1),  # Linux: KiB
+        returncode=returncode,
         timed_out=timed_out.is_set(),
     )
 
