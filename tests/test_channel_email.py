@@ -158,15 +158,16 @@ def test_digest_arrives_as_one_email(sink: SmtpSink) -> None:
 @pytest.mark.parametrize(
     ("where", "reply", "retryable"),
     [
-        ("rcpt_reply", "550 5.1.1 no such mailbox", False),
-        ("rcpt_reply", "450 4.2.0 mailbox busy", True),
-        ("data_reply", "554 5.7.1 rejected as spam", False),
-        ("data_reply", "451 4.3.0 try again later", True),
+        ("rcpt", "550 5.1.1 no such mailbox", False),
+        ("rcpt", "450 4.2.0 mailbox busy", True),
+        ("data", "554 5.7.1 rejected as spam", False),
+        ("data", "451 4.3.0 try again later", True),
     ],
 )
 def test_smtp_rejections_are_classified(where: str, reply: str, retryable: bool) -> None:
     """5xx is permanent, 4xx retryable; the reason carries the server's code."""
-    with smtp_sink(SmtpSink(**{where: reply})) as sink:
+    sink_spec = SmtpSink(rcpt_reply=reply) if where == "rcpt" else SmtpSink(data_reply=reply)
+    with smtp_sink(sink_spec) as sink:
         ch = channel(sink.port)
         with pytest.raises(DeliveryError) as caught:
             ch.send(ch.build(make_alert()))
