@@ -16,7 +16,8 @@ the CPU includes reaped workers and the RSS is that of the largest single
 process), plus what the feed server saw: requests, conditional requests
 (If-None-Match / If-Modified-Since) and 304s sent. Every run has a timeout;
 a run that hits it is killed with its process group and reported as such
-(with how many feeds it fetched), and its warm cycle is skipped.
+(with how many feeds it fetched, and CPU and VmHWM read from /proc just
+before the kill), and its warm cycle is skipped.
 
 Only 127.0.0.1/8 URLs are configured and proxy variables are removed from the
 peers' environment, so nothing leaves the machine.
@@ -218,7 +219,10 @@ def run_measured(cmd: Sequence[str], env: dict[str, str], log: Path, timeout: fl
         )
     timed_out = threading.Event()
 
+    partial: dict[str, float] = {}
+
     def kill() -> None:
+        partial.update(group_usage(proc.pid))  # the launcher will not report: read /proc
         timed_out.set()
         os.killpg(proc.pid, signal.SIGKILL)
 
@@ -229,7 +233,7 @@ def run_measured(cmd: Sequence[str], env: dict[str, str], log: Path, timeout: fl
     finally:
         timer.cancel()
     wall = time.monotonic() - start
-    usage = json.loads(usage_file.read_text()) if usage_file.exists() else {}
+    usage = json.loads(usage_file.read_text()) if usage_file.exists() else partial
     return Measurement(
         wall_s=round(wall, 2),
         user_s=round(usage.get("user", float("nan")), 2),
@@ -238,6 +242,28 @@ def run_measured(cmd: Sequence[str], env: dict[str, str], log: Path, timeout: fl
         returncode=returncode,
         timed_out=timed_out.is_set(),
     )
+
+
+def group_usage(pgid: int) -> dict[str, float]:
+    """CPU seconds and largest VmHWM of the live processes of a process group, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    user = system = 0.0
+    hwm_kb = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == pgid:  # skip the launcher itself
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) != pgid:  # fields[2] is pgrp (field 5 of stat)
+                continue
+            user += int(fields[11]) / ticks  # utime
+            system += int(fields[12]) / ticks  # stime
+            for line in (entry / "status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    hwm_kb = max(hwm_kb, int(line.split()[1]))
+        except (OSError, IndexError, ValueError):
+            continue  # the process ended meanwhile
+    return {"user": user, "sys": system, "maxrss_kb": hwm_kb}
 
 
 # --- one configuration: a peer, N feeds, a latency, two cycles ----------------------------
