@@ -1,0 +1,106 @@
+"""Text normalisation for matching: words folded for comparison, spans kept for display.
+
+A text becomes a sequence of words. A word is a run of letters and digits
+(with any combining accents inside it); everything else - spaces,
+punctuation, hyphens, apostrophes - separates words, so "El-Fasher" is
+two words and "d'Ivoire" is "d" + "ivoire". Each word is folded by
+`fold_word`: Unicode compatibility decomposition (NFKD, so ligatures and
+full-width forms become plain letters), case folding, and removal of
+combining marks (so "Génocide" and "GENOCIDE" both become "genocide").
+Every folded word keeps the span of the original word, so a match can be
+shown as it appeared in the feed.
+
+Pure functions; the folding of a word is cached because words repeat.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from itertools import chain
+
+# Letters/digits, then letters/digits or combining marks (decomposed accents).
+_MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+WORD_RE = re.compile(rf"[^\W_](?:[^\W_]|[{_MARKS}])*")
+SNIPPET_WIDTH = 60
+ELLIPSIS = "…"
+
+
+class Words:
+    """A text split into folded words; `spans` gives each word's (start, end) in the original."""
+
+    __slots__ = ("_spans", "text", "words")
+
+    def __init__(
+        self, text: str, words: tuple[str, ...], spans: tuple[tuple[int, int], ...] | None = None
+    ) -> None:
+        self.text = text  # the original text
+        self.words = words  # folded words
+        self._spans = spans
+
+    @property
+    def spans(self) -> tuple[tuple[int, int], ...]:
+        # Computed on first use: most texts match nothing and never need them.
+        if self._spans is None:
+            self._spans = tuple(
+                m.span() for m in WORD_RE.finditer(self.text) for _ in _parts(m.group())
+            )
+        return self._spans
+
+    def original(self, first: int, last: int) -> str:
+        """The original text from word `first` to word `last` inclusive."""
+        return self.text[self.spans[first][0] : self.spans[last][1]]
+
+    def snippet(self, first: int, last: int, width: int = SNIPPET_WIDTH) -> str:
+        """About `width` characters of original text either side of words first..last."""
+        return snippet(self.text, self.spans[first][0], self.spans[last][1], width)
+
+
+@lru_cache(maxsize=65536)
+def fold_word(word: str) -> tuple[str, ...]:
+    """Fold one original word; usually one word, more when compatibility forms split it."""
+    if word.isascii():
+        return (word.lower(),)
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    # Compatibility forms may expand to several words ("ﷺ") or to nothing.
+    return tuple(WORD_RE.findall(unicodedata.normalize("NFC", stripped)))
+
+
+def words(text: str) -> Words:
+    """Split `text` into folded words with their original spans."""
+    # Spans are computed only when asked for: most texts match nothing.
+    if text.isascii():
+        return Words(text, tuple(WORD_RE.findall(text.lower())))
+    return Words(text, tuple(chain.from_iterable(map(fold_word, WORD_RE.findall(text)))))
+
+
+def _parts(word: str) -> tuple[str, ...]:
+    return (word,) if word.isascii() else fold_word(word)
+
+
+def fold_words(text: str) -> tuple[str, ...]:
+    """Only the folded words of `text` (for terms, where spans do not matter)."""
+    if text.isascii():
+        return tuple(WORD_RE.findall(text.lower()))
+    return tuple(part for w in WORD_RE.findall(text) for part in fold_word(w))
+
+
+def fold(text: str) -> str:
+    """`text` folded and with words joined by one space: the comparable form of a phrase."""
+    return " ".join(fold_words(text))
+
+
+def snippet(text: str, start: int, end: int, width: int = SNIPPET_WIDTH) -> str:
+    """text[start:end] with about `width` characters either side, cut at spaces, "…" at cuts."""
+    lo = max(0, start - width)
+    hi = min(len(text), end + width)
+    if lo > 0:
+        space = text.find(" ", lo, start)
+        lo = space + 1 if space != -1 else lo
+    if hi < len(text):
+        space = text.rfind(" ", end, hi)
+        hi = space if space != -1 else hi
+    body = " ".join(text[lo:hi].split())
+    return (ELLIPSIS if lo > 0 else "") + body + (ELLIPSIS if hi < len(text) else "")
