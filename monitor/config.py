@@ -45,7 +45,7 @@ class Defaults:
 @dataclass(frozen=True)
 class AlertsConfig:
     story_window: float = 72 * 3600.0
-    similarity: float = 80.0  # rapidfuzz token_set_ratio on normalised title+summary
+    similarity: float = 88.0  # see dedup.py: stemmed token_set_ratio of titles / texts
     corroboration: int = 3  # sources that make a story corroborated (0 = never)
     retry_max_age: float = 48 * 3600.0
     escalation_factor: float = 3.0

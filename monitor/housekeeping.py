@@ -78,7 +78,7 @@ def send_digest(rt: Runtime, channel_name: str) -> int:
         return 0
     alerts = [a for a in (rt.store.load_alert(d.alert_id) for d in held) if a is not None]
     now = rt.poller.now()
-    label = f"{len(alerts)} alerts up to {now:%Y-%m-%d %H:%M} UTC"
+    label = f"up to {now:%Y-%m-%d %H:%M} UTC"
     try:
         channel.send(channel.build_digest(alerts, label))  # type: ignore[attr-defined]
     except DeliveryError as exc:

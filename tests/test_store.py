@@ -15,7 +15,7 @@ from monitor.store import Store, StoryPolicy
 from tests.factories import T0, alert, item, match
 from tests.stores import ENGINES, open_engine
 
-POLICY = StoryPolicy(window=72 * 3600, similarity=80, corroboration=3)
+POLICY = StoryPolicy(window=72 * 3600, similarity=88, corroboration=3)
 
 
 def to_ops(a: Alert) -> tuple[tuple[str, ...], tuple[str, ...]]:

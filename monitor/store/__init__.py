@@ -20,7 +20,7 @@ class StoryPolicy:
     """How the store clusters stories while it records a poll."""
 
     window: float = 72 * 3600.0
-    similarity: float = 80.0
+    similarity: float = 88.0
     corroboration: int = 3
 
 

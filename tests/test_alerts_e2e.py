@@ -1,0 +1,132 @@
+"""`monitor run --once` end to end: feeds on loopback -> rules -> one alert per story -> webhook."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from channel_servers import Reply, http_receiver
+
+from tests.e2e import env_with, feed_site, rss, run_monitor, write_config
+
+RULES = Path(__file__).parent / "data" / "rules_fixtures" / "good"
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+WEBHOOK = """[[channels]]
+name = "ops"
+type = "webhook"
+url_env = "TEST_HOOK_URL"
+secret_env = "TEST_HOOK_SECRET"
+min_severity = "low"
+"""
+
+
+def story_feeds(site) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    t = NOW - timedelta(hours=1)
+    site.set(
+        "un-news",
+        rss(
+            [
+                (
+                    "un-1",
+                    "Dozens of civilians killed in shelling of El Fasher market",
+                    "UN chief condemns the attack in North Darfur, Sudan.",
+                    t,
+                ),
+                (
+                    "un-2",
+                    "General Assembly adopts budget for 2027",
+                    "Member states agreed the regular budget.",
+                    t,
+                ),
+            ]
+        ),
+    )
+    site.set(
+        "ohchr",
+        rss(
+            [
+                (
+                    "oh-1",
+                    "Sudan: civilians killed in shelling of El Fasher market",
+                    "UN rights office says dozens of civilians killed in North Darfur.",
+                    t,
+                )
+            ]
+        ),
+    )
+    site.set(
+        "news-bbc",
+        rss(
+            [
+                (
+                    "bbc-1",
+                    "El Fasher: dozens of civilians killed as shells hit market",
+                    "Sudan's army and RSF trade blame for the killing in Darfur.",
+                    t,
+                )
+            ]
+        ),
+    )
+    return {n: site.url(n) for n in ("un-news", "ohchr", "news-bbc")}
+
+
+def test_one_story_three_sources_one_alert_and_one_corroboration(tmp_path: Path) -> None:
+    """UN News, OHCHR and a news feed carrying one story give one alert and one notice."""
+    with feed_site() as site, http_receiver() as rx:
+        cfg = write_config(
+            tmp_path / "config.toml", story_feeds(site), rules=RULES, channels=WEBHOOK
+        )
+        env = env_with(TEST_HOOK_URL=rx.url(), TEST_HOOK_SECRET="s3cret-value")
+        first = run_monitor(["run", "--once", "-c", str(cfg)], env)
+        bodies = [json.loads(r.body) for r in rx.requests]
+        second = run_monitor(["run", "--once", "-c", str(cfg)], env)
+        assert len(rx.requests) == len(bodies), "second run found something new"
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert second.returncode == 0
+    kinds = [b["type"] for b in bodies]
+    assert kinds == ["alert.match", "alert.corroboration"], kinds
+    story = bodies[0]
+    assert "SD" in story["countries"]
+    assert {s["feed"] for s in bodies[1]["sources"]} == {"un-news", "ohchr", "news-bbc"}
+    assert bodies[1]["id"] != story["id"]
+    assert rx.requests[0].headers["webhook-id"] == story["id"]
+    assert "s3cret-value" not in first.stderr
+
+
+def test_undeliverable_alert_stays_queued_and_exit_is_1(tmp_path: Path) -> None:
+    """A receiver answering 503 leaves the alert pending (exit 1); a later run delivers it."""
+    with feed_site() as site, http_receiver([Reply(503)]) as rx:
+        cfg = write_config(
+            tmp_path / "config.toml", story_feeds(site), rules=RULES, channels=WEBHOOK
+        )
+        env = env_with(TEST_HOOK_URL=rx.url(), TEST_HOOK_SECRET="x" * 8)
+        first = run_monitor(["run", "--once", "-c", str(cfg)], env)
+        status = json.loads(run_monitor(["status", "--json", "-c", str(cfg)], env).stdout)
+        assert first.returncode == 1
+        assert status["outbox"]["pending"] >= 1
+        run_monitor(["retry", "-c", str(cfg)], env)
+        third = run_monitor(["run", "--once", "-c", str(cfg)], env)
+        assert third.returncode == 0, third.stderr[-2000:]
+        ids = [r.headers["webhook-id"] for r in rx.requests]
+    assert ids[0] == ids[1]  # the retry carries the same id
+    assert len(set(ids)) == 2  # the story and its corroboration notice
+
+
+def test_dead_webhook_is_visible_in_status(tmp_path: Path) -> None:
+    """A 410 Gone is permanent: the delivery is dead and status says so; retry --dead requeues."""
+    with feed_site() as site, http_receiver(default=Reply(410, b"gone")) as rx:
+        cfg = write_config(
+            tmp_path / "config.toml", story_feeds(site), rules=RULES, channels=WEBHOOK
+        )
+        env = env_with(TEST_HOOK_URL=rx.url(), TEST_HOOK_SECRET="x" * 8)
+        assert run_monitor(["run", "--once", "-c", str(cfg)], env).returncode == 1
+        status = run_monitor(["status", "--json", "-c", str(cfg)], env)
+        data = json.loads(status.stdout)
+        assert data["outbox"]["dead"] == 2 and "410" in data["dead"][0]["error"]
+        human = run_monitor(["status", "-c", str(cfg)], env).stdout
+        assert "2 dead" in human
+        out = run_monitor(["retry", "--dead", "-c", str(cfg)], env)
+        assert "2 deliveries" in out.stdout
+    assert len(rx.requests) == 2
