@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
+import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
+from urllib3.connection import HTTPConnection, HTTPSConnection
 
 from monitor.errors import FetchError
 from monitor.model import FeedSpec, FeedState, Fetched
@@ -44,6 +49,7 @@ def make_session(policy: FetchPolicy, pool_size: int = 16) -> requests.Session:
         }
     )
     adapter = requests.adapters.HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
+    adapter.poolmanager.pool_classes_by_scheme = {"http": _WatchedPool, "https": _WatchedTLSPool}
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.trust_env = False  # never send feed traffic through a proxy from the environment
@@ -60,18 +66,108 @@ def fetch(
 ) -> Fetched:
     """Fetch one feed. Never raises for network or HTTP trouble: the result carries it."""
     start = clock()
+    with _watchdog(policy.total_timeout) as watchdog:
+        try:
+            resp, url = _get_following(
+                session, spec.url, _validators(state), policy, start, clock, resolve
+            )
+            with resp:
+                fetched = _read(resp, spec, url, policy, start, clock)
+            if watchdog.expired:  # the socket was shut under a read that then saw "EOF"
+                raise FetchError(_deadline_text(policy))
+            return fetched
+        except FetchError as exc:
+            return _failed(spec, exc.reason, exc.retryable, exc.retry_after, clock() - start)
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            # reading resp.raw ourselves means urllib3's errors arrive unwrapped by requests
+            reason = _deadline_text(policy) if watchdog.expired else _describe(exc)
+            return _failed(spec, reason, True, None, clock() - start)
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, requests.Timeout | urllib3.exceptions.TimeoutError | TimeoutError):
+        return "timed out"
+    if isinstance(exc, urllib3.exceptions.DecodeError | requests.exceptions.ContentDecodingError):
+        return "body does not match its Content-Encoding"
+    return f"connection failed: {_short(exc)}"
+
+
+def _deadline_text(policy: FetchPolicy) -> str:
+    return f"total deadline of {policy.total_timeout:g}s exceeded"
+
+
+# -- total deadline ---------------------------------------------------------------------
+# requests' timeouts are per socket read, so a server that trickles a byte a second (in the
+# headers or the body, or as compressed bytes that decode to nothing) never trips them.
+# A timer shuts the socket of the fetch in progress when the whole fetch is out of time;
+# the connection classes below tell the timer which socket that is.
+
+
+@dataclass
+class _Watchdog:
+    expired: bool = False
+    sock: socket.socket | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def attach(self, sock: socket.socket) -> None:
+        with self.lock:
+            self.sock = sock
+            if self.expired:
+                _shut(sock)
+
+    def fire(self) -> None:
+        with self.lock:
+            self.expired = True
+            if self.sock is not None:
+                _shut(self.sock)
+
+
+_current = threading.local()
+
+
+@contextmanager
+def _watchdog(seconds: float) -> Iterator[_Watchdog]:
+    watchdog = _Watchdog()
+    timer = threading.Timer(seconds, watchdog.fire)
+    timer.daemon = True
+    timer.start()
+    _current.watchdog = watchdog
     try:
-        resp, url = _get_following(
-            session, spec.url, _validators(state), policy, start, clock, resolve
-        )
-        with resp:
-            return _read(resp, spec, url, policy, start, clock)
-    except FetchError as exc:
-        return _failed(spec, exc.reason, exc.retryable, exc.retry_after, clock() - start)
-    except requests.Timeout:
-        return _failed(spec, "timed out", True, None, clock() - start)
-    except requests.RequestException as exc:
-        return _failed(spec, f"connection failed: {_short(exc)}", True, None, clock() - start)
+        yield watchdog
+    finally:
+        timer.cancel()
+        _current.watchdog = None
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # already closed
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def _watch(sock: socket.socket | None) -> None:
+    watchdog: _Watchdog | None = getattr(_current, "watchdog", None)
+    if watchdog is not None and sock is not None:
+        watchdog.attach(sock)
+
+
+class _WatchedConnection(HTTPConnection):
+    def getresponse(self) -> urllib3.response.HTTPResponse:  # type: ignore[override]
+        _watch(self.sock)
+        return super().getresponse()
+
+
+class _WatchedTLSConnection(HTTPSConnection):
+    def getresponse(self) -> urllib3.response.HTTPResponse:  # type: ignore[override]
+        _watch(self.sock)
+        return super().getresponse()
+
+
+class _WatchedPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _WatchedConnection
+
+
+class _WatchedTLSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _WatchedTLSConnection
 
 
 def _validators(state: FeedState) -> dict[str, str]:
@@ -93,7 +189,8 @@ def _get_following(
     resolve: Resolver | None,
 ) -> tuple[requests.Response, str]:
     """Follow redirects ourselves, so each hop is capped and checked for private targets."""
-    trusted_private = _is_private_host(urlsplit(url).hostname or "", resolve)
+    configured = url
+    trusted_private: bool | None = None  # decided on the first redirect, saving a lookup
     for _hop in range(policy.max_redirects + 1):
         _check_deadline(start, clock, policy)
         resp = session.get(
@@ -112,6 +209,8 @@ def _get_following(
         url = urljoin(url, location)
         if urlsplit(url).scheme not in ("http", "https"):
             raise FetchError("redirect to a non-http(s) address refused", retryable=False)
+        if trusted_private is None:
+            trusted_private = _is_private_host(urlsplit(configured).hostname or "", resolve)
         if not trusted_private and _is_private_host(urlsplit(url).hostname or "", resolve):
             raise FetchError("redirect to a private or loopback address refused", retryable=False)
     raise FetchError(f"more than {policy.max_redirects} redirects", retryable=True)
@@ -123,10 +222,11 @@ def _is_private_host(host: str, resolve: Resolver | None) -> bool:
         return True
     addresses = [host] if _is_ip(host) else (resolve or _resolve)(host)
     for addr in addresses:
-        ip = ipaddress.ip_address(addr.split("%", 1)[0])
-        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast:
-            return True
-        if ip.is_unspecified:
+        ip = ipaddress.ip_address(addr.split("%", 1)[0].strip("[]"))
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        # not global: loopback, private, link-local (cloud metadata), CGNAT, reserved, ...
+        if not ip.is_global or ip.is_multicast:
             return True
     return False
 
