@@ -3,6 +3,9 @@
 A thread cannot be killed; a process can. When a parse overruns its deadline (feedparser has
 regexes that backtrack catastrophically on hostile input), the pool's workers are killed and a
 fresh pool replaces it; parses that were caught in the kill are retried once in the new pool.
+
+At most `workers` parses are submitted at a time, so a parse's deadline runs while it runs:
+a parse queued behind a hostile one is not charged for the wait (and then failed with it).
 """
 
 from __future__ import annotations
@@ -26,18 +29,26 @@ class ParsePool:
         self.workers = workers
         self.timeout = timeout
         self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(max(1, workers))
         self._pool = self._new_pool() if workers > 0 else None
 
     def _new_pool(self) -> ProcessPoolExecutor:
         # forkserver: never fork the multi-threaded daemon itself (locks held by other threads)
         ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["monitor.parse"])  # a replacement pool starts warm
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
 
     def parse(self, body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
-        if self._pool is None:
+        if self.workers <= 0:
             return parse_feed(body, headers, url)
+        with self._slots:
+            return self._parse(body, headers, url)
+
+    def _parse(self, body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
         for _attempt in range(2):
             pool = self._pool
+            if pool is None:  # closed meanwhile (shutdown)
+                raise FetchError("parser pool closed")
             try:
                 future = pool.submit(parse_feed, body, dict(headers), url)
             except (BrokenProcessPool, RuntimeError):
