@@ -73,10 +73,21 @@ def _strip_html(text: str) -> str:
 
 
 def clean(text: str) -> str:
-    """Drop control and format characters (NUL, bidi overrides), normalise, collapse spaces."""
+    """Drop control and format characters (NUL, bidi overrides), normalise, collapse spaces.
+
+    Controls become spaces; invisible format characters (soft hyphen, zero-width space, BOM,
+    bidi controls) are removed, so "geno\u00adcide" stays one word. ZWJ and ZWNJ are kept:
+    they are part of how Persian, Indic scripts and emoji are spelt.
+    """
     text = unicodedata.normalize("NFC", text)
-    kept = (ch if unicodedata.category(ch)[0] != "C" or ch in "\t\n" else " " for ch in text)
-    return _WS.sub(" ", "".join(kept)).strip()
+    return _WS.sub(" ", "".join(_keep(ch) for ch in text)).strip()
+
+
+def _keep(ch: str) -> str:
+    category = unicodedata.category(ch)
+    if category[0] != "C" or ch in "\t\n\u200c\u200d":
+        return ch
+    return "" if category == "Cf" else " "
 
 
 def bound(text: str, limit: int) -> str:
@@ -113,11 +124,13 @@ def normalize_entries(
 ) -> tuple[Item, ...]:
     """Normalise one feed's entries; duplicate keys within one document are dropped."""
     guid_counts = Counter(e.guid for e in entries if e.guid)
-    # A feed that repeats one GUID for every entry has no usable GUIDs at all.
-    shared_guid = len(entries) > 1 and any(n > 1 for n in guid_counts.values())
     items: dict[str, Item] = {}
     for entry in entries:
-        item = normalize_entry(entry, spec, base_url, now, use_guid=not shared_guid)
+        # A GUID shared by several entries (some feeds repeat one for every entry) identifies
+        # none of them: those entries fall back to their link. Entries with a GUID of their
+        # own keep it, so one duplicate does not re-key (and re-announce) the whole feed.
+        use_guid = bool(entry.guid) and guid_counts[entry.guid] == 1
+        item = normalize_entry(entry, spec, base_url, now, use_guid=use_guid)
         items.setdefault(item.key, item)
     return tuple(items.values())
 
