@@ -94,7 +94,9 @@ def _summary(e: Mapping[str, Any]) -> str:
 def _when(e: Mapping[str, Any]) -> datetime | None:
     """feedparser's *_parsed fields are UTC struct_times; reject impossible ones."""
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = e.get(key)
+        # `in` first: FeedParserDict.get("updated_parsed") falls back to published_parsed
+        # with a DeprecationWarning (feedparser issue 310)
+        value = e[key] if key in e else None  # noqa: SIM401 (see above: .get is the trap)
         if isinstance(value, time.struct_time) and 1990 <= value.tm_year <= 2200:
             try:
                 return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
