@@ -129,7 +129,7 @@ def normalize_entries(
         # A GUID shared by several entries (some feeds repeat one for every entry) identifies
         # none of them: those entries fall back to their link. Entries with a GUID of their
         # own keep it, so one duplicate does not re-key (and re-announce) the whole feed.
-        use_guid = bool(entry.guid) and guid_counts[entry.guid] == 1
+        use_guid = entry.guid is not None and guid_counts[entry.guid] == 1
         item = normalize_entry(entry, spec, base_url, now, use_guid=use_guid)
         items.setdefault(item.key, item)
     return tuple(items.values())
