@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -35,6 +35,27 @@ class SaveOutcome:
     corroborated: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class InstanceInfo:
+    """One monitor process sharing the store, as its last heartbeat described it."""
+
+    owner: str
+    host: str
+    pid: int
+    started: datetime
+    last_seen: datetime
+
+
+@dataclass(frozen=True)
+class Lease:
+    """Work one instance holds: a feed it polls (kind 'feed') or a delivery it sends."""
+
+    kind: str  # feed | delivery
+    name: str  # the feed name, or "<channel>#<outbox id>"
+    owner: str
+    until: datetime
+
+
 class Store(Protocol):
     def close(self) -> None: ...
     def feed_states(self) -> dict[str, FeedState]: ...
@@ -62,12 +83,30 @@ class Store(Protocol):
     def prune(self, before: datetime) -> int: ...
     def writable(self) -> bool: ...
     def info(self) -> dict[str, Any]: ...
+    # several instances: leases on feeds and deliveries, heartbeats (store/leases.py)
+    def claim_feed(
+        self, name: str, owner: str, now: datetime, lease_seconds: float, *, due_only: bool = True
+    ) -> bool: ...
+    def release_feed(self, name: str, owner: str) -> None: ...
+    def claim_deliveries(
+        self, owner: str, now: datetime, lease_seconds: float, limit: int = 100
+    ) -> list[Delivery]: ...
+    def release_all(self, owner: str) -> int: ...
+    def heartbeat(
+        self, owner: str, host: str, pid: int, started: datetime, now: datetime
+    ) -> None: ...
+    def instances(self, since: datetime) -> list[InstanceInfo]: ...
+    def leases(self) -> list[Lease]: ...
+    # moving state between engines (store/transfer.py, monitor/dbcopy.py)
+    def has_state(self) -> bool: ...
+    def export_rows(self, table: str, batch: int) -> Iterator[list[tuple[Any, ...]]]: ...
+    def import_rows(self, table: str, rows: Sequence[tuple[Any, ...]]) -> int: ...
 
 
 def open_store(path_or_url: str, *, pool_size: int = 4) -> Store:
     """Open (and migrate) the store named by a SQLite path or a postgresql:// URL."""
     if path_or_url.startswith(("postgresql://", "postgres://")):
-        from monitor.store.postgres import PostgresStore  # type: ignore[import-not-found,unused-ignore]
+        from monitor.store.postgres import PostgresStore
 
         store: Store = PostgresStore(path_or_url, pool_size=pool_size)
         return store

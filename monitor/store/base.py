@@ -18,7 +18,21 @@ from monitor.pipeline import PollResult
 from monitor.serialize import alert_from_dict, alert_to_dict, from_ts, ts
 from monitor.store import Router, SaveOutcome, StoryPolicy
 
-FEED_COLUMNS = ["name", "etag", "last_modified", "body_hash", "last_success", "last_attempt", "last_error", "consecutive_failures", "failing_since", "next_poll", "items_seen", "last_new_item", "down_alerted"]
+FEED_COLUMNS = [
+    "name",
+    "etag",
+    "last_modified",
+    "body_hash",
+    "last_success",
+    "last_attempt",
+    "last_error",
+    "consecutive_failures",
+    "failing_since",
+    "next_poll",
+    "items_seen",
+    "last_new_item",
+    "down_alerted",
+]
 _TIME_COLUMNS = {"last_success", "last_attempt", "failing_since", "next_poll", "last_new_item"}
 OUTBOX_COLUMNS = "id, alert_id, channel, status, attempts, next_attempt, created, last_error"
 
@@ -70,7 +84,7 @@ class SqlStore:
         """Record feed state, seen items, alerts and outbox rows atomically."""
         out = SaveOutcome()
         with self._tx() as tx:
-            _upsert_state(tx, result.state)
+            _upsert_state(tx, result.state, release_lease=True)
             fresh = {i.key for i in result.items if _insert_seen(tx, i.feed, i.key, now)}
             out.new_items = len(fresh)
             candidates = [a for a in result.alerts if a.item and a.item.key in fresh]
@@ -225,6 +239,7 @@ class SqlStore:
             n = tx.x("DELETE FROM seen WHERE first_seen < ?", (ts(before),))
             tx.x("DELETE FROM hits WHERE created < ?", (ts(before),))
             tx.x("DELETE FROM outbox WHERE status = 'sent' AND sent_at < ?", (ts(before),))
+            tx.x("DELETE FROM instances WHERE last_seen < ?", (ts(before),))
         return n
 
     def writable(self) -> bool:
@@ -245,12 +260,15 @@ def _feed_state(row: Sequence[Any]) -> FeedState:
     return FeedState(**values)
 
 
-def _upsert_state(tx: Tx, s: FeedState) -> None:
+def _upsert_state(tx: Tx, s: FeedState, *, release_lease: bool = False) -> None:
+    """Write a feed's state; a poll's result also ends the lease its instance held on the feed."""
     values = [getattr(s, c) for c in FEED_COLUMNS]
     values = [ts(v) if isinstance(v, datetime) else v for v in values]
     values[FEED_COLUMNS.index("down_alerted")] = int(s.down_alerted)
     cols = ", ".join(FEED_COLUMNS)
     updates = ", ".join(f"{c} = excluded.{c}" for c in FEED_COLUMNS[1:])
+    if release_lease:
+        updates += ", lease_owner = NULL, lease_until = NULL"
     tx.x(
         f"INSERT INTO feeds ({cols}) VALUES ({', '.join('?' * len(FEED_COLUMNS))}) "
         f"ON CONFLICT (name) DO UPDATE SET {updates}",

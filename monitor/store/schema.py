@@ -45,6 +45,13 @@ MIGRATIONS: list[list[str]] = [
         """CREATE TABLE jobs (
             job TEXT PRIMARY KEY, period_key TEXT NOT NULL, ran DOUBLE PRECISION NOT NULL)""",
     ],
+    # 2: several instances share one database; each says who it is and that it is alive.
+    [
+        """CREATE TABLE instances (
+            owner TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL,
+            started DOUBLE PRECISION NOT NULL, last_seen DOUBLE PRECISION NOT NULL)""",
+        "CREATE INDEX feeds_next_poll ON feeds (next_poll)",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

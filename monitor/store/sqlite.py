@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from monitor.errors import StoreError
-from monitor.store.base import SqlStore
+from monitor.store.leases import LeaseSql
 from monitor.store.schema import SCHEMA_VERSION, statements
+from monitor.store.transfer import TransferSql
 
 
 class _SqliteTx:
@@ -25,7 +26,7 @@ class _SqliteTx:
         return self.conn.execute(sql, params).rowcount
 
 
-class SqliteStore(SqlStore):
+class SqliteStore(LeaseSql, TransferSql):
     """State in one SQLite file; safe for the daemon's threads and for a CLI beside it."""
 
     dialect = "sqlite"

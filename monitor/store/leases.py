@@ -1,0 +1,147 @@
+"""Leases, so that several instances share one store without doing any work twice.
+
+A feed is polled by the instance that claimed it; the lease ends in the transaction that
+writes the poll's result (`save_poll`), or when it expires because its instance died.
+An outbox row is sent by the instance that claimed it; `mark_sent`, `mark_retry` and
+`mark_dead` end the claim, and an expired claim is taken over by whoever claims next.
+Rows of one channel are claimed in creation order only: a row waits while an earlier row
+of its channel is claimed by someone or not yet due, so alerts reach a channel in order.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from monitor.model import Delivery
+from monitor.serialize import from_ts, ts
+from monitor.store import InstanceInfo, Lease
+from monitor.store.base import OUTBOX_COLUMNS, SqlStore, Tx, _delivery
+
+_CLAIM_ROW = (
+    "UPDATE outbox SET claim_owner = ?, claim_until = ? WHERE id = ? AND status = 'pending' "
+    "AND (claim_owner IS NULL OR claim_until IS NULL OR claim_until <= ?)"
+)
+
+
+class LeaseSql(SqlStore):
+    """The lease SQL both engines share; engines tune it with `skip_locked` and `_lock_outbox`."""
+
+    # PostgreSQL: " FOR UPDATE SKIP LOCKED" (a row another claimer holds is passed over,
+    # not waited for). SQLite: "" (BEGIN IMMEDIATE already serialises writers).
+    skip_locked = ""
+
+    def _lock_outbox(self, tx: Tx) -> None:
+        """Serialise outbox claims across writers (a no-op where writes already serialise)."""
+
+    # -- feeds -------------------------------------------------------------------------
+    def claim_feed(
+        self, name: str, owner: str, now: datetime, lease_seconds: float, *, due_only: bool = True
+    ) -> bool:
+        """Lease the feed to `owner` when no one holds a live lease on it (and, with due_only,
+        when it is due); True if `owner` now holds it. A live lease blocks its owner too."""
+        t = ts(now)
+        due = "AND (next_poll IS NULL OR next_poll <= ?) " if due_only else ""
+        sql = (
+            "UPDATE feeds SET lease_owner = ?, lease_until = ? WHERE name IN ("
+            f"SELECT name FROM feeds WHERE name = ? {due}"
+            "AND (lease_owner IS NULL OR lease_until IS NULL OR lease_until <= ?)"
+            f"{self.skip_locked})"
+        )
+        params = (owner, t + lease_seconds, name, *((t,) if due_only else ()), t)
+        with self._tx() as tx:
+            tx.x("INSERT INTO feeds (name) VALUES (?) ON CONFLICT (name) DO NOTHING", (name,))
+            return tx.x(sql, params) == 1
+
+    def release_feed(self, name: str, owner: str) -> None:
+        """Give a feed back without a result (a poll abandoned at shutdown)."""
+        with self._tx() as tx:
+            tx.x(
+                "UPDATE feeds SET lease_owner = NULL, lease_until = NULL "
+                "WHERE name = ? AND lease_owner = ?",
+                (name, owner),
+            )
+
+    # -- outbox ------------------------------------------------------------------------
+    def claim_deliveries(
+        self, owner: str, now: datetime, lease_seconds: float, limit: int = 100
+    ) -> list[Delivery]:
+        """Claim up to `limit` due pending rows for `owner` until now + lease_seconds,
+        in id order, never past a channel's first row that is claimed or not yet due."""
+        t = ts(now)
+        claimed: list[Delivery] = []
+        blocked: set[str] = set()
+        with self._tx() as tx:
+            self._lock_outbox(tx)
+            rows = tx.q(
+                f"SELECT {OUTBOX_COLUMNS}, claim_owner, claim_until FROM outbox "
+                "WHERE status = 'pending' ORDER BY id"
+            )
+            for row in rows:
+                d = _delivery(row[:8])
+                if d.channel in blocked:
+                    continue
+                held = row[8] is not None and row[9] is not None and row[9] > t
+                # The conditional UPDATE re-checks the row: a claim lost to a concurrent
+                # claimer blocks the channel rather than letting a later row overtake it.
+                if held or row[5] > t or tx.x(_CLAIM_ROW, (owner, t + lease_seconds, d.id, t)) != 1:
+                    blocked.add(d.channel)
+                    continue
+                claimed.append(d)
+                if len(claimed) >= limit:
+                    break
+        return claimed
+
+    def release_all(self, owner: str) -> int:
+        """End every lease and claim `owner` holds (clean shutdown); returns how many."""
+        with self._tx() as tx:
+            feeds = tx.x(
+                "UPDATE feeds SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?",
+                (owner,),
+            )
+            rows = tx.x(
+                "UPDATE outbox SET claim_owner = NULL, claim_until = NULL WHERE claim_owner = ?",
+                (owner,),
+            )
+        return feeds + rows
+
+    # -- instances ---------------------------------------------------------------------
+    def heartbeat(self, owner: str, host: str, pid: int, started: datetime, now: datetime) -> None:
+        """Record that instance `owner` is alive at `now`."""
+        with self._tx() as tx:
+            tx.x(
+                "INSERT INTO instances (owner, host, pid, started, last_seen) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (owner) DO UPDATE SET "
+                "host = excluded.host, pid = excluded.pid, last_seen = excluded.last_seen",
+                (owner, host, pid, ts(started), ts(now)),
+            )
+
+    def instances(self, since: datetime) -> list[InstanceInfo]:
+        """Instances whose last heartbeat is at or after `since`, oldest start first."""
+        with self._tx() as tx:
+            rows = tx.q(
+                "SELECT owner, host, pid, started, last_seen FROM instances "
+                "WHERE last_seen >= ? ORDER BY started, owner",
+                (ts(since),),
+            )
+        return [InstanceInfo(r[0], r[1], int(r[2]), _at(r[3]), _at(r[4])) for r in rows]
+
+    def leases(self) -> list[Lease]:
+        """Every lease held on a feed or a pending delivery, live or expired (see `until`)."""
+        with self._tx() as tx:
+            feeds = tx.q(
+                "SELECT name, lease_owner, lease_until FROM feeds "
+                "WHERE lease_owner IS NOT NULL ORDER BY name"
+            )
+            rows = tx.q(
+                "SELECT channel, id, claim_owner, claim_until FROM outbox "
+                "WHERE claim_owner IS NOT NULL AND status = 'pending' ORDER BY id"
+            )
+        return [Lease("feed", r[0], r[1], _at(r[2])) for r in feeds] + [
+            Lease("delivery", f"{r[0]}#{r[1]}", r[2], _at(r[3])) for r in rows
+        ]
+
+
+def _at(value: float) -> datetime:
+    when = from_ts(value)
+    assert when is not None
+    return when
