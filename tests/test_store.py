@@ -24,7 +24,7 @@ def to_ops(a: Alert) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 @pytest.fixture(params=ENGINES)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    yield from open_engine(request.param, tmp_path)
+    yield from open_engine(request.param, tmp_path, request)
 
 
 def poll(feed: str, *alerts: Alert, items: tuple = ()) -> PollResult:
@@ -184,7 +184,7 @@ def test_channel_order_is_kept_behind_a_waiting_row(store: Store) -> None:
         )
     )
     store.save_poll(poll("f", a1, a2), to_ops, POLICY, T0)
-    first, second = store.due_deliveries(T0)
+    first, _second = store.due_deliveries(T0)
     store.mark_retry(first.id, T0 + timedelta(minutes=1), "timeout")
     assert store.due_deliveries(T0) == []
 
