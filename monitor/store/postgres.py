@@ -126,8 +126,10 @@ def safe_url(url: str) -> str:
         parts = conninfo_to_dict(url)
     except psycopg.ProgrammingError:
         return "postgresql://(unparsable URL)"
-    user = parts.get("user")
+    user = f"{parts['user']}@" if parts.get("user") else ""
     host = parts.get("host") or "localhost"
     port = f":{parts['port']}" if parts.get("port") else ""
     db = parts.get("dbname") or ""
-    return f"postgresql://{f'{user}@' if user else ''}{host}{port}/{db}"
+    if host.startswith("/"):  # a Unix socket folder
+        return f"postgresql://{user}/{db}?host={host}{port}"
+    return f"postgresql://{user}{host}{port}/{db}"
