@@ -127,7 +127,7 @@ def safe_url(url: str) -> str:
     except psycopg.ProgrammingError:
         return "postgresql://(unparsable URL)"
     user = f"{parts['user']}@" if parts.get("user") else ""
-    host = parts.get("host") or "localhost"
+    host = str(parts.get("host") or "localhost")
     port = f":{parts['port']}" if parts.get("port") else ""
     db = parts.get("dbname") or ""
     if host.startswith("/"):  # a Unix socket folder
