@@ -40,7 +40,7 @@ ALERT_FLOOR = Severity.LOW  # info-severity rules never count as alerts
 EVAL_PRECISION, EVAL_RECALL = 0.95, 0.95
 # Floors actually reached on the real dev headlines, kept a little below the
 # measured figures so a regression fails the test (see rules/README.md).
-DEV_PRECISION, DEV_RECALL = 0.85, 0.80
+DEV_PRECISION, DEV_RECALL = 0.95, 0.93
 
 
 @dataclass(frozen=True)
