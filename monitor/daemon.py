@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import structlog
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -16,10 +17,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from monitor import housekeeping, runtime
+from monitor import housekeeping, metrics, runtime
 from monitor.errors import ConfigError
-from monitor.model import FeedSpec
+from monitor.metrics import Metrics
+from monitor.model import FeedSpec, Fetched
+from monitor.pipeline import PollResult
 from monitor.runtime import Runtime
+from monitor.store import SaveOutcome
 
 log = structlog.get_logger("monitor.daemon")
 STOP_GRACE = 30.0  # seconds in-flight polls get to finish after SIGTERM
@@ -45,7 +49,10 @@ class Daemon:
         self._delivery_thread = threading.Thread(
             target=self._delivery_loop, name="delivery", daemon=True
         )
+        self.metrics = Metrics()
+        self._metrics_server: Any = None
         rt.poller.on_poll = self._after_poll
+        rt.deliverer.on_outcome = self.metrics.delivery
 
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
@@ -53,12 +60,22 @@ class Daemon:
         self._schedule_service_jobs()
         self.scheduler.start()
         self._delivery_thread.start()
+        if self.rt.config.metrics_listen:
+            self._metrics_server = metrics.serve(
+                self.rt.config.metrics_listen, self.metrics, self.healthy
+            )
         log.info(
             "daemon.started",
             feeds=len(self.rt.config.feeds),
             rules=len(self.rt.loaded.rules),
             channels=[c.name for c in self.rt.config.channels],
             store=self.rt.store.info(),
+        )
+
+    def healthy(self) -> bool:
+        """200 on /healthz: the scheduler runs and the state store accepts writes."""
+        return (
+            bool(self.scheduler.running) and not self.stopping.is_set() and self.rt.store.writable()
         )
 
     def run_forever(self) -> None:
@@ -79,6 +96,9 @@ class Daemon:
         done.start()
         done.join(STOP_GRACE)
         self._delivery_thread.join(STOP_GRACE)
+        if self._metrics_server is not None:
+            self._metrics_server.shutdown()
+            self._metrics_server.server_close()
         self.rt.close()
         log.info("daemon.stopped", clean=not done.is_alive())
 
@@ -165,8 +185,9 @@ class Daemon:
         if next_poll > job.next_run_time + timedelta(seconds=1):
             job.modify(next_run_time=next_poll)
 
-    def _after_poll(self, result: object, saved: object, fetched: object) -> None:
-        if getattr(saved, "created", None) or getattr(saved, "corroborated", None):
+    def _after_poll(self, result: PollResult, saved: SaveOutcome, fetched: Fetched) -> None:
+        self.metrics.poll(result, saved, fetched)
+        if saved.created or saved.corroborated:
             self.wake_delivery.set()
 
     def _delivery_loop(self) -> None:
@@ -176,7 +197,11 @@ class Daemon:
             self.wake_delivery.clear()
             if self.stopping.is_set():
                 break
-            self._guard("delivery", self.rt.deliverer.drain)()
+            self._guard("delivery", self._drain)()
+
+    def _drain(self) -> None:
+        self.rt.deliverer.drain()
+        self.metrics.outbox_counts(self.rt.store.outbox_counts())
 
     def _housekeeping_job(self) -> None:
         self._guard("housekeeping", lambda: housekeeping.run(self.rt))()
