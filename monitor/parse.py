@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import codecs
 import io
 import re
 import time
@@ -20,6 +21,48 @@ from monitor.model import ParsedFeed, RawEntry
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 MAX_ENTRIES = 500  # a feed with thousands of entries is an archive dump, not news
+_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9._:-]+)""")
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.IGNORECASE)
+_WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
+# C0 controls XML 1.0 forbids; in UTF-8 these bytes only ever stand for themselves
+_XML_FORBIDDEN = bytes([*range(0, 9), 11, 12, *range(14, 32)])
+
+
+def _cp1252_fallback(err: UnicodeError) -> tuple[str, int]:
+    assert isinstance(err, UnicodeDecodeError)
+    return err.object[err.start : err.end].decode("cp1252", "replace"), err.end
+
+
+codecs.register_error("monitor-cp1252", _cp1252_fallback)
+
+
+def repair_utf8(body: bytes, headers: Mapping[str, str]) -> bytes:
+    """A UTF-8 document with stray bytes (a Latin-1 name pasted in, NULs) -> clean UTF-8.
+
+    feedparser decodes a document that is not valid UTF-8 as windows-1252 *as a whole*, so
+    one bad byte turns every accent of a French feed into mojibake ("GÃ©nÃ¨ve") and its rules
+    stop matching. Only the invalid bytes are read as windows-1252 here; control characters
+    that XML forbids are dropped so the strict parser can read the rest.
+    """
+    if body[:2] in _WIDE_BOMS[:2] or body[:4] == _WIDE_BOMS[2] or b"\x00<\x00" in body[:8]:
+        return body  # UTF-16/32: NUL bytes are part of the text
+    charset = _CHARSET.search(headers.get("content-type", ""))
+    declared = _XML_ENCODING.match(body)
+    for name in (charset and charset.group(1), declared and declared.group(1).decode()):
+        if name and not _is_utf8(name):
+            return body  # another encoding is declared: feedparser's business
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        body = body.decode("utf-8", "monitor-cp1252").encode("utf-8")
+    return body.translate(None, _XML_FORBIDDEN)
+
+
+def _is_utf8(name: str) -> bool:
+    try:
+        return codecs.lookup(name).name == "utf-8"
+    except LookupError:
+        return False
 
 
 def refuse_hostile(body: bytes) -> None:
@@ -40,6 +83,7 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
     """Parse one document. Raises FetchError for hostile documents; otherwise returns a value."""
     refuse_hostile(body)
     response_headers = {k.lower(): v for k, v in headers.items()}
+    body = repair_utf8(body, response_headers)
     response_headers.setdefault("content-location", url)
     response_headers.pop("content-encoding", None)  # the body is already decoded
     parsed = feedparser.parse(
