@@ -186,6 +186,13 @@ def _defaults(t: Table) -> Defaults:
     )
     if out.interval < 1:
         t.problems.add(t.key("interval"), "must be at least 1s")
+    for name in ("connect_timeout", "read_timeout", "total_timeout", "parse_timeout"):
+        if getattr(out, name) <= 0:
+            t.problems.add(t.key(name), "must be more than 0s")
+    if out.max_body < 1024:
+        t.problems.add(t.key("max_body"), "must be at least 1KiB; write e.g. 10MB")
+    if out.max_redirects < 0:
+        t.problems.add(t.key("max_redirects"), "must be 0 or more")
     if out.workers < 1 or out.per_host < 1:
         t.problems.add(t.key("workers"), "workers and per_host must be at least 1")
     t.finish()
@@ -216,15 +223,16 @@ def _feeds(tables: list[Table], defaults: Defaults) -> tuple[FeedSpec, ...]:
             t.problems.add(t.key("url"), "missing; write the feed's http(s) address")
         else:
             t.convert("url", check_url, "")
-        feeds.append(
-            FeedSpec(
-                name=name,
-                url=url,
-                interval=t.convert("interval", parse_duration, defaults.interval),
-                tags=t.strings("tags"),
-                jitter=t.convert("jitter", parse_duration, defaults.jitter),
-            )
+        spec = FeedSpec(
+            name=name,
+            url=url,
+            interval=t.convert("interval", parse_duration, defaults.interval),
+            tags=t.strings("tags"),
+            jitter=t.convert("jitter", parse_duration, defaults.jitter),
         )
+        if spec.interval < 1:
+            t.problems.add(t.key("interval"), "must be at least 1s")
+        feeds.append(spec)
         t.finish()
     return tuple(feeds)
 
