@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import feedparser
+from feedparser.exceptions import CharacterEncodingOverride, NonXMLContentType
 
 from monitor.errors import FetchError
 from monitor.model import ParsedFeed, RawEntry
@@ -20,6 +21,7 @@ from monitor.model import ParsedFeed, RawEntry
 # bombs and external-entity (XXE) reads work, so refuse them before feedparser sees them.
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_BENIGN = (NonXMLContentType, CharacterEncodingOverride)
 MAX_ENTRIES = 500  # a feed with thousands of entries is an archive dump, not news
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9._:-]+)""")
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.IGNORECASE)
@@ -150,9 +152,17 @@ def _when(e: Mapping[str, Any]) -> datetime | None:
 
 
 def _bozo(parsed: Mapping[str, Any]) -> str | None:
+    """feedparser's complaint, None when there is none or it is only about the HTTP headers.
+
+    A feed served as text/plain or text/html (NonXMLContentType), or whose declared charset
+    was wrong (CharacterEncodingOverride), was still read as XML: an empty one is a quiet
+    feed, not a broken one.
+    """
     if not parsed.get("bozo"):
         return None
     exc = parsed.get("bozo_exception")
+    if isinstance(exc, _BENIGN):
+        return None
     return f"{type(exc).__name__}: {exc}"[:300] if exc is not None else "malformed document"
 
 
