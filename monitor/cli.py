@@ -71,6 +71,17 @@ def parser() -> argparse.ArgumentParser:
     tr.add_argument("--rules", type=Path, help="rule file or folder replacing the configured rules")
     tr.add_argument("--json", action="store_true", help="one JSON object per item")
     tr.add_argument("inputs", nargs="+", metavar="PATH_OR_URL")
+    db = sub.add_parser("db", help="state database tools")
+    db_sub = db.add_subparsers(metavar="ACTION")
+    copy = db_sub.add_parser("copy", help="copy the configured state into an empty PostgreSQL")
+    copy.add_argument("-c", "--config", type=Path, default=None, help="config file")
+    copy.add_argument(
+        "--to",
+        required=True,
+        metavar="URL_ENV_NAME",
+        help="environment variable holding the target postgresql:// URL",
+    )
+    copy.set_defaults(func=cmd_db_copy)
     return p
 
 
@@ -111,7 +122,15 @@ def run_once(rt: runtime.Runtime) -> int:
     logger = structlog.get_logger("monitor.once")
     try:
         with ThreadPoolExecutor(rt.config.defaults.workers) as pool:
-            results = list(pool.map(lambda spec: rt.poller.poll(spec)[0], rt.config.feeds))
+            polled = list(
+                pool.map(lambda s: rt.poller.poll_claimed(s, due_only=False), rt.config.feeds)
+            )
+        results = [p[0] for p in polled if p is not None]
+        left = len(polled) - len(results)
+        if left:
+            print(
+                f"{left} feeds left to other instances (they hold a lease on them)", file=sys.stderr
+            )
         failed = [r.feed for r in results if r.outcome == "failed"]
         dead_before = rt.store.outbox_counts()["dead"]
         while rt.deliverer.drain().sent:
@@ -121,6 +140,7 @@ def run_once(rt: runtime.Runtime) -> int:
         logger.info(
             "once.done",
             feeds=len(results),
+            left_to_others=left,
             failed=len(failed),
             pending=counts["pending"],
             dead=dead_now,
@@ -145,6 +165,32 @@ def cmd_retry(args: argparse.Namespace) -> int:
     finally:
         store.close()
     print(f"{n} deliveries due now" + (" (dead ones included)" if args.dead else ""))
+    return EXIT_OK
+
+
+def cmd_db_copy(args: argparse.Namespace) -> int:
+    """Copy seen items, feed state, alerts and the outbox so a move re-alerts on nothing."""
+    import os
+
+    from monitor.dbcopy import copy_state
+    from monitor.store import open_store
+
+    url = os.environ.get(args.to, "")
+    if not url.startswith(("postgresql://", "postgres://")):
+        print(f"{args.to} must hold a postgresql:// URL", file=sys.stderr)
+        return EXIT_CONFIG
+    loaded = runtime.load(config_path(args))
+    log.set_secrets([url, *loaded.config.secrets()])
+    src = runtime.store_of(loaded.config)
+    try:
+        dst = open_store(url)
+        try:
+            counts = copy_state(src, dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    print("copied: " + ", ".join(f"{n} {table}" for table, n in counts.items()))
     return EXIT_OK
 
 

@@ -27,6 +27,7 @@ from monitor.store import SaveOutcome
 
 log = structlog.get_logger("monitor.daemon")
 STOP_GRACE = 30.0  # seconds in-flight polls get to finish after SIGTERM
+HEARTBEAT = 15.0  # seconds between instance heartbeats
 
 
 class Daemon:
@@ -96,6 +97,7 @@ class Daemon:
         done.start()
         done.join(STOP_GRACE)
         self._delivery_thread.join(STOP_GRACE)
+        self._guard("release", lambda: self.rt.store.release_all(self.rt.instance.owner))()
         if self._metrics_server is not None:
             self._metrics_server.shutdown()
             self._metrics_server.server_close()
@@ -146,7 +148,24 @@ class Daemon:
             executor="service",
             next_run_time=self.rt.poller.now() + timedelta(seconds=30),
         )
+        self.scheduler.add_job(
+            self._heartbeat_job,
+            IntervalTrigger(seconds=HEARTBEAT),
+            id="heartbeat",
+            executor="service",
+            next_run_time=self.rt.poller.now(),
+        )
         self._schedule_digests()
+
+    def _heartbeat_job(self) -> None:
+        """Tell other instances sharing the store (and `monitor status`) that we are alive."""
+        i = self.rt.instance
+        self._guard(
+            "heartbeat",
+            lambda: self.rt.store.heartbeat(
+                i.owner, i.host, i.pid, i.started, self.rt.poller.now()
+            ),
+        )()
 
     def _schedule_digests(self) -> None:
         for job in self.scheduler.get_jobs():
@@ -171,11 +190,12 @@ class Daemon:
         if spec is None or self.stopping.is_set():
             return
         try:
-            result, _ = self.rt.poller.poll(spec)
+            polled = self.rt.poller.poll_claimed(spec)
         except Exception:  # the feed is the failure boundary; log and keep the schedule
             log.exception("feed.job_crashed", feed=name)
             return
-        self._reschedule(spec, result.state.next_poll)
+        if polled is not None:  # None: not due yet, or another instance holds it
+            self._reschedule(spec, polled[0].state.next_poll)
 
     def _reschedule(self, spec: FeedSpec, next_poll: datetime | None) -> None:
         """Backoff moves a feed's next run; a success keeps the regular interval."""

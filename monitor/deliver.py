@@ -51,21 +51,24 @@ class Deliverer:
     stop: threading.Event = field(default_factory=threading.Event)
     rng: random.Random = field(default_factory=random.Random)
     on_outcome: Callable[[str, str], None] = lambda channel, outcome: None
+    owner: str = "local"
+    claim_lease: float = 300.0  # a claimed row left unsent this long is taken over
     _last_send: dict[str, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def drain(self, limit: int = 200) -> Report:
+    def drain(self, limit: int = 20) -> Report:
         """Send what is due now; never marks a row sent before its channel confirmed it."""
         report = Report()
         with self._lock:  # one drain at a time keeps per-channel order
             failed: set[str] = set()
-            for row in self.store.due_deliveries(self.now(), limit):
-                if self.stop.is_set():
-                    break
-                if row.channel in failed:
-                    continue  # an earlier row of this channel is waiting: keep the order
-                if not self._deliver(row, report):
+            untried: list[int] = []
+            for row in self.store.claim_deliveries(self.owner, self.now(), self.claim_lease, limit):
+                if self.stop.is_set() or row.channel in failed:
+                    untried.append(row.id)  # an earlier row of this channel waits: keep order
+                elif not self._deliver(row, report):
                     failed.add(row.channel)
+            if untried:
+                self.store.release_deliveries(untried, self.owner)
         return report
 
     def _deliver(self, row: Delivery, report: Report) -> bool:

@@ -29,6 +29,7 @@ class PollSettings:
     feed_down_after: float
     story: StoryPolicy
     per_host: int = 2
+    lease: float = 120.0  # seconds a claimed feed stays ours: fetch + parse deadlines + margin
 
 
 @dataclass
@@ -43,12 +44,37 @@ class Poller:
     router: Router
     settings: PollSettings
     now: Callable[[], datetime]
+    owner: str = "local"
     on_poll: Callable[[PollResult, SaveOutcome, Fetched], None] = lambda r, s, f: None
     _hosts: dict[str, threading.BoundedSemaphore] = field(default_factory=dict)
     _hosts_lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def claim(self, spec: FeedSpec, *, due_only: bool = True) -> bool:
+        """Lease the feed so that no other instance sharing the store polls it meanwhile."""
+        return self.store.claim_feed(
+            spec.name,
+            self.owner,
+            self.now(),
+            self.settings.lease,
+            due_only=due_only,
+            slack=spec.interval / 2,
+        )
+
+    def poll_claimed(
+        self, spec: FeedSpec, *, due_only: bool = True
+    ) -> tuple[PollResult, SaveOutcome] | None:
+        """Claim, then poll; None when another instance holds the feed or it is not due."""
+        if not self.claim(spec, due_only=due_only):
+            return None
+        try:
+            return self.poll(spec)
+        except BaseException:
+            self.store.release_feed(spec.name, self.owner)
+            raise
+
     def poll(self, spec: FeedSpec) -> tuple[PollResult, SaveOutcome]:
-        """Poll one feed; never raises for feed trouble (the feed is the failure boundary)."""
+        """Poll one feed; never raises for feed trouble (the feed is the failure boundary).
+        save_poll writes the result and ends this instance's lease in one transaction."""
         state = self.store.feed_state(spec.name)
         with self._host_slot(spec.url):
             fetched = fetch(self.session, spec, state, self.policy)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +29,21 @@ from monitor.store import Router, Store, StoryPolicy, open_store
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Instance:
+    """Who this process is, for leases and `monitor status` when instances share a store."""
+
+    owner: str
+    host: str
+    pid: int
+    started: datetime
+
+    @classmethod
+    def current(cls) -> Instance:
+        host, pid = socket.gethostname(), os.getpid()
+        return cls(f"{host}:{pid}:{uuid.uuid4().hex[:8]}", host, pid, utcnow())
 
 
 @dataclass(frozen=True)
@@ -112,6 +130,7 @@ class Runtime:
     channels: dict[str, Channel]
     poller: Poller
     deliverer: Deliverer
+    instance: Instance
 
     @property
     def config(self) -> Config:
@@ -141,6 +160,7 @@ def poll_settings(config: Config) -> PollSettings:
         feed_down_after=a.feed_down_after,
         story=StoryPolicy(a.story_window, a.similarity, a.corroboration),
         per_host=d.per_host,
+        lease=d.total_timeout + d.parse_timeout + 30.0,
     )
 
 
@@ -158,6 +178,7 @@ def build(
     store = store_of(config)
     parser = ParsePool(parse_workers, config.defaults.parse_timeout)
     channels = make_channels(config, session, smtp_factory, stream)
+    instance = Instance.current()
     poller = Poller(
         store,
         session,
@@ -167,6 +188,7 @@ def build(
         make_router(config.channels),
         poll_settings(config),
         now,
+        instance.owner,
     )
     deliverer = Deliverer(
         store,
@@ -174,5 +196,6 @@ def build(
         {c.name: c.rate_limit for c in config.channels},
         now,
         config.alerts.retry_max_age,
+        owner=instance.owner,
     )
-    return Runtime(loaded, store, session, parser, channels, poller, deliverer)
+    return Runtime(loaded, store, session, parser, channels, poller, deliverer, instance)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from monitor.runtime import Loaded, store_of, utcnow
@@ -18,6 +18,9 @@ def collect(loaded: Loaded) -> dict[str, Any]:
         dead = store.dead_deliveries()
         suppressed = store.suppressed_alerts()
         info = store.info()
+        now = utcnow()
+        instances = store.instances(now - timedelta(minutes=2))
+        leases = store.leases()
     finally:
         store.close()
     feeds = []
@@ -50,6 +53,26 @@ def collect(loaded: Loaded) -> dict[str, Any]:
             for d in dead
         ],
         "suppressed": [{"id": a.id, "title": a.title, "reason": a.suppressed} for a in suppressed],
+        "instances": [
+            {
+                "owner": i.owner,
+                "host": i.host,
+                "pid": i.pid,
+                "started": iso(i.started),
+                "last_heartbeat": iso(i.last_seen),
+            }
+            for i in instances
+        ],
+        "leases": [
+            {
+                "kind": x.kind,
+                "name": x.name,
+                "owner": x.owner,
+                "until": iso(x.until),
+                "expired": x.until <= now,
+            }
+            for x in leases
+        ],
     }
 
 
@@ -96,6 +119,17 @@ def render(data: dict[str, Any]) -> str:
         lines.append(
             f"dead: {d['alert_id']} -> {d['channel']} after {d['attempts']} attempts: "
             f"{(d['error'] or '')[:80]}"
+        )
+    for i in data["instances"]:
+        lines.append(
+            f"instance {i['owner']} (host {i['host']}, pid {i['pid']}): started "
+            f"{_ago(i['started'], now)}, last heartbeat {_ago(i['last_heartbeat'], now)}"
+        )
+    live = [x for x in data["leases"] if not x["expired"]]
+    if live:
+        lines.append(
+            f"leases: {len(live)} held: "
+            + ", ".join(f"{x['name']}@{x['owner'].split(':')[0]}" for x in live[:8])
         )
     for s in data["suppressed"][:5]:
         lines.append(f"suppressed: {s['title'][:60]} ({s['reason']})")

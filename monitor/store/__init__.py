@@ -85,12 +85,20 @@ class Store(Protocol):
     def info(self) -> dict[str, Any]: ...
     # several instances: leases on feeds and deliveries, heartbeats (store/leases.py)
     def claim_feed(
-        self, name: str, owner: str, now: datetime, lease_seconds: float, *, due_only: bool = True
+        self,
+        name: str,
+        owner: str,
+        now: datetime,
+        lease_seconds: float,
+        *,
+        due_only: bool = True,
+        slack: float = 0.0,
     ) -> bool: ...
     def release_feed(self, name: str, owner: str) -> None: ...
     def claim_deliveries(
         self, owner: str, now: datetime, lease_seconds: float, limit: int = 100
     ) -> list[Delivery]: ...
+    def release_deliveries(self, ids: Sequence[int], owner: str) -> None: ...
     def release_all(self, owner: str) -> int: ...
     def heartbeat(
         self, owner: str, host: str, pid: int, started: datetime, now: datetime

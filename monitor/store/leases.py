@@ -10,6 +10,7 @@ of its channel is claimed by someone or not yet due, so alerts reach a channel i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from monitor.model import Delivery
@@ -35,10 +36,20 @@ class LeaseSql(SqlStore):
 
     # -- feeds -------------------------------------------------------------------------
     def claim_feed(
-        self, name: str, owner: str, now: datetime, lease_seconds: float, *, due_only: bool = True
+        self,
+        name: str,
+        owner: str,
+        now: datetime,
+        lease_seconds: float,
+        *,
+        due_only: bool = True,
+        slack: float = 0.0,
     ) -> bool:
         """Lease the feed to `owner` when no one holds a live lease on it (and, with due_only,
-        when it is due); True if `owner` now holds it. A live lease blocks its owner too."""
+        when it is due within `slack` seconds); True if `owner` now holds it. A live lease
+        blocks its owner too. The slack lets a job that fires a little before the stored
+        next_poll (timer drift, jitter) still poll, while another instance's job that fires
+        mid-interval does not."""
         t = ts(now)
         due = "AND (next_poll IS NULL OR next_poll <= ?) " if due_only else ""
         sql = (
@@ -47,7 +58,7 @@ class LeaseSql(SqlStore):
             "AND (lease_owner IS NULL OR lease_until IS NULL OR lease_until <= ?)"
             f"{self.skip_locked})"
         )
-        params = (owner, t + lease_seconds, name, *((t,) if due_only else ()), t)
+        params = (owner, t + lease_seconds, name, *((t + slack,) if due_only else ()), t)
         with self._tx() as tx:
             tx.x("INSERT INTO feeds (name) VALUES (?) ON CONFLICT (name) DO NOTHING", (name,))
             return tx.x(sql, params) == 1
@@ -90,6 +101,16 @@ class LeaseSql(SqlStore):
                 if len(claimed) >= limit:
                     break
         return claimed
+
+    def release_deliveries(self, ids: Sequence[int], owner: str) -> None:
+        """End claims on rows this owner claimed but did not attempt (channel held, stopping)."""
+        with self._tx() as tx:
+            for i in ids:
+                tx.x(
+                    "UPDATE outbox SET claim_owner = NULL, claim_until = NULL "
+                    "WHERE id = ? AND claim_owner = ?",
+                    (i, owner),
+                )
 
     def release_all(self, owner: str) -> int:
         """End every lease and claim `owner` holds (clean shutdown); returns how many."""
