@@ -88,12 +88,16 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
     body = repair_utf8(body, response_headers)
     response_headers.setdefault("content-location", url)
     response_headers.pop("content-encoding", None)  # the body is already decoded
-    parsed = feedparser.parse(
-        io.BytesIO(body),
-        response_headers=response_headers,
-        sanitize_html=False,  # we strip all markup ourselves; sanitising costs 40% of the parse
-        resolve_relative_uris=False,
-    )
+    try:
+        parsed = feedparser.parse(
+            io.BytesIO(body),
+            response_headers=response_headers,
+            sanitize_html=False,  # we strip all markup ourselves; sanitising costs 40% of parse
+            resolve_relative_uris=False,
+        )
+    except (ValueError, OverflowError, RecursionError, LookupError, TypeError) as exc:
+        # e.g. "&#99999999999;" makes feedparser's loose parser raise OverflowError
+        raise FetchError(f"parser failed: {type(exc).__name__}: {exc}"[:300]) from None
     entries = tuple(_entry(e) for e in parsed.entries[:MAX_ENTRIES])
     bozo = _bozo(parsed)
     feed = parsed.get("feed", {})
