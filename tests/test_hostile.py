@@ -317,3 +317,10 @@ def test_huge_titles_scripts_and_pixels(feeds: FeedServer, tmp_path: Path):
     assert scripted.summary == "Shelling of Kharkiv"
     for text in (scripted.title, scripted.summary):
         assert "<" not in text and "script" not in text.lower() and "track.example" not in text
+
+
+def test_parser_crash_fails_the_feed(feeds: FeedServer, tmp_path: Path):
+    """A document that makes feedparser raise marks its feed failed; the poll does not raise."""
+    body = b'<rss version="2.0"><channel><item><title>&#99999999999;</title></item></channel></rss>'
+    result = poll_one(feeds, tmp_path, Response(body=body))
+    assert result.outcome == "failed" and "OverflowError" in (result.error or "")

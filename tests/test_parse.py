@@ -116,3 +116,11 @@ def test_content_encoding_header_is_ignored_on_decoded_body():
     """The body arrives decoded: a Content-Encoding header does not confuse the parser."""
     parsed = parse_feed(rss(item("Plain", guid="1")), {"Content-Encoding": "gzip"}, URL)
     assert [e.title for e in parsed.entries] == ["Plain"]
+
+
+@pytest.mark.parametrize("ref", [b"&#99999999999;", b"&#xFFFFFFFFFFFF;"])
+def test_parser_crash_is_a_fetch_error(ref: bytes):
+    """A character reference feedparser chokes on is a FetchError (the feed fails), not a crash."""
+    body = b'<rss version="2.0"><channel><item><title>' + ref + b"</title></item></channel></rss>"
+    with pytest.raises(FetchError, match="parser failed: OverflowError"):
+        parse_feed(body, {}, URL)
