@@ -57,7 +57,7 @@ class Poller:
             self.now(),
             self.settings.lease,
             due_only=due_only,
-            slack=spec.interval / 2,
+            slack=min(spec.interval / 4, spec.jitter + 1.0),
         )
 
     def poll_claimed(
@@ -76,9 +76,11 @@ class Poller:
         """Poll one feed; never raises for feed trouble (the feed is the failure boundary).
         save_poll writes the result and ends this instance's lease in one transaction."""
         state = self.store.feed_state(spec.name)
+        # The poll's time is when it started, so the next poll is due one interval after
+        # this one began, whatever the fetch took (the scheduler counts the same way).
+        now = self.now()
         with self._host_slot(spec.url):
             fetched = fetch(self.session, spec, state, self.policy)
-        now = self.now()
         result = self._result(spec, state, fetched, now)
         result = self._health(spec, state, result, now)
         saved = self.store.save_poll(result, self.router, self.settings.story, now)

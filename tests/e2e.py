@@ -109,6 +109,7 @@ def write_config(
     channels: str,
     interval: str = "10m",
     extra: str = "",
+    state: str = 'path = "state.db"',
 ) -> Path:
     """A config for tests: JSON logs, backfill all, fast timeouts."""
     feed_tables = "".join(
@@ -116,7 +117,7 @@ def write_config(
         for n, u in feeds.items()
     )
     path.write_text(
-        f'[state]\npath = "state.db"\n\n[defaults]\ninterval = "{interval}"\nbackfill = "all"\n'
+        f'[state]\n{state}\n\n[defaults]\ninterval = "{interval}"\nbackfill = "all"\n'
         f'connect_timeout = "2s"\nread_timeout = "5s"\ntotal_timeout = "10s"\n{extra}\n'
         f'[rules]\npaths = ["{rules}"]\n\n[logging]\nformat = "json"\nlevel = "info"\n\n'
         f"{feed_tables}{channels}",
