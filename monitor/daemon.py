@@ -127,6 +127,14 @@ class Daemon:
                 seconds=random.uniform(0, min(5.0, spec.interval))
             )
             self._add_feed_job(spec, start)
+            log.info(
+                "feed.scheduled",
+                feed=spec.name,
+                url=spec.url,
+                interval=spec.interval,
+                tags=list(spec.tags),
+                first_poll=start.isoformat(),
+            )
 
     def _add_feed_job(self, spec: FeedSpec, start: datetime) -> None:
         self.scheduler.add_job(

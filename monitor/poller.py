@@ -156,6 +156,9 @@ class Poller:
                 alerts=len(saved.created),
                 bozo=r.bozo,
             )
+        if saved.new_items and not r.state.items_seen == len(r.items):
+            for item in r.items:  # (a feed's first poll is summarised by feed.fetched)
+                bound.info("item.new", key=item.key[:120], title=item.title[:160], link=item.link)
         for alert_id in saved.created:
             bound.info("alert.created", alert=alert_id, suppressed=alert_id in saved.suppressed)
         for alert_id in saved.attached:

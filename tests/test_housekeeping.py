@@ -1,0 +1,122 @@
+"""Periodic jobs: escalation alerts against a 14-day baseline, email digests, pruning."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from channel_servers import SmtpSink, smtp_sink
+from monitor import housekeeping, runtime
+from monitor.model import AlertKind, FeedState
+from monitor.pipeline import PollResult
+from monitor.store import StoryPolicy
+from tests.factories import T0, alert, item
+
+CONFIG = """[state]
+path = "state.db"
+[rules]
+paths = ["{rules}"]
+[alerts]
+escalation_factor = 3
+escalation_min = 4
+[[feeds]]
+name = "un-news"
+url = "http://127.0.0.1:9/feed.xml"
+[[channels]]
+name = "mail"
+type = "email"
+smtp_host = "127.0.0.1"
+smtp_port = {port}
+tls = "none"
+from = "monitor@example.org"
+to = ["analysts@example.org"]
+digest = "0 7 * * *"
+timezone = "Europe/Zurich"
+"""
+RULES = Path(__file__).parent / "data" / "rules_fixtures" / "good"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self):  # type: ignore[no-untyped-def]
+        return self.now
+
+
+@pytest.fixture
+def rt(tmp_path: Path) -> Iterator[tuple[runtime.Runtime, SmtpSink, Clock]]:
+    sink = SmtpSink()
+    with smtp_sink(sink):
+        cfg = tmp_path / "config.toml"
+        cfg.write_text(CONFIG.format(rules=RULES, port=sink.port))
+        clock = Clock()
+        r = runtime.build(runtime.load(cfg), now=clock, parse_workers=0)
+        try:
+            yield r, sink, clock
+        finally:
+            r.close()
+
+
+def record(r: runtime.Runtime, n: int, country: str, start_key: int, when) -> None:  # type: ignore[no-untyped-def]
+    for i in range(n):
+        k = start_key + i
+        a = alert(
+            item(
+                key=f"g:{k}",
+                link=f"https://x.org/{k}",
+                countries=(country,),
+                title=f"Unrelated report number {k} " + "word " * (k % 7),
+            ),
+            now=when,
+        )
+        result = PollResult(
+            "un-news", "fetched", FeedState("un-news", last_success=when), (a.item,), (a,)
+        )
+        r.store.save_poll(result, lambda _: ((), ("mail",)), StoryPolicy(similarity=101), when)
+
+
+def test_escalations_pure() -> None:
+    """A jump over factor x baseline and the minimum escalates; a steady rate does not."""
+    got = housekeeping.escalations({"SD": 9, "MM": 6, "UA": 2}, {"SD": 14, "MM": 140}, 3, 4, 14)
+    assert [(k, n) for k, n, _ in got] == [("SD", 9)]
+
+
+def test_escalation_alert_once_per_day(rt) -> None:  # type: ignore[no-untyped-def]
+    """A country's matched items tripling its baseline raise one escalation alert a day."""
+    r, _, clock = rt
+    record(r, 7, "SD", 0, T0 - timedelta(days=5))  # baseline: 7 in 14 days
+    record(r, 6, "SD", 100, T0 - timedelta(hours=2))  # 6 in the last 24 h
+    clock.now = T0
+    assert housekeeping.check_escalation(r, T0) == 2  # the country and the rule theme
+    assert housekeeping.check_escalation(r, T0 + timedelta(hours=3)) == 0
+    alert_ = r.store.load_alert(f"escalation:country:SD:{T0.date().isoformat()}")
+    assert alert_ is not None and alert_.kind == AlertKind.ESCALATION
+    assert "6 matched reports" in alert_.title
+    assert r.store.load_alert(f"escalation:theme:war-crimes:{T0.date().isoformat()}")
+
+
+def test_digest_sends_one_email_and_marks_held_rows_sent(rt) -> None:  # type: ignore[no-untyped-def]
+    """Held alerts go out as one digest email, then nothing is held any more."""
+    r, sink, clock = rt
+    record(r, 3, "SD", 0, T0)
+    assert len(r.store.held_deliveries("mail")) == 3
+    assert housekeeping.send_digest(r, "mail") == 3
+    assert r.store.held_deliveries("mail") == []
+    assert len(sink.received) == 1
+    body = sink.received[0].message.get_body(("plain",)).get_content()
+    assert body.count("Unrelated report number") == 3
+    assert housekeeping.send_digest(r, "mail") == 0 and len(sink.received) == 1
+
+
+def test_prune_forgets_old_seen_items_but_keeps_alerts(rt) -> None:  # type: ignore[no-untyped-def]
+    """Housekeeping forgets seen items past retention; alerts stay for status and dedup."""
+    r, _, clock = rt
+    record(r, 1, "SD", 0, T0 - timedelta(days=200))
+    clock.now = T0
+    housekeeping.run(r)
+    assert r.store.seen_keys("un-news", ["g:0"]) == set()
+    assert r.store.load_alert(alert(item(key="g:0", link="https://x.org/0")).id) is not None
