@@ -7,8 +7,10 @@ the similarity is the best of rapidfuzz ``token_set_ratio`` on the titles and on
 summary; it must reach ``similarity`` (default 88 of 100). Texts of fewer than four words
 are compared with the stricter ``token_sort_ratio``. Reports that name countries must share
 one. Measured on hand-made pairs: rewordings of one event score 92-100, a different event
-in the same town under the same rule 85, unrelated stories under 80. Everything here is pure; the store calls it inside the
-transaction that records the item, so the decision and the write cannot race.
+in the same town under the same rule 85, unrelated stories under 80.
+
+Everything here is pure; the store calls it inside the transaction that records the
+item, so the decision and the write cannot race.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""EDGE: one poll of one feed, written out: fetch -> parse -> pipeline -> store, plus feed health."""
+"""EDGE: one poll of one feed: fetch -> parse -> pipeline -> store, plus feed health."""
 
 from __future__ import annotations
 
@@ -156,7 +156,7 @@ class Poller:
                 alerts=len(saved.created),
                 bozo=r.bozo,
             )
-        if saved.new_items and not r.state.items_seen == len(r.items):
+        if saved.new_items and r.state.items_seen != len(r.items):
             for item in r.items:  # (a feed's first poll is summarised by feed.fetched)
                 bound.info("item.new", key=item.key[:120], title=item.title[:160], link=item.link)
         for alert_id in saved.created:

@@ -1,4 +1,4 @@
-"""Composition: Config + rules -> the live parts (store, session, parser, channels, poller, deliverer)."""
+"""Composition: Config + rules -> store, session, parser, channels, poller, deliverer."""
 
 from __future__ import annotations
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
 from channel_servers import Reply, http_receiver
+
 from tests.e2e import env_with, rss, run_monitor, write_config
 
 RULES = Path(__file__).parent / "data" / "rules_fixtures" / "good"

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
 from channel_servers import http_receiver
+
 from tests.e2e import MONITOR, REPO, env_with, feed_site, rss, write_config
 
 RULES = Path(__file__).parent / "data" / "rules_fixtures" / "good"

@@ -7,8 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-
 from channel_servers import SmtpSink, smtp_sink
+
 from monitor import housekeeping, runtime
 from monitor.model import AlertKind, FeedState
 from monitor.pipeline import PollResult
@@ -101,7 +101,7 @@ def test_escalation_alert_once_per_day(rt) -> None:  # type: ignore[no-untyped-d
 
 def test_digest_sends_one_email_and_marks_held_rows_sent(rt) -> None:  # type: ignore[no-untyped-def]
     """Held alerts go out as one digest email, then nothing is held any more."""
-    r, sink, clock = rt
+    r, sink, _ = rt
     record(r, 3, "SD", 0, T0)
     assert len(r.store.held_deliveries("mail")) == 3
     assert housekeeping.send_digest(r, "mail") == 3

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
 from channel_servers import http_receiver
+
 from tests import pg
 from tests.e2e import MONITOR, REPO, FeedSite, env_with, feed_site, rss, run_monitor, write_config
 

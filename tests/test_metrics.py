@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
-
 from channel_servers import closed_port
+
 from tests.e2e import env_with, feed_site, rss, write_config
 from tests.test_daemon import RULES, daemon, wait_for
 
