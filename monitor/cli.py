@@ -82,6 +82,15 @@ def parser() -> argparse.ArgumentParser:
         help="environment variable holding the target postgresql:// URL",
     )
     copy.set_defaults(func=cmd_db_copy)
+    feeds = sub.add_parser("feeds", help="import or export the feed list as OPML")
+    feeds_sub = feeds.add_subparsers(metavar="ACTION")
+    imp = feeds_sub.add_parser("import", help="add an OPML file's new feeds to the config")
+    imp.add_argument("-c", "--config", type=Path, default=None, help="config file")
+    imp.add_argument("file", type=Path, metavar="FILE.opml")
+    imp.set_defaults(func=cmd_feeds_import)
+    exp = feeds_sub.add_parser("export", help="print the configured feeds as OPML 2.0")
+    exp.add_argument("-c", "--config", type=Path, default=None, help="config file")
+    exp.set_defaults(func=cmd_feeds_export)
     return p
 
 
@@ -204,6 +213,32 @@ def cmd_test_rules(args: argparse.Namespace) -> int:
     from monitor.testrules import test_rules
 
     return test_rules(config_path(args), args.rules, args.inputs, as_json=args.json)
+
+
+def cmd_feeds_import(args: argparse.Namespace) -> int:
+    """Exit 0 when every feed was added or already there, 1 if some were refused, 2 on a
+    malformed OPML or config (nothing written)."""
+    from monitor import opml
+
+    try:
+        result = opml.import_file(args.file, config_path(args))
+    except opml.OpmlError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
+    print(*result.rejected, sep="\n", file=sys.stderr, end="\n" if result.rejected else "")
+    print(*opml.report(result), sep="\n")
+    return EXIT_FAIL if result.rejected else EXIT_OK
+
+
+def cmd_feeds_export(args: argparse.Namespace) -> int:
+    from monitor import opml
+
+    try:
+        print(opml.build(opml.configured(config_path(args))), end="")
+    except opml.OpmlError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
+    return EXIT_OK
 
 
 if __name__ == "__main__":

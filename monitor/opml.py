@@ -1,0 +1,326 @@
+"""OPML 2.0, the subscription list every feed reader exchanges, and the config's [[feeds]].
+
+`parse` reads an OPML document into candidate feeds, `plan` decides which of them join
+the config (new URL, valid http(s), unique slug name), `build` writes the configured feeds
+as OPML. `import_file` is the one function that edits config.toml: through tomlkit, so
+comments, order and every other setting survive, and by an atomic replace.
+
+OPML comes from other programs and other people, so it is untrusted: a DOCTYPE or an
+entity declaration is refused before anything is expanded (an outline list has no use
+for either, and they are how entity bombs and XXE work), the size is capped, and every
+failure is one OpmlError naming the file and, when known, the line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import tomllib
+import unicodedata
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from xml.parsers import expat
+
+import tomlkit
+from tomlkit.exceptions import TOMLKitError
+from tomlkit.items import AoT, Array, Table
+
+from monitor.errors import MonitorError
+from monitor.settings import check_url
+
+MAX_OPML = 10 * 2**20  # a subscription list of 10 MB is already tens of thousands of feeds
+MAX_NAME = 60
+
+
+class OpmlError(MonitorError):
+    """The OPML or the config cannot be used; the message names the file (and line)."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An outline with an xmlUrl, as found in the OPML (not yet validated)."""
+
+    title: str
+    url: str
+    tags: tuple[str, ...]
+    line: int
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A [[feeds]] entry: what is exported, and what an import adds."""
+
+    name: str
+    url: str
+    tags: tuple[str, ...] = ()
+
+
+@dataclass
+class Plan:
+    """What an import does: feeds to add, URLs already configured, outlines refused."""
+
+    added: list[Feed] = field(default_factory=list)
+    existing: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+
+
+def slug(text: str) -> str:
+    """'Human Rights Watch — Africa' -> 'human-rights-watch-africa' (ASCII, at most 60)."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")[:MAX_NAME].strip("-")
+
+
+def parse(data: bytes, source: str) -> list[Candidate]:
+    """Every outline with an xmlUrl under <body>, in document order; OpmlError otherwise."""
+    if len(data) > MAX_OPML:
+        raise OpmlError(f"{source}: larger than {MAX_OPML // 2**20} MB; not a subscription list")
+    parser = expat.ParserCreate()
+    walker = _Walker(source, parser)
+    parser.StartDoctypeDeclHandler = walker.refuse_doctype
+    parser.EntityDeclHandler = walker.refuse_entity
+    parser.StartElementHandler = walker.start
+    parser.EndElementHandler = walker.end
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError as exc:
+        message = expat.ErrorString(exc.code)
+        raise OpmlError(f"{source}: line {exc.lineno}: not well-formed XML ({message})") from None
+    if not walker.seen_body:
+        raise OpmlError(f"{source}: no <body> in <opml>; not a subscription list")
+    return walker.found
+
+
+class _Walker:
+    """expat handlers: checks the <opml><body> frame and collects outlines with an xmlUrl."""
+
+    def __init__(self, source: str, parser: Any) -> None:
+        self.source = source
+        self.parser = parser
+        self.stack: list[str] = []
+        self.titles: list[str] = []  # titles of the enclosing outlines, for folder tags
+        self.seen_body = False
+        self.found: list[Candidate] = []
+
+    def fail(self, message: str) -> OpmlError:
+        return OpmlError(f"{self.source}: line {self.parser.CurrentLineNumber}: {message}")
+
+    def refuse_doctype(self, *_: object) -> None:
+        raise self.fail("DOCTYPE declarations are refused (OPML needs none; entities are unsafe)")
+
+    def refuse_entity(self, *_: object) -> None:
+        raise self.fail("ENTITY declarations are refused")
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        if not self.stack and name != "opml":
+            raise self.fail(f"the root element is <{name}>, not <opml>")
+        if name == "body" and self.stack == ["opml"]:
+            self.seen_body = True
+        in_body = len(self.stack) >= 2 and self.stack[1] == "body"
+        self.stack.append(name)
+        if name != "outline" or not in_body:
+            return
+        lower = {k.lower(): v for k, v in attrs.items()}  # some writers spell it xmlurl
+        title = (lower.get("title") or lower.get("text") or "").strip()
+        url = lower.get("xmlurl", "").strip()
+        if url:
+            line = self.parser.CurrentLineNumber
+            self.found.append(Candidate(title, url, self._tags(lower.get("category")), line))
+        self.titles.append(title)
+
+    def end(self, name: str) -> None:
+        self.stack.pop()
+        in_body = len(self.stack) >= 2 and self.stack[1] == "body"
+        if name == "outline" and in_body:
+            self.titles.pop()
+
+    def _tags(self, category: str | None) -> tuple[str, ...]:
+        # OPML 2.0 category: comma-separated slash paths ("/News/World,/UN"); the last step
+        # of each path is its most specific name. Without one, the enclosing folder is it.
+        if category:
+            steps = [p.strip().rstrip("/").rsplit("/", 1)[-1] for p in category.split(",")]
+        else:
+            steps = [t for t in self.titles[-1:] if t]
+        return tuple(dict.fromkeys(s for s in map(slug, steps) if s))
+
+
+def plan(candidates: Iterable[Candidate], existing: Sequence[Feed], source: str) -> Plan:
+    """Decide what joins the config: valid http(s) URLs not configured yet, unique names."""
+    out = Plan()
+    names = {f.name for f in existing}
+    known = {f.url for f in existing}
+    for c in candidates:
+        problem = _url_problem(c.url)
+        if problem:
+            out.rejected.append(f"{source}: line {c.line}: {_show(c.title)}: {problem}")
+            continue
+        if c.url in known:
+            out.existing.append(c.url)
+            continue
+        name = _unique(slug(c.title) or slug(urlsplit(c.url).hostname or "") or "feed", names)
+        names.add(name)
+        known.add(c.url)
+        out.added.append(Feed(name, c.url, c.tags))
+    return out
+
+
+def _url_problem(url: str) -> str:
+    if any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in url):
+        return "the xmlUrl contains spaces or control characters"
+    try:
+        check_url(url)
+    except ValueError:
+        return f"{_show(url)} is not an http(s) URL"
+    return ""
+
+
+def _show(text: str) -> str:
+    """A bounded, quoted rendering of untrusted text for a message."""
+    text = "".join(ch if ch.isprintable() else "?" for ch in text)
+    return '"' + (text if len(text) <= 80 else text[:80] + "…") + '"'
+
+
+def _unique(base: str, taken: set[str]) -> str:
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+def build(feeds: Sequence[Feed], title: str = "monitor feeds") -> str:
+    """An OPML 2.0 document with one rss outline per feed (attributes escaped by ElementTree)."""
+    root = ET.Element("opml", version="2.0")
+    ET.SubElement(ET.SubElement(root, "head"), "title").text = title
+    body = ET.SubElement(root, "body")
+    for f in feeds:
+        attrs = {"text": f.name, "title": f.name, "type": "rss", "xmlUrl": f.url}
+        if f.tags:
+            attrs["category"] = ",".join(f.tags)
+        ET.SubElement(body, "outline", attrs)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
+
+
+def configured(path: Path) -> list[Feed]:
+    """The [[feeds]] of a config file (name, url, tags); entries without a URL are left out."""
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise OpmlError(f"{path}: cannot read ({type(exc).__name__})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise OpmlError(f"{path}: not valid TOML ({exc})") from None
+    return _feeds_of(doc.get("feeds", []), path)
+
+
+def _feeds_of(raw: object, path: Path) -> list[Feed]:
+    if not isinstance(raw, list):
+        raise OpmlError(f"{path}: feeds: not an array of tables; write [[feeds]] tables")
+    out = []
+    for t in raw:
+        if isinstance(t, dict) and isinstance(t.get("url"), str):
+            tags = tuple(x for x in t.get("tags", []) if isinstance(x, str))
+            out.append(Feed(str(t.get("name", "")), t["url"], tags))
+    return out
+
+
+def import_file(opml_path: Path, config_path: Path) -> Plan:
+    """Add the OPML's new feeds to config_path, keeping its comments and other settings."""
+    try:
+        data = opml_path.read_bytes()
+    except OSError as exc:
+        raise OpmlError(
+            f"{opml_path}: cannot read ({exc.strerror or type(exc).__name__})"
+        ) from None
+    candidates = parse(data, str(opml_path))
+    text = _read_text(config_path)
+    try:
+        doc = tomlkit.parse(text)
+    except TOMLKitError as exc:
+        raise OpmlError(f"{config_path}: not valid TOML ({exc})") from None
+    result = plan(candidates, _feeds_of(doc.unwrap().get("feeds", []), config_path), str(opml_path))
+    if result.added:
+        _append(doc, result.added, config_path)
+        _replace(config_path, tomlkit.dumps(doc))
+    return result
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise OpmlError(f"{path}: no such config file; create it (or pass -c CONFIG)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise OpmlError(f"{path}: cannot read ({type(exc).__name__})") from None
+
+
+def _append(doc: tomlkit.TOMLDocument, feeds: Sequence[Feed], path: Path) -> None:
+    tables = doc.get("feeds")
+    first_indent = "\n"  # a blank line before each new [[feeds]]
+    trailing: list[Any] = []
+    if tables is None:
+        tables = tomlkit.aot()
+        text = doc.as_string()
+        first_indent = "" if not text.strip() or text.endswith("\n\n") else "\n"
+        doc.append("feeds", tables)
+    elif isinstance(tables, AoT) and len(tables):
+        trailing = _detach_trailing(tables[-1])
+    if not isinstance(tables, AoT | Array):
+        raise OpmlError(f"{path}: feeds: not an array of tables; write [[feeds]] tables")
+    for i, f in enumerate(feeds):
+        table = tomlkit.table() if isinstance(tables, AoT) else tomlkit.inline_table()
+        table.add("name", f.name)
+        table.add("url", f.url)
+        if f.tags:
+            table.add("tags", list(f.tags))
+        if isinstance(table, Table):
+            table.trivia.indent = first_indent if i == 0 else "\n"
+        tables.append(table)
+    for item in trailing:
+        tables[-1].value.body.append((None, item))
+
+
+def _detach_trailing(table: Table) -> list[Any]:
+    """Comments and blank lines after the last feed's keys, which tomlkit files under that
+    table but which introduce what follows (e.g. "# --- Channels"): they move below the
+    new feeds, so the new feeds do not land between a heading and its section."""
+    body = table.value.body
+    trailing: list[Any] = []
+    while body and body[-1][0] is None:
+        trailing.insert(0, body.pop()[1])
+    if body and not body[-1][1].trivia.trail.endswith("\n"):
+        body[-1][1].trivia.trail += "\n"  # the file ended without a newline
+    return trailing
+
+
+def _replace(path: Path, text: str) -> None:
+    # Check the result parses before it replaces the original, and replace atomically
+    # (same folder, same mode) so a crash leaves the old config or the new one, never half.
+    tomllib.loads(text)
+    mode = path.stat().st_mode & 0o777
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def report(result: Plan) -> list[str]:
+    """Lines telling the operator what an import did and what to do next."""
+    lines = [f"added {f.name} {f.url}" for f in result.added]
+    lines += [f"already configured: {url}" for url in result.existing]
+    lines.append(
+        f"{len(result.added)} added, {len(result.existing)} already configured, "
+        f"{len(result.rejected)} refused"
+        + ("; run `monitor check`, then reload the daemon (SIGHUP)" if result.added else "")
+    )
+    return lines
