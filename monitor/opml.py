@@ -89,7 +89,7 @@ def parse(data: bytes, source: str) -> list[Candidate]:
         parser.Parse(data, True)
     except expat.ExpatError as exc:
         message = expat.ErrorString(exc.code)
-        raise OpmlError(f"{source}: line {exc.lineno}: not well-formed XML ({message})") from None
+        raise OpmlError(f"{source}: line {exc.lineno}: malformed OPML: {message}") from None
     if not walker.seen_body:
         raise OpmlError(f"{source}: no <body> in <opml>; not a subscription list")
     return walker.found
