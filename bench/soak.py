@@ -24,8 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.feedserver import FeedServer, write_monitor_config  # noqa: E402
-from bench.receiver import WebhookReceiver  # noqa: E402
+from bench.feedserver import FeedServer, write_monitor_config
+from bench.receiver import WebhookReceiver
 
 REPO = Path(__file__).resolve().parents[1]
 
