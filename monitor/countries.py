@@ -31,7 +31,7 @@ from typing import Any
 
 import pycountry
 
-from monitor.textnorm import WORD_RE, Words, fold, fold_words, words
+from monitor.textnorm import Words, fold, fold_words, split, words
 
 GAZETTEER_FILE = Path(__file__).parent / "data" / "gazetteer.toml"
 LANGUAGES = ("fr", "es")
@@ -158,7 +158,7 @@ def _aliases(
     out = []
     for name, code in table:
         words = fold_words(name)
-        exact = tuple(WORD_RE.findall(unicodedata.normalize("NFKC", name)))
+        exact = tuple(split(unicodedata.normalize("NFKC", name)))
         flags = (fold(name) in capital, name in word_like)
         out.append(Alias(code, words, exact if name in acronyms else (), *flags))
     return out

@@ -37,8 +37,17 @@ given) AND every `all` group has a match AND every `near` clause holds (an
 `a` term and a `b` term in the same field, at most `within` words apart:
 adjacent words are 1 apart) AND the weights of the distinct `weights` terms
 found reach `threshold` AND no `none` term matched in the rule's fields.
-The match lists each matched term once per group, first occurrence, with the
-text as it appeared, a snippet, and its score; the match's score is the mean.
+The match lists each matched term once per group (its first occurrence; for
+`near`, the pair that satisfied the clause) with the text as it appeared, a
+snippet of about 60 characters either side, and its score; the match's score
+is the mean of its hits' scores.
+
+Speed. Compiling indexes every term by its first word's key (or first two
+for phrases); each distinct text word is looked up once (exact set, prefix
+table by first 3 letters, rapidfuzz `process.extract` over the fuzzy words
+sharing its first letter) and the answer cached, so a pass over an item is
+a few dict lookups per word. A rule is examined only when a term of a group
+it cannot fire without was found.
 """
 
 from __future__ import annotations
@@ -55,7 +64,7 @@ from rapidfuzz import fuzz, process
 from monitor.countries import gazetteer
 from monitor.model import Item, Match, TermHit
 from monitor.rules import Rule, RuleSet, Term
-from monitor.textnorm import WORD_RE, Words, words
+from monitor.textnorm import Words, split, words
 
 SHORT_WORD = 4  # words this short are never fuzzy
 SHORT_FUZZY = (6, 90.0)  # words up to 6 characters need a score of at least 90
@@ -104,6 +113,19 @@ class _Compiled:
     exact: tuple[str, ...]  # original-case words for case-sensitive terms
 
 
+class _Word(NamedTuple):
+    """What the matcher remembers of one folded word (cached: words repeat across items)."""
+
+    hits: Hits  # term-word keys this word satisfies, with scores
+    sure: tuple[tuple[int, float], ...]  # one-word terms it is, with the score
+    check: tuple[int, ...]  # one-word case-sensitive terms it may be
+    firsts: tuple[Key, ...]  # its keys that begin a phrase
+    start: bool  # a term may start here
+
+
+_NOTHING = _Word({}, (), (), (), False)  # the cached answer for a word in no term
+
+
 class Occurrence(NamedTuple):
     """Where a term matched: field, first and last word, score."""
 
@@ -137,33 +159,28 @@ def _compile_term(term: Term) -> _Compiled:
             keys.append((("f", word), max(term.min_score, floor)))
         else:
             keys.append((("x", word), 100.0))
-    exact = ()
+    exact: tuple[str, ...] = ()
     if term.case_sensitive:
-        exact = tuple(WORD_RE.findall(unicodedata.normalize("NFKC", term.text)))
+        exact = tuple(split(unicodedata.normalize("NFKC", term.text)))
     return _Compiled(tuple(keys), exact)
 
 
-def _positive_terms(rule: Rule) -> Iterable[Term]:
-    yield from rule.any
-    yield from (t for group in rule.all for t in group)
-    yield from rule.weights
-    yield from (t for clause in rule.near for t in (*clause.a, *clause.b))
-
-
 Found = dict[int, list["Occurrence"]]  # term id -> where it matched
-Ref = tuple[Term, int]  # a rule's term and the id of its compiled form
+Group = dict[int, Term]  # a rule's terms by compiled id (ids are cheaper keys than Terms)
+Pick = tuple[Term, "Occurrence", str]  # a matched term, where, and in which group
 
 
 @dataclass(frozen=True)
 class _RuleRefs:
-    """A rule with each term paired with its compiled id (ids are cheaper keys than Terms)."""
+    """A rule with its term groups keyed by compiled term id."""
 
     rule: Rule
-    any: tuple[Ref, ...]
-    all: tuple[tuple[Ref, ...], ...]
+    any: Group
+    all: tuple[Group, ...]
     none: frozenset[int]
-    weights: tuple[Ref, ...]
-    near: tuple[tuple[tuple[Ref, ...], tuple[Ref, ...], int], ...]
+    weights: Group
+    near: tuple[tuple[Group, Group, int], ...]
+    required: tuple[frozenset[int], ...]  # each needs a hit for the rule to have a chance
 
 
 class Matcher:
@@ -173,30 +190,42 @@ class Matcher:
         self.rules = rules
         self._ids: dict[Term, int] = {}  # equal terms of different rules share one id
         self._compiled: list[_Compiled] = []
-        self._first: dict[Key, list[int]] = defaultdict(list)
-        self._rules_of: dict[int, list[int]] = defaultdict(list)
+        # Candidate terms by their first word's key, or first two for phrases.
+        self._first: dict[Key | tuple[Key, Key], list[int]] = defaultdict(list)
         self._refs = tuple(self._compile_rule(rule) for rule in rules)
-        for index, rule in enumerate(rules):
-            for term in _positive_terms(rule):
-                self._rules_of[self._ids[term]].append(index)
+        # A rule is looked at only when a term of one group it cannot fire without
+        # (any, else all[0], else a near side, else weights) was found.
+        self._rules_of: dict[int, list[int]] = defaultdict(list)
+        for index, refs in enumerate(self._refs):
+            for tid in refs.required[0] if refs.required else refs.weights:
+                self._rules_of[tid].append(index)
         self._fields = tuple(sorted({f for r in rules for f in r.fields}))
         self._vocab = _Vocabulary(self._compiled)
-        self._cache: dict[str, Hits] = {}
+        self._phrase_starts = {k[0] for k in self._first if isinstance(k[0], tuple)}
+        self._cache: dict[str, _Word] = {}
 
     def _compile_rule(self, rule: Rule) -> _RuleRefs:
-        def refs(terms: Iterable[Term]) -> tuple[Ref, ...]:
-            return tuple((t, self._term_id(t)) for t in terms)
+        def refs(terms: Iterable[Term]) -> Group:
+            group: Group = {}
+            for term in terms:
+                group.setdefault(self._term_id(term), term)
+            return group
 
         near = tuple((refs(c.a), refs(c.b), c.within) for c in rule.near)
         all_ = tuple(refs(g) for g in rule.all)
-        none = frozenset(i for _, i in refs(rule.none))
-        return _RuleRefs(rule, refs(rule.any), all_, none, refs(rule.weights), near)
+        none = frozenset(refs(rule.none))
+        any_ = refs(rule.any)
+        groups = [any_, *all_, *(g for a, b, _ in near for g in (a, b))]
+        required = tuple(frozenset(g) for g in groups if g)
+        return _RuleRefs(rule, any_, all_, none, refs(rule.weights), near, required)
 
     def _term_id(self, term: Term) -> int:
         if term not in self._ids:
             self._ids[term] = len(self._compiled)
             self._compiled.append(_compile_term(term))
-            self._first[self._compiled[-1].keys[0][0]].append(self._ids[term])
+            keys = self._compiled[-1].keys
+            first = keys[0][0] if len(keys) == 1 else (keys[0][0], keys[1][0])
+            self._first[first].append(self._ids[term])
         return self._ids[term]
 
     def match(self, item: Item) -> tuple[Match, ...]:
@@ -210,6 +239,8 @@ class Matcher:
         countries: tuple[str, ...] | None = None
         for index in candidates:
             refs = self._refs[index]
+            if _hopeless(refs, found):
+                continue
             if refs.rule.countries and countries is None:
                 countries = item.countries or gazetteer().mentioned(*texts.values())
             fired = _evaluate(refs, item, countries or (), found, texts)
@@ -226,38 +257,57 @@ class Matcher:
         found: Found = {}
         for field, text in texts.items():
             per_word = self._per_word(text.words)
-            for i, here in enumerate(per_word):
-                if not here:
-                    continue
-                for key in here:
-                    for tid in self._first.get(key, ()):
-                        score = self._term_at(tid, text, per_word, i)
-                        if score is not None:
-                            last = i + len(self._compiled[tid].keys) - 1
-                            occ = Occurrence(field, i, last, score)
-                            found.setdefault(tid, []).append(occ)
+            for i in [i for i, w in enumerate(per_word) if w.start]:
+                word = per_word[i]
+                for tid, score in word.sure:  # one-word terms settled by the cache
+                    found.setdefault(tid, []).append(Occurrence(field, i, i, score))
+                for tid in self._candidates(word, per_word[i + 1 : i + 2]):
+                    got = self._term_at(tid, text, per_word, i)
+                    if got is not None:
+                        last = i + len(self._compiled[tid].keys) - 1
+                        found.setdefault(tid, []).append(Occurrence(field, i, last, got))
         return found
 
-    def _per_word(self, folded: tuple[str, ...]) -> list[Hits]:
+    def _candidates(self, word: _Word, following: list[_Word]) -> tuple[int, ...]:
+        """Terms to check here: one-word acronyms, and phrases whose 2nd word follows."""
+        out = word.check
+        for key in word.firsts if following else ():
+            for key1 in following[0].hits:
+                out += tuple(self._first.get((key, key1), ()))
+        return out
+
+    def _per_word(self, folded: tuple[str, ...]) -> list[_Word]:
         per_word = list(map(self._cache.get, folded))
-        for i, hits in enumerate(per_word):
-            if hits is None:
+        for i, word in enumerate(per_word):
+            if word is None:
                 per_word[i] = self._miss(folded[i])
         return per_word  # type: ignore[return-value]  # every None was replaced
 
-    def _miss(self, word: str) -> Hits:
+    def _miss(self, text: str) -> _Word:
         if len(self._cache) >= CACHE_SIZE:
             self._cache.clear()  # bounded memory; the working set refills at once
-        hits = self._cache[word] = self._vocab.lookup(word)
-        return hits
+        hits = self._vocab.lookup(text)
+        sure, check = [], []
+        for key, score in hits.items():
+            for tid in self._first.get(key, ()):
+                compiled = self._compiled[tid]
+                if compiled.exact:
+                    check.append(tid)  # case is checked against each text
+                elif score >= compiled.keys[0][1]:
+                    sure.append((tid, score))
+        firsts = tuple(key for key in hits if key in self._phrase_starts)
+        start = bool(sure or check or firsts)
+        word = _Word(hits, tuple(sure), tuple(check), firsts, start) if hits else _NOTHING
+        self._cache[text] = word
+        return word
 
-    def _term_at(self, tid: int, text: Words, per_word: list[Hits], i: int) -> float | None:
+    def _term_at(self, tid: int, text: Words, per_word: list[_Word], i: int) -> float | None:
         compiled = self._compiled[tid]
         if i + len(compiled.keys) > len(per_word):
             return None
         score = 100.0
         for j, (key, cutoff) in enumerate(compiled.keys):
-            got = per_word[i + j].get(key)
+            got = per_word[i + j].hits.get(key)
             if got is None or got < cutoff:
                 return None
             score = min(score, got)
@@ -315,35 +365,44 @@ class _Vocabulary:
 def _evaluate(
     refs: _RuleRefs, item: Item, countries: tuple[str, ...], found: Found, texts: dict[str, Words]
 ) -> Match | None:
+    """The rule's Match if it fires; cheap presence tests first, explanations last."""
     rule = refs.rule
-    if not _in_scope(rule, item, countries):
-        return None
 
-    def first(tid: int) -> Occurrence | None:
-        for occ in found.get(tid, ()):
-            if occ.field in rule.fields:
-                return occ
-        return None
+    def matched(group: Group, name: str, every: bool = False) -> list[Pick]:
+        # Walk the few terms found in the item, not the many terms of the group.
+        picks: list[Pick] = []
+        for tid in found.keys() & group.keys():
+            occs = [o for o in found[tid] if o.field in rule.fields]
+            picks += ((group[tid], o, name) for o in (occs if every else occs[:1]))
+        return picks
 
-    if any(first(tid) for tid in refs.none.intersection(found)):
-        return None
-    hits: list[TermHit] = []
-    for group, terms in (("any", refs.any), *((f"all[{i}]", g) for i, g in enumerate(refs.all))):
-        matched = [(t, o) for t, tid in terms if (o := first(tid)) is not None]
-        if terms and not matched:
+    picks: list[Pick] = []
+    groups = (("any", refs.any), *((f"all[{i}]", g) for i, g in enumerate(refs.all)))
+    for name, group in groups:
+        got = matched(group, name)
+        if group and not got:
             return None
-        hits += (_hit(t, o, texts, group) for t, o in matched)
+        picks += got
     for a, b, within in refs.near:
-        pair = _near(a, b, within, rule.fields, found)
+        pair = _near(matched(a, "near", every=True), matched(b, "near", every=True), within)
         if pair is None:
             return None
-        hits += (_hit(t, o, texts, "near") for t, o in pair)
+        picks += pair
     if refs.weights:
-        weighed = [(t, o) for t, tid in refs.weights if (o := first(tid)) is not None]
-        if sum(t.weight for t, _ in weighed) < rule.threshold:
+        weighed = matched(refs.weights, "weights")
+        if sum(t.weight for t, _, _ in weighed) < rule.threshold:
             return None
-        hits += (_hit(t, o, texts, "weights") for t, o in weighed)
-    return _make_match(rule, tuple(hits))
+        picks += weighed
+    vetoed = any(o.field in rule.fields for tid in refs.none & found.keys() for o in found[tid])
+    if vetoed or not _in_scope(rule, item, countries):
+        return None
+    picks.sort(key=lambda p: (p[2] != "any", p[2], p[1].field != "title", p[1].first))
+    return _make_match(rule, tuple(_hit(t, o, texts, g) for t, o, g in picks))
+
+
+def _hopeless(refs: _RuleRefs, found: Found) -> bool:
+    """True when a group that needs a hit has none at all: no need to look closer."""
+    return any(group.isdisjoint(found) for group in refs.required)
 
 
 def _in_scope(rule: Rule, item: Item, countries: tuple[str, ...]) -> bool:
@@ -354,21 +413,14 @@ def _in_scope(rule: Rule, item: Item, countries: tuple[str, ...]) -> bool:
     return not rule.countries or bool(set(rule.countries) & set(countries))
 
 
-def _near(
-    a_refs: tuple[Ref, ...],
-    b_refs: tuple[Ref, ...],
-    within: int,
-    fields: tuple[str, ...],
-    found: Found,
-) -> tuple[tuple[Term, Occurrence], tuple[Term, Occurrence]] | None:
+def _near(a: list[Pick], b: list[Pick], within: int) -> list[Pick] | None:
     """The first (a, b) pair of occurrences in one field at most `within` words apart."""
-    bs = [(t, o) for t, tid in b_refs for o in found.get(tid, ()) if o.field in fields]
-    for a, tid in a_refs:
-        for oa in found.get(tid, ()):
-            for b, ob in bs:
-                gap = max(ob.first - oa.last, oa.first - ob.last)
-                if ob.field == oa.field and gap <= within:
-                    return (a, oa), (b, ob)
+    for pick_a in a:
+        for pick_b in b:
+            occ_a, occ_b = pick_a[1], pick_b[1]
+            gap = max(occ_b.first - occ_a.last, occ_a.first - occ_b.last)
+            if occ_a.field == occ_b.field and gap <= within:
+                return [pick_a, pick_b]
     return None
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from monitor.countries import country_code
 from monitor.errors import ConfigError
 from monitor.model import SEVERITY_NAMES, Severity
-from monitor.textnorm import WORD_RE, fold_word
+from monitor.textnorm import finditer, fold_word
 
 FIELDS = ("title", "summary")
 FUZZY_DEFAULT = True
@@ -354,7 +354,7 @@ def _words_and_prefixes(raw: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
     """Folded words of a term, and the indices of those written with a trailing "*"."""
     words: list[str] = []
     prefixes: list[int] = []
-    for m in WORD_RE.finditer(raw):
+    for m in finditer(raw):
         words.extend(fold_word(m.group()))
         if raw.startswith("*", m.end()) and words:
             prefixes.append(len(words) - 1)
