@@ -11,7 +11,9 @@ a parse queued behind a hostile one is not charged for the wait (and then failed
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
+import time
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -36,7 +38,12 @@ class ParsePool:
         # forkserver: never fork the multi-threaded daemon itself (locks held by other threads)
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["monitor.parse"])  # a replacement pool starts warm
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=ctx,
+            initializer=_exit_with,
+            initargs=(os.getpid(),),
+        )
 
     def parse(self, body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
         if self.workers <= 0:
@@ -79,3 +86,33 @@ class ParsePool:
                     proc.kill()
                 self._pool.shutdown(wait=True, cancel_futures=True)
                 self._pool = None
+
+
+def _exit_with(owner: int) -> None:
+    """In a worker: exit when the daemon that owns the pool is gone.
+
+    A worker holds both ends of its own call queue, so it never sees EOF when the daemon is
+    killed (SIGKILL, OOM); without this, each kill leaves a forkserver and its workers behind.
+    """
+
+    def watch() -> None:
+        while _alive(owner):
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-owner", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    """True while pid runs; a zombie (killed, not yet reaped by its parent) is not alive."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True  # no /proc: trust kill()
