@@ -324,3 +324,37 @@ def test_parser_crash_fails_the_feed(feeds: FeedServer, tmp_path: Path):
     body = b'<rss version="2.0"><channel><item><title>&#99999999999;</title></item></channel></rss>'
     result = poll_one(feeds, tmp_path, Response(body=body))
     assert result.outcome == "failed" and "OverflowError" in (result.error or "")
+
+
+KILLED_OWNER = """
+import os
+from monitor.parsepool import ParsePool
+pool = ParsePool(2, 5)
+pool.parse(b"<rss version='2.0'><channel><item><title>a</title></item></channel></rss>", {}, "x")
+print(" ".join(str(pid) for pid in pool._pool._processes), flush=True)
+os.kill(os.getpid(), 9)
+"""
+
+
+def test_parse_workers_exit_when_their_daemon_is_killed(tmp_path: Path):
+    """SIGKILL of the daemon leaves no parse worker behind (they watch their owner)."""
+    import os
+    import subprocess
+    import sys
+
+    repo = str(Path(__file__).resolve().parents[1])
+    out = subprocess.run(
+        [sys.executable, "-c", KILLED_OWNER],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": repo},
+        timeout=60,
+    )
+    workers = [int(pid) for pid in out.stdout.split()]
+    assert workers, out.stderr
+    deadline = time.monotonic() + 10
+    alive = workers
+    while alive and time.monotonic() < deadline:
+        alive = [pid for pid in workers if Path(f"/proc/{pid}").exists()]
+        time.sleep(0.1)
+    assert alive == []
