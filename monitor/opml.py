@@ -1,9 +1,8 @@
 """OPML 2.0, the subscription list every feed reader exchanges, and the config's [[feeds]].
 
-`parse` reads an OPML document into candidate feeds, `plan` decides which of them join
-the config (new URL, valid http(s), unique slug name), `build` writes the configured feeds
-as OPML. `import_file` is the one function that edits config.toml: through tomlkit, so
-comments, order and every other setting survive, and by an atomic replace.
+`parse` reads OPML into candidate feeds, `plan` decides which join the config (new URL,
+http(s), unique slug name), `build` writes feeds as OPML. `import_file` alone edits
+config.toml: through tomlkit (comments, order and other settings survive), atomically.
 
 OPML comes from other programs and other people, so it is untrusted: a DOCTYPE or an
 entity declaration is refused before anything is expanded (an outline list has no use
@@ -35,6 +34,8 @@ from monitor.settings import check_url
 
 MAX_OPML = 10 * 2**20  # a subscription list of 10 MB is already tens of thousands of feeds
 MAX_NAME = 60
+# Characters XML 1.0 cannot carry even escaped (TOML strings can hold them); export drops them.
+_XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 class OpmlError(MonitorError):
@@ -199,9 +200,10 @@ def build(feeds: Sequence[Feed], title: str = "monitor feeds") -> str:
     ET.SubElement(ET.SubElement(root, "head"), "title").text = title
     body = ET.SubElement(root, "body")
     for f in feeds:
-        attrs = {"text": f.name, "title": f.name, "type": "rss", "xmlUrl": f.url}
+        name = _XML_UNSAFE.sub("", f.name)
+        attrs = {"text": name, "title": name, "type": "rss", "xmlUrl": _XML_UNSAFE.sub("", f.url)}
         if f.tags:
-            attrs["category"] = ",".join(f.tags)
+            attrs["category"] = _XML_UNSAFE.sub("", ",".join(f.tags))
         ET.SubElement(body, "outline", attrs)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
@@ -210,9 +212,7 @@ def build(feeds: Sequence[Feed], title: str = "monitor feeds") -> str:
 def configured(path: Path) -> list[Feed]:
     """The [[feeds]] of a config file (name, url, tags); entries without a URL are left out."""
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise OpmlError(f"{path}: cannot read ({type(exc).__name__})") from None
+        doc = tomllib.loads(_read_text(path))
     except tomllib.TOMLDecodeError as exc:
         raise OpmlError(f"{path}: not valid TOML ({exc})") from None
     return _feeds_of(doc.get("feeds", []), path)
@@ -224,8 +224,9 @@ def _feeds_of(raw: object, path: Path) -> list[Feed]:
     out = []
     for t in raw:
         if isinstance(t, dict) and isinstance(t.get("url"), str):
-            tags = tuple(x for x in t.get("tags", []) if isinstance(x, str))
-            out.append(Feed(str(t.get("name", "")), t["url"], tags))
+            raw = t.get("tags")
+            tags = [x for x in raw if isinstance(x, str)] if isinstance(raw, list) else []
+            out.append(Feed(str(t.get("name", "")), t["url"], tuple(tags)))
     return out
 
 
@@ -234,13 +235,11 @@ def import_file(opml_path: Path, config_path: Path) -> Plan:
     try:
         data = opml_path.read_bytes()
     except OSError as exc:
-        raise OpmlError(
-            f"{opml_path}: cannot read ({exc.strerror or type(exc).__name__})"
-        ) from None
+        why = exc.strerror or type(exc).__name__
+        raise OpmlError(f"{opml_path}: cannot read ({why})") from None
     candidates = parse(data, str(opml_path))
-    text = _read_text(config_path)
     try:
-        doc = tomlkit.parse(text)
+        doc = tomlkit.parse(_read_text(config_path))
     except TOMLKitError as exc:
         raise OpmlError(f"{config_path}: not valid TOML ({exc})") from None
     result = plan(candidates, _feeds_of(doc.unwrap().get("feeds", []), config_path), str(opml_path))

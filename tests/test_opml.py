@@ -220,3 +220,14 @@ def test_w3c_opml_documents_import_or_fail_cleanly(path: Path, tmp_path: Path):
         return
     assert cli.main(["check", "-c", str(config)]) == 0
     assert len(opml.configured(config)) == 1 + len(result.added)
+
+
+def test_export_drops_characters_xml_cannot_carry(tmp_path: Path):
+    """Control characters a TOML string may hold are dropped, so the export stays well-formed."""
+    config = write(
+        tmp_path,
+        "config.toml",
+        '[[feeds]]\nname = "bell\\u0007name"\nurl = "https://x.org/"\ntags = "un"\n',
+    )
+    (outline,) = ET.fromstring(opml.build(opml.configured(config))).iter("outline")
+    assert outline.get("text") == "bellname" and outline.get("category") is None
