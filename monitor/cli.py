@@ -130,6 +130,7 @@ def run_once(rt: runtime.Runtime) -> int:
     """Poll every feed once, deliver what is due, exit 0 only if all went through."""
     logger = structlog.get_logger("monitor.once")
     try:
+        rt.reclaim_dead_local_leases()
         with ThreadPoolExecutor(rt.config.defaults.workers) as pool:
             polled = list(
                 pool.map(lambda s: rt.poller.poll_claimed(s, due_only=False), rt.config.feeds)

@@ -57,6 +57,9 @@ class Daemon:
 
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
+        freed = self.rt.reclaim_dead_local_leases()
+        if freed:
+            log.info("leases.reclaimed", count=freed, why="their process on this host is gone")
         self._schedule_feeds()
         self._schedule_service_jobs()
         self.scheduler.start()

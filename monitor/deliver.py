@@ -13,6 +13,7 @@ from typing import Any, Protocol
 import structlog
 
 from monitor.errors import DeliveryError
+from monitor.log import redact
 from monitor.model import Alert, Delivery, DeliveryResult
 from monitor.store import Store
 
@@ -82,6 +83,7 @@ class Deliverer:
         try:
             result = channel.send(channel.build(alert))
         except DeliveryError as exc:
+            exc.reason = redact(exc.reason)  # it is stored and shown: never a token from a URL
             return self._failed(row, exc, report)
         except Exception as exc:  # a bug in a channel must not kill the delivery job
             return self._failed(row, DeliveryError(f"{type(exc).__name__}", retryable=True), report)

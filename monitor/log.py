@@ -6,6 +6,7 @@ import logging
 import sys
 from collections.abc import Iterable, MutableMapping
 from typing import Any, TextIO
+from urllib.parse import parse_qsl, urlsplit
 
 import structlog
 
@@ -14,9 +15,30 @@ _secrets: tuple[str, ...] = ()
 
 
 def set_secrets(secrets: Iterable[str]) -> None:
-    """Values that must never appear in a log line (webhook URLs, passwords, DB URLs)."""
+    """Values that must never appear in a log line (webhook URLs, passwords, DB URLs).
+
+    A secret URL's parts are secrets too: Slack and most webhook services put the token in
+    the path, and a receiver may echo it back in an error body."""
     global _secrets
-    _secrets = tuple(sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True))
+    parts: set[str] = set()
+    for secret in secrets:
+        if secret:
+            parts.add(secret)
+            parts.update(_url_parts(secret))
+    _secrets = tuple(sorted({s for s in parts if len(s) >= 6}, key=len, reverse=True))
+
+
+def _url_parts(value: str) -> list[str]:
+    """Path segments, query values, user and password of a URL-shaped secret."""
+    if "://" not in value:
+        return []
+    parts = urlsplit(value)
+    out = [seg for seg in parts.path.split("/") if len(seg) >= 8]
+    out += [v for _, v in parse_qsl(parts.query) if len(v) >= 8]
+    out += [x for x in (parts.username, parts.password) if x]
+    if parts.path.strip("/"):
+        out.append(parts.path)
+    return out
 
 
 def redact(text: str) -> str:

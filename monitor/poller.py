@@ -113,6 +113,10 @@ class Poller:
             parsed = self.parser.parse(fetched.body, fetched.headers, fetched.url)
         except FetchError as exc:
             return pipeline.failed(spec, state, exc.reason, now, s.max_backoff)
+        except Exception as exc:  # the feed is the failure boundary, whatever the parser did
+            log.exception("feed.parse_crashed", feed=spec.name)
+            reason = f"parse failed: {type(exc).__name__}"
+            return pipeline.failed(spec, state, reason, now, s.max_backoff)
         problem = pipeline.usable(parsed)
         if problem:
             return pipeline.failed(spec, state, problem, now, s.max_backoff)

@@ -13,6 +13,7 @@ from typing import Any, TextIO
 
 import requests
 
+from monitor import log
 from monitor.channels import make_channel
 from monitor.config import ChannelConfig, Config, load_config
 from monitor.deliver import Channel, Deliverer
@@ -71,6 +72,7 @@ def load(path: Path, rules_override: list[Path] | None = None) -> Loaded:
         rules = None
     if problems or config is None or rules is None:
         raise ConfigError(problems)
+    log.set_secrets(config.secrets())  # before anything can print or log a channel's answer
     return Loaded(config, rules, Matcher(rules))
 
 
@@ -146,10 +148,32 @@ class Runtime:
         self.deliverer.channels = channels
         self.deliverer.rate_limits = {c.name: c.rate_limit for c in loaded.config.channels}
 
+    def reclaim_dead_local_leases(self) -> int:
+        """Free leases and claims of earlier processes on this host that are gone (killed, or
+        crashed): without this, a restart after SIGKILL would wait out their leases."""
+        freed = 0
+        owners = {lease.owner for lease in self.store.leases()}
+        for owner in owners - {self.instance.owner}:
+            host, _, rest = owner.partition(":")
+            pid = rest.partition(":")[0]
+            if host == self.instance.host and pid.isdigit() and not _alive(int(pid)):
+                freed += self.store.release_all(owner)
+        return freed
+
     def close(self) -> None:
         self.parser.close()
         self.session.close()
         self.store.close()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True
 
 
 def poll_settings(config: Config) -> PollSettings:

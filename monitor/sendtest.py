@@ -7,6 +7,7 @@ from datetime import datetime
 
 from monitor.errors import DeliveryError
 from monitor.fetch import make_session
+from monitor.log import redact
 from monitor.model import Alert, AlertKind, RuleRef, Severity
 from monitor.runtime import Loaded, make_channels, policy_of, utcnow
 
@@ -49,8 +50,8 @@ def send_test(loaded: Loaded, only: str | None) -> int:
         except DeliveryError as exc:
             failures += 1
             kind = "retryable" if exc.retryable else "permanent"
-            print(f"{name}: FAILED ({kind}): {exc.reason}")
+            print(f"{name}: FAILED ({kind}): {redact(exc.reason)}")
             continue
-        print(f"{name}: ok {result.detail}".rstrip())
+        print(redact(f"{name}: ok {result.detail}").rstrip())
     session.close()
     return 1 if failures else 0

@@ -171,13 +171,6 @@ def test_invalid_whsec_secret_is_named_not_shown(failing_world):
     assert bad not in out.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="LEAK: monitor/channels/webhook.py:197 (send) passes http.short_code(answer.body) "
-    "into the failure reason, so a receiver answering with the token of its own URL (a bare "
-    "word) puts it in send-test output, delivery logs and the outbox's stored reason; "
-    "log.redact knows only the whole URL, not its path segments",
-)
 def test_receiver_echoing_the_token_does_not_leak_it(failing_world):
     """A receiver answering 404 with the URL's token as its body does not put it in any output."""
     config, env = failing_world
