@@ -261,6 +261,8 @@ class Matcher:
                 word = per_word[i]
                 for tid, score in word.sure:  # one-word terms settled by the cache
                     found.setdefault(tid, []).append(Occurrence(field, i, i, score))
+                if not (word.check or word.firsts):
+                    continue
                 for tid in self._candidates(word, per_word[i + 1 : i + 2]):
                     got = self._term_at(tid, text, per_word, i)
                     if got is not None:
