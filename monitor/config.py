@@ -40,6 +40,7 @@ class Defaults:
     workers: int = 8
     per_host: int = 2
     retention: float = 180 * 86400.0
+    silent_after: float | None = None  # a feed with no new item this long is "down"
 
 
 @dataclass(frozen=True)
@@ -183,6 +184,7 @@ def _defaults(t: Table) -> Defaults:
         workers=t.get("workers", int, d.workers),
         per_host=t.get("per_host", int, d.per_host),
         retention=t.convert("retention", parse_duration, d.retention),
+        silent_after=t.convert("silent_after", parse_duration, d.silent_after),
     )
     if out.interval < 1:
         t.problems.add(t.key("interval"), "must be at least 1s")
@@ -229,6 +231,7 @@ def _feeds(tables: list[Table], defaults: Defaults) -> tuple[FeedSpec, ...]:
             interval=t.convert("interval", parse_duration, defaults.interval),
             tags=t.strings("tags"),
             jitter=t.convert("jitter", parse_duration, defaults.jitter),
+            silent_after=t.convert("silent_after", parse_duration, defaults.silent_after),
         )
         if spec.interval < 1:
             t.problems.add(t.key("interval"), "must be at least 1s")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from monitor.errors import DeliveryError
-from monitor.model import Alert, AlertKind, Severity
+from monitor.model import Alert, AlertKind, FeedState, Severity
 from monitor.runtime import make_router
 
 if TYPE_CHECKING:
@@ -22,7 +22,43 @@ def run(rt: Runtime) -> None:
     now = rt.poller.now()
     pruned = rt.store.prune(now - timedelta(seconds=rt.config.defaults.retention))
     escalated = check_escalation(rt, now)
-    log.info("housekeeping.done", pruned=pruned, escalations=escalated)
+    silent = check_silence(rt, now)
+    log.info("housekeeping.done", pruned=pruned, escalations=escalated, silent=silent)
+
+
+def silent_since(state: FeedState, silent_after: float | None, now: datetime) -> datetime | None:
+    """When a feed that still answers went quiet, if it has been quiet too long. Pure."""
+    if silent_after is None or state.last_success is None or state.silent_alerted:
+        return None
+    since = state.last_new_item or state.last_success
+    return since if (now - since).total_seconds() >= silent_after else None
+
+
+def check_silence(rt: Runtime, now: datetime) -> int:
+    """One "source down" alert per quiet spell of a feed expected to publish."""
+    router = make_router(rt.config.channels)
+    states = rt.store.feed_states()
+    raised = 0
+    for spec in rt.config.feeds:
+        state = states.get(spec.name)
+        since = silent_since(state, spec.silent_after, now) if state else None
+        if state is None or since is None:
+            continue
+        hours = (now - since).total_seconds() / 3600
+        alert = Alert(
+            id=f"health:{spec.name}:silent:{int(since.timestamp())}",
+            kind=AlertKind.SOURCE_DOWN,
+            created=now,
+            severity=Severity.MEDIUM,
+            title=f"Source silent: {spec.name}",
+            text=f"{spec.name} answers but has published nothing new for {hours:.1f}h "
+            f"(expected within {(spec.silent_after or 0) / 3600:.1f}h).",
+            data={"feed": spec.name, "since": since.isoformat(), "reason": "silent"},
+        )
+        if rt.store.record_alert(alert, router, now):
+            raised += 1
+        rt.store.set_silent(spec.name, True)
+    return raised
 
 
 def escalations(

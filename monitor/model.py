@@ -38,6 +38,7 @@ class FeedSpec:
     interval: float  # seconds between polls
     tags: tuple[str, ...] = ()
     jitter: float = 0.0  # seconds of random delay added to each poll
+    silent_after: float | None = None  # seconds without a new item that mean "source down"
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class FeedState:
     items_seen: int = 0
     last_new_item: datetime | None = None
     down_alerted: bool = False
+    silent_alerted: bool = False
 
     @property
     def first_poll(self) -> bool:

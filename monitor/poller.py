@@ -136,6 +136,15 @@ class Poller:
             if down_for >= self.settings.feed_down_after:
                 self.store.record_alert(_down_alert(spec, st, now), self.router, now)
                 return replace(result, state=replace(st, down_alerted=True))
+        if result.items and before.silent_alerted:
+            back = replace(
+                _back_alert(spec, before, now),
+                id=f"health:{spec.name}:heard:{int(now.timestamp())}",
+                text=f"{spec.name} publishes again.",
+            )
+            self.store.record_alert(back, self.router, now)
+            result = replace(result, state=replace(result.state, silent_alerted=False))
+            st = result.state
         if result.outcome != "failed" and before.down_alerted:
             self.store.record_alert(_back_alert(spec, before, now), self.router, now)
             return replace(result, state=replace(st, down_alerted=False))

@@ -25,6 +25,7 @@ escalation_min = 4
 [[feeds]]
 name = "un-news"
 url = "http://127.0.0.1:9/feed.xml"
+silent_after = "2d"
 [[channels]]
 name = "mail"
 type = "email"
@@ -120,3 +121,28 @@ def test_prune_forgets_old_seen_items_but_keeps_alerts(rt) -> None:  # type: ign
     housekeeping.run(r)
     assert r.store.seen_keys("un-news", ["g:0"]) == set()
     assert r.store.load_alert(alert(item(key="g:0", link="https://x.org/0")).id) is not None
+
+
+def test_silent_feed_raises_one_down_alert_and_one_back_alert(rt) -> None:  # type: ignore[no-untyped-def]
+    """A feed answering but publishing nothing for silent_after: one alert, then one "back"."""
+    r, _, _ = rt
+    old = T0 - timedelta(days=3)
+    r.store.save_state(FeedState("un-news", last_success=T0, last_new_item=old))
+    assert housekeeping.check_silence(r, T0) == 1
+    assert housekeeping.check_silence(r, T0 + timedelta(hours=1)) == 0
+    assert r.store.feed_state("un-news").silent_alerted
+    spec = r.config.feeds[0]
+    before = r.store.feed_state("un-news")
+    fresh = PollResult("un-news", "fetched", before, (item(feed="un-news"),), ())
+    after = r.poller._health(spec, before, fresh, T0 + timedelta(hours=2))
+    assert after.state.silent_alerted is False
+    kinds = [r.store.load_alert(d.alert_id).kind for d in r.store.held_deliveries("mail")]
+    assert kinds.count(AlertKind.SOURCE_DOWN) == 1 and kinds.count(AlertKind.SOURCE_BACK) == 1
+
+
+def test_silence_needs_a_success_and_a_setting() -> None:
+    """A feed never polled, or without silent_after, is never called silent."""
+    quiet = FeedState("f", last_success=T0, last_new_item=T0 - timedelta(days=9))
+    assert housekeeping.silent_since(quiet, None, T0) is None
+    assert housekeeping.silent_since(FeedState("f"), 3600, T0) is None
+    assert housekeeping.silent_since(quiet, 86400, T0) == T0 - timedelta(days=9)

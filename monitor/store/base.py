@@ -32,6 +32,7 @@ FEED_COLUMNS = [
     "items_seen",
     "last_new_item",
     "down_alerted",
+    "silent_alerted",
 ]
 _TIME_COLUMNS = {"last_success", "last_attempt", "failing_since", "next_poll", "last_new_item"}
 OUTBOX_COLUMNS = "id, alert_id, channel, status, attempts, next_attempt, created, last_error"
@@ -66,6 +67,11 @@ class SqlStore:
         with self._tx() as tx:
             _upsert_state(tx, state)
 
+    def set_silent(self, name: str, flag: bool) -> None:
+        """Only the silence flag: housekeeping must not overwrite a concurrent poll's state."""
+        with self._tx() as tx:
+            tx.x("UPDATE feeds SET silent_alerted = ? WHERE name = ?", (int(flag), name))
+
     def seen_keys(self, feed: str, keys: Collection[str]) -> set[str]:
         found: set[str] = set()
         keys = list(keys)
@@ -90,7 +96,8 @@ class SqlStore:
             candidates = [a for a in result.alerts if a.item and a.item.key in fresh]
             if candidates:
                 self._lock_stories(tx)
-                recent = _recent_stories(tx, now.timestamp() - policy.window)
+                since = now.timestamp() - policy.window
+                recent = _recent_stories(tx, since, self.__dict__.setdefault("_story_refs", {}))
                 for alert in candidates:
                     _place(tx, alert, recent, router, policy, now, out)
         return out
@@ -257,6 +264,7 @@ def _feed_state(row: Sequence[Any]) -> FeedState:
     for col in _TIME_COLUMNS:
         values[col] = from_ts(values[col])
     values["down_alerted"] = bool(values["down_alerted"])
+    values["silent_alerted"] = bool(values["silent_alerted"])
     return FeedState(**values)
 
 
@@ -265,6 +273,7 @@ def _upsert_state(tx: Tx, s: FeedState, *, release_lease: bool = False) -> None:
     values = [getattr(s, c) for c in FEED_COLUMNS]
     values = [ts(v) if isinstance(v, datetime) else v for v in values]
     values[FEED_COLUMNS.index("down_alerted")] = int(s.down_alerted)
+    values[FEED_COLUMNS.index("silent_alerted")] = int(s.silent_alerted)
     cols = ", ".join(FEED_COLUMNS)
     updates = ", ".join(f"{c} = excluded.{c}" for c in FEED_COLUMNS[1:])
     if release_lease:
@@ -281,12 +290,36 @@ def _insert_seen(tx: Tx, feed: str, key: str, now: datetime) -> bool:
     return tx.x(sql, (feed, key, ts(now))) == 1
 
 
-def _recent_stories(tx: Tx, since: float) -> list[dedup.StoryRef]:
-    rows = tx.q(
-        "SELECT body FROM alerts WHERE kind = ? AND created >= ? ORDER BY created",
-        (AlertKind.MATCH, since),
-    )
-    return [dedup.story_ref(alert_from_dict(json.loads(r[0]))) for r in rows]
+def _recent_stories(
+    tx: Tx, since: float, cache: dict[str, dedup.StoryRef] | None = None
+) -> list[dedup.StoryRef]:
+    """Match alerts of the story window, oldest first. An alert's body never changes once
+    inserted, so `cache` (alert id -> StoryRef) lets each body be decoded and folded once
+    instead of on every poll with a candidate (quadratic in alerts over a cold cycle)."""
+    if cache is None:
+        rows = tx.q(
+            "SELECT body FROM alerts WHERE kind = ? AND created >= ? ORDER BY created",
+            (AlertKind.MATCH, since),
+        )
+        return [dedup.story_ref(alert_from_dict(json.loads(r[0]))) for r in rows]
+    ids = [
+        r[0]
+        for r in tx.q(
+            "SELECT id FROM alerts WHERE kind = ? AND created >= ? ORDER BY created",
+            (AlertKind.MATCH, since),
+        )
+    ]
+    missing = [i for i in ids if i not in cache]
+    for start in range(0, len(missing), 400):
+        chunk = missing[start : start + 400]
+        marks = ", ".join("?" * len(chunk))
+        for alert_id, body in tx.q(f"SELECT id, body FROM alerts WHERE id IN ({marks})", chunk):
+            cache[alert_id] = dedup.story_ref(alert_from_dict(json.loads(body)))
+    if len(cache) > 2 * len(ids) + 1000:  # drop what has left the window
+        keep = set(ids)
+        for alert_id in [i for i in cache if i not in keep]:
+            del cache[alert_id]
+    return [cache[i] for i in ids if i in cache]
 
 
 def _load_alert(tx: Tx, alert_id: str) -> Alert | None:

@@ -52,6 +52,10 @@ MIGRATIONS: list[list[str]] = [
             started DOUBLE PRECISION NOT NULL, last_seen DOUBLE PRECISION NOT NULL)""",
         "CREATE INDEX feeds_next_poll ON feeds (next_poll)",
     ],
+    # 3: a feed that answers but publishes nothing for too long gets its own health flag.
+    [
+        "ALTER TABLE feeds ADD COLUMN silent_alerted INTEGER NOT NULL DEFAULT 0",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
