@@ -257,6 +257,9 @@ def _read(
     status = resp.status_code
     headers = {k.lower(): v for k, v in resp.headers.items()}
     if status == 304:
+        # a 304 has no body; reading that nothing hands the connection back to the pool
+        # (closing an unread response closes its socket: one new connection per warm poll)
+        resp.raw.read(decode_content=False)
         return Fetched(
             spec.name,
             url,
