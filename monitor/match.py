@@ -325,7 +325,12 @@ class _Vocabulary:
     """The words of all compiled terms, indexed for exact, prefix and fuzzy lookup."""
 
     def __init__(self, compiled: Iterable[_Compiled]) -> None:
-        keys = {key: cutoff for c in compiled for key, cutoff in c.keys}
+        # A word shared by terms with different min_scores is looked up with the
+        # lowest; each term still applies its own cutoff when judging its hit.
+        keys: dict[Key, float] = {}
+        for c in compiled:
+            for key, cutoff in c.keys:
+                keys[key] = min(cutoff, keys.get(key, cutoff))
         self.exact = {w for kind, w in keys if kind in "xf"}
         self.prefixes: dict[str, list[str]] = defaultdict(list)
         fuzzy: dict[str, list[str]] = defaultdict(list)

@@ -167,3 +167,28 @@ def test_countries_come_from_title_and_summary(matcher: Matcher) -> None:
     """Codes are sorted and unique, found in both fields."""
     found = matcher.countries(item("Clashes in Goma", "Refugees reach Rwanda and Goma"))
     assert found == ("CD", "RW")
+
+
+def test_each_term_keeps_its_own_min_score(tmp_path: Path) -> None:
+    """A word shared by two terms is looked up with the lower cutoff, judged per term."""
+    (tmp_path / "r.toml").write_text(
+        """
+[[rules]]
+id = "cah"
+title = "t"
+severity = "high"
+description = "d"
+any = [
+  { term = "crimes against humanity", min_score = 85 },
+  { term = "crime against humanity", min_score = 90 },
+]
+""",
+        encoding="utf-8",
+    )
+    matcher = Matcher(load_rules([tmp_path]))
+    # "agaisnt" scores 85.7 against "against": enough for 85, not for 90, so only
+    # the first term is a hit (before the fix, neither was).
+    (found,) = matcher.match(item("Crimes agaisnt humanity in the north"))
+    assert [(h.term, h.text) for h in found.hits] == [
+        ("crimes against humanity", "Crimes agaisnt humanity")
+    ]
