@@ -72,7 +72,7 @@ class LinkReceiver(WebhookReceiver):
             body = {}
         links = [((body.get("item") or {}).get("link"))]
         links += [s.get("link") for s in body.get("sources") or []]
-        self.received[-1]["kind"] = body.get("kind")
+        self.received[-1]["kind"] = str(body.get("type", "")).removeprefix("alert.")
         self.received[-1]["links"] = [link for link in links if link]
         return response
 
