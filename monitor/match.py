@@ -57,6 +57,8 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import compress
+from operator import attrgetter
 from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
@@ -124,6 +126,7 @@ class _Word(NamedTuple):
 
 
 _NOTHING = _Word({}, (), (), (), False)  # the cached answer for a word in no term
+_START = attrgetter("start")
 
 
 class Occurrence(NamedTuple):
@@ -175,12 +178,13 @@ class _RuleRefs:
     """A rule with its term groups keyed by compiled term id."""
 
     rule: Rule
-    any: Group
-    all: tuple[Group, ...]
+    groups: tuple[tuple[str, Group], ...]  # ("any", ...), ("all[0]", ...): each needs a hit
     none: frozenset[int]
     weights: Group
     near: tuple[tuple[Group, Group, int], ...]
     required: tuple[frozenset[int], ...]  # each needs a hit for the rule to have a chance
+    also: tuple[frozenset[int], ...]  # required[1:]: a candidate rule has a hit in required[0]
+    fields: frozenset[str] | None  # None when the rule reads every field (no filtering)
 
 
 class Matcher:
@@ -192,6 +196,7 @@ class Matcher:
         self._compiled: list[_Compiled] = []
         # Candidate terms by their first word's key, or first two for phrases.
         self._first: dict[Key | tuple[Key, Key], list[int]] = defaultdict(list)
+        self._fields = tuple(sorted({f for r in rules for f in r.fields}))
         self._refs = tuple(self._compile_rule(rule) for rule in rules)
         # A rule is looked at only when a term of one group it cannot fire without
         # (any, else all[0], else a near side, else weights) was found.
@@ -199,7 +204,6 @@ class Matcher:
         for index, refs in enumerate(self._refs):
             for tid in refs.required[0] if refs.required else refs.weights:
                 self._rules_of[tid].append(index)
-        self._fields = tuple(sorted({f for r in rules for f in r.fields}))
         self._vocab = _Vocabulary(self._compiled)
         self._phrase_starts = {k[0] for k in self._first if isinstance(k[0], tuple)}
         self._cache: dict[str, _Word] = {}
@@ -217,7 +221,11 @@ class Matcher:
         any_ = refs(rule.any)
         groups = [any_, *all_, *(g for a, b, _ in near for g in (a, b))]
         required = tuple(frozenset(g) for g in groups if g)
-        return _RuleRefs(rule, any_, all_, none, refs(rule.weights), near, required)
+        named = (("any", any_), *((f"all[{i}]", g) for i, g in enumerate(all_)))
+        fields = None if set(self._fields) <= set(rule.fields) else frozenset(rule.fields)
+        weights = refs(rule.weights)
+        return _RuleRefs(rule, tuple((n, g) for n, g in named if g), none, weights, near,
+                         required, required[1:], fields)  # fmt: skip
 
     def _term_id(self, term: Term) -> int:
         if term not in self._ids:
@@ -237,15 +245,21 @@ class Matcher:
         candidates = sorted({i for tid in found for i in self._rules_of.get(tid, ())})
         out = []
         countries: tuple[str, ...] | None = None
+        explain: Explainer | None = None
         for index in candidates:
             refs = self._refs[index]
-            if _hopeless(refs, found):
+            if refs.also and _hopeless(refs.also, found):
                 continue
-            if refs.rule.countries and countries is None:
-                countries = item.countries or gazetteer().mentioned(*texts.values())
-            fired = _evaluate(refs, item, countries or (), found, texts)
-            if fired is not None:
-                out.append(fired)
+            picks = _decide(refs, found)
+            if picks is None or not _in_feeds(refs.rule, item):
+                continue
+            if refs.rule.countries:
+                if countries is None:
+                    countries = item.countries or gazetteer().mentioned(*texts.values())
+                if not set(refs.rule.countries) & set(countries):
+                    continue
+            explain = explain or Explainer(texts)  # built once, for items that match
+            out.append(explain.match(refs.rule, picks))
         return tuple(out)
 
     def countries(self, item: Item) -> tuple[str, ...]:
@@ -257,18 +271,28 @@ class Matcher:
         found: Found = {}
         for field, text in texts.items():
             per_word = self._per_word(text.words)
-            for i in [i for i, w in enumerate(per_word) if w.start]:
+            # Only words where a term may start; most words are in no term at all.
+            for i in compress(range(len(per_word)), map(_START, per_word)):
                 word = per_word[i]
                 for tid, score in word.sure:  # one-word terms settled by the cache
-                    found.setdefault(tid, []).append(Occurrence(field, i, i, score))
-                if not (word.check or word.firsts):
-                    continue
-                for tid in self._candidates(word, per_word[i + 1 : i + 2]):
-                    got = self._term_at(tid, text, per_word, i)
-                    if got is not None:
-                        last = i + len(self._compiled[tid].keys) - 1
-                        found.setdefault(tid, []).append(Occurrence(field, i, last, got))
+                    occ = Occurrence(field, i, i, score)
+                    if tid in found:
+                        found[tid].append(occ)
+                    else:
+                        found[tid] = [occ]
+                if word.check or (word.firsts and i + 1 < len(per_word) and per_word[i + 1].hits):
+                    self._phrases(found, field, text, per_word, i)
         return found
+
+    def _phrases(
+        self, found: Found, field: str, text: Words, per_word: list[_Word], i: int
+    ) -> None:
+        """Record the multi-word and case-sensitive terms that start at word i."""
+        for tid in self._candidates(per_word[i], per_word[i + 1 : i + 2]):
+            got = self._term_at(tid, text, per_word, i)
+            if got is not None:
+                last = i + len(self._compiled[tid].keys) - 1
+                found.setdefault(tid, []).append(Occurrence(field, i, last, got))
 
     def _candidates(self, word: _Word, following: list[_Word]) -> tuple[int, ...]:
         """Terms to check here: one-word acronyms, and phrases whose 2nd word follows."""
@@ -280,9 +304,10 @@ class Matcher:
 
     def _per_word(self, folded: tuple[str, ...]) -> list[_Word]:
         per_word = list(map(self._cache.get, folded))
-        for i, word in enumerate(per_word):
-            if word is None:
-                per_word[i] = self._miss(folded[i])
+        if None in per_word:  # a scan in C; once warm, words are rarely new
+            for i, word in enumerate(per_word):
+                if word is None:
+                    per_word[i] = self._miss(folded[i])
         return per_word  # type: ignore[return-value]  # every None was replaced
 
     def _miss(self, text: str) -> _Word:
@@ -314,6 +339,8 @@ class Matcher:
                 return None
             score = min(score, got)
         if compiled.exact:
+            if text.text.isascii() and not all(w in text.text for w in compiled.exact):
+                return None  # the capitals are nowhere (ASCII: NFKC changes nothing)
             spans = text.spans[i : i + len(compiled.exact)]
             found = tuple(unicodedata.normalize("NFKC", text.text[a:b]) for a, b in spans)
             if found != compiled.exact:
@@ -369,55 +396,60 @@ class _Vocabulary:
         return ((plain[j], score) for j, score in best.items())
 
 
-def _evaluate(
-    refs: _RuleRefs, item: Item, countries: tuple[str, ...], found: Found, texts: dict[str, Words]
-) -> Match | None:
-    """The rule's Match if it fires; cheap presence tests first, explanations last."""
-    rule = refs.rule
-
-    def matched(group: Group, name: str, every: bool = False) -> list[Pick]:
-        # Walk the few terms found in the item, not the many terms of the group.
-        picks: list[Pick] = []
-        for tid in found.keys() & group.keys():
-            occs = [o for o in found[tid] if o.field in rule.fields]
-            picks += ((group[tid], o, name) for o in (occs if every else occs[:1]))
-        return picks
-
+def _decide(refs: _RuleRefs, found: Found) -> list[Pick] | None:
+    """The hits that make the rule fire, in explanation order, or None (scope aside)."""
+    fields = refs.fields
     picks: list[Pick] = []
-    groups = (("any", refs.any), *((f"all[{i}]", g) for i, g in enumerate(refs.all)))
-    for name, group in groups:
-        got = matched(group, name)
-        if group and not got:
+    for name, group in refs.groups:
+        got = _matched(found, group, name, fields)
+        if not got:
             return None
         picks += got
     for a, b, within in refs.near:
-        pair = _near(matched(a, "near", every=True), matched(b, "near", every=True), within)
+        pair = _near(_matched(found, a, "near", fields, True),
+                     _matched(found, b, "near", fields, True), within)  # fmt: skip
         if pair is None:
             return None
         picks += pair
     if refs.weights:
-        weighed = matched(refs.weights, "weights")
-        if sum(t.weight for t, _, _ in weighed) < rule.threshold:
+        weighed = _matched(found, refs.weights, "weights", fields)
+        if sum(t.weight for t, _, _ in weighed) < refs.rule.threshold:
             return None
         picks += weighed
-    vetoed = any(o.field in rule.fields for tid in refs.none & found.keys() for o in found[tid])
-    if vetoed or not _in_scope(rule, item, countries):
-        return None
-    picks.sort(key=lambda p: (p[2] != "any", p[2], p[1].field != "title", p[1].first))
-    return _make_match(rule, tuple(_hit(t, o, texts, g) for t, o, g in picks))
+    for tid in refs.none & found.keys():
+        if fields is None or any(o.field in fields for o in found[tid]):
+            return None
+    if len(picks) > 1:
+        picks.sort(key=lambda p: (p[2] != "any", p[2], p[1].field != "title", p[1].first))
+    return picks
 
 
-def _hopeless(refs: _RuleRefs, found: Found) -> bool:
+def _matched(
+    found: Found, group: Group, name: str, fields: frozenset[str] | None, every: bool = False
+) -> list[Pick]:
+    """The group's terms found in the rule's fields: first occurrence of each, or `every`."""
+    # Walk the few terms found in the item, not the many terms of the group.
+    picks: list[Pick] = []
+    for tid in found.keys() & group.keys():
+        occs = found[tid]
+        if fields is not None:
+            occs = [o for o in occs if o.field in fields]
+        if every:
+            picks += ((group[tid], o, name) for o in occs)
+        elif occs:
+            picks.append((group[tid], occs[0], name))
+    return picks
+
+
+def _hopeless(required: tuple[frozenset[int], ...], found: Found) -> bool:
     """True when a group that needs a hit has none at all: no need to look closer."""
-    return any(group.isdisjoint(found) for group in refs.required)
+    return any(group.isdisjoint(found) for group in required)
 
 
-def _in_scope(rule: Rule, item: Item, countries: tuple[str, ...]) -> bool:
+def _in_feeds(rule: Rule, item: Item) -> bool:
     if rule.feeds and item.feed not in rule.feeds:
         return False
-    if rule.tags and not set(rule.tags) & set(item.tags):
-        return False
-    return not rule.countries or bool(set(rule.countries) & set(countries))
+    return not rule.tags or bool(set(rule.tags) & set(item.tags))
 
 
 def _near(a: list[Pick], b: list[Pick], within: int) -> list[Pick] | None:
@@ -431,16 +463,24 @@ def _near(a: list[Pick], b: list[Pick], within: int) -> list[Pick] | None:
     return None
 
 
-def _hit(term: Term, occ: Occurrence, texts: dict[str, Words], group: str) -> TermHit:
-    text = texts[occ.field]
-    return TermHit(
-        term=term.text,
-        text=text.original(occ.first, occ.last),
-        field=occ.field,
-        score=round(occ.score, 1),
-        snippet=text.snippet(occ.first, occ.last),
-        group=group,
-    )
+class Explainer:
+    """One item's texts, turning picks into TermHits; each snippet is cut once per item."""
+
+    def __init__(self, texts: dict[str, Words]) -> None:
+        self.texts = texts
+        self._shown: dict[tuple[str, int, int], tuple[str, str]] = {}
+
+    def match(self, rule: Rule, picks: list[Pick]) -> Match:
+        return _make_match(rule, tuple([self.hit(t, o, g) for t, o, g in picks]))
+
+    def hit(self, term: Term, occ: Occurrence, group: str) -> TermHit:
+        where = (occ.field, occ.first, occ.last)
+        shown = self._shown.get(where)
+        if shown is None:
+            text = self.texts[occ.field]
+            shown = text.original(occ.first, occ.last), text.snippet(occ.first, occ.last)
+            self._shown[where] = shown
+        return TermHit(term.text, shown[0], occ.field, round(occ.score, 1), shown[1], group)
 
 
 def _make_match(rule: Rule, hits: tuple[TermHit, ...]) -> Match:
