@@ -37,7 +37,7 @@ class Defaults:
     user_agent: str = DEFAULT_USER_AGENT
     backfill: float | None = 2 * 86400.0  # None = "all"
     max_backoff: float = 6 * 3600.0
-    workers: int = 8
+    workers: int = 32  # polls in flight: a warm poll is one round trip, mostly waiting
     per_host: int = 2
     retention: float = 180 * 86400.0
     silent_after: float | None = None  # a feed with no new item this long is "down"

@@ -90,7 +90,9 @@ def policy_of(config: Config) -> FetchPolicy:
 
 def store_of(config: Config) -> Store:
     target = config.state.url or str(config.state.path)
-    return open_store(target, pool_size=config.defaults.workers + 2)
+    # polls spend their time on the network, not in the store: a few connections serve
+    # many workers (and several instances can share one PostgreSQL)
+    return open_store(target, pool_size=min(config.defaults.workers, 8) + 2)
 
 
 def make_router(channels: tuple[ChannelConfig, ...]) -> Router:
