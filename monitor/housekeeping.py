@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from monitor import health
 from monitor.errors import DeliveryError
 from monitor.model import Alert, AlertKind, FeedState, Severity
 from monitor.runtime import make_router
@@ -44,17 +45,7 @@ def check_silence(rt: Runtime, now: datetime) -> int:
         since = silent_since(state, spec.silent_after, now) if state else None
         if state is None or since is None:
             continue
-        hours = (now - since).total_seconds() / 3600
-        alert = Alert(
-            id=f"health:{spec.name}:silent:{int(since.timestamp())}",
-            kind=AlertKind.SOURCE_DOWN,
-            created=now,
-            severity=Severity.MEDIUM,
-            title=f"Source silent: {spec.name}",
-            text=f"{spec.name} answers but has published nothing new for {hours:.1f}h "
-            f"(expected within {(spec.silent_after or 0) / 3600:.1f}h).",
-            data={"feed": spec.name, "since": since.isoformat(), "reason": "silent"},
-        )
+        alert = health.silent(spec, since, now)
         if rt.store.record_alert(alert, router, now):
             raised += 1
         rt.store.set_silent(spec.name, True)

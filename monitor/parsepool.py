@@ -22,6 +22,7 @@ from concurrent.futures.process import BrokenProcessPool
 from monitor.errors import FetchError
 from monitor.model import ParsedFeed
 from monitor.parse import parse_feed
+from monitor.procs import pid_alive
 
 
 class ParsePool:
@@ -96,23 +97,8 @@ def _exit_with(owner: int) -> None:
     """
 
     def watch() -> None:
-        while _alive(owner):
+        while pid_alive(owner):
             time.sleep(1.0)
         os._exit(0)
 
     threading.Thread(target=watch, name="exit-with-owner", daemon=True).start()
-
-
-def _alive(pid: int) -> bool:
-    """True while pid runs; a zombie (killed, not yet reaped by its parent) is not alive."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as stat:
-            return stat.read().rsplit(b")", 1)[1].split()[0] != b"Z"
-    except (OSError, IndexError):
-        return True  # no /proc: trust kill()

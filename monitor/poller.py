@@ -11,10 +11,10 @@ from urllib.parse import urlsplit
 import requests
 import structlog
 
-from monitor import pipeline
+from monitor import health, pipeline
 from monitor.errors import FetchError
 from monitor.fetch import FetchPolicy, fetch
-from monitor.model import Alert, AlertKind, FeedSpec, FeedState, Fetched, Severity
+from monitor.model import FeedSpec, FeedState, Fetched
 from monitor.parsepool import ParsePool
 from monitor.pipeline import MatcherLike, PollResult
 from monitor.store import Router, SaveOutcome, Store, StoryPolicy
@@ -134,19 +134,15 @@ class Poller:
         if result.outcome == "failed" and st.failing_since and not st.down_alerted:
             down_for = (now - st.failing_since).total_seconds()
             if down_for >= self.settings.feed_down_after:
-                self.store.record_alert(_down_alert(spec, st, now), self.router, now)
+                self.store.record_alert(health.down(spec, st, now), self.router, now)
                 return replace(result, state=replace(st, down_alerted=True))
         if result.items and before.silent_alerted:
-            back = replace(
-                _back_alert(spec, before, now),
-                id=f"health:{spec.name}:heard:{int(now.timestamp())}",
-                text=f"{spec.name} publishes again.",
-            )
+            back = health.heard(spec, now)
             self.store.record_alert(back, self.router, now)
             result = replace(result, state=replace(result.state, silent_alerted=False))
             st = result.state
         if result.outcome != "failed" and before.down_alerted:
-            self.store.record_alert(_back_alert(spec, before, now), self.router, now)
+            self.store.record_alert(health.back(spec, before, now), self.router, now)
             return replace(result, state=replace(st, down_alerted=False))
         return result
 
@@ -176,30 +172,3 @@ class Poller:
             bound.info("alert.created", alert=alert_id, suppressed=alert_id in saved.suppressed)
         for alert_id in saved.attached:
             bound.info("alert.source_added", alert=alert_id)
-
-
-def _down_alert(spec: FeedSpec, st: FeedState, now: datetime) -> Alert:
-    since = st.failing_since or now
-    return Alert(
-        id=f"health:{spec.name}:down:{int(since.timestamp())}",
-        kind=AlertKind.SOURCE_DOWN,
-        created=now,
-        severity=Severity.MEDIUM,
-        title=f"Source down: {spec.name}",
-        text=f"{spec.name} has failed for {(now - since).total_seconds() / 3600:.1f}h "
-        f"({st.consecutive_failures} attempts); last error: {st.last_error}",
-        data={"feed": spec.name, "since": since.isoformat(), "error": st.last_error},
-    )
-
-
-def _back_alert(spec: FeedSpec, before: FeedState, now: datetime) -> Alert:
-    since = before.failing_since or now
-    return Alert(
-        id=f"health:{spec.name}:back:{int(since.timestamp())}",
-        kind=AlertKind.SOURCE_BACK,
-        created=now,
-        severity=Severity.LOW,
-        title=f"Source back: {spec.name}",
-        text=f"{spec.name} answers again after {(now - since).total_seconds() / 3600:.1f}h down.",
-        data={"feed": spec.name, "since": since.isoformat()},
-    )

@@ -23,6 +23,7 @@ from monitor.match import Matcher
 from monitor.model import Alert
 from monitor.parsepool import ParsePool
 from monitor.poller import Poller, PollSettings
+from monitor.procs import pid_alive
 from monitor.route import route
 from monitor.rules import RuleSet, load_rules
 from monitor.store import Router, Store, StoryPolicy, open_store
@@ -158,7 +159,7 @@ class Runtime:
         for owner in owners - {self.instance.owner}:
             host, _, rest = owner.partition(":")
             pid = rest.partition(":")[0]
-            if host == self.instance.host and pid.isdigit() and not _alive(int(pid)):
+            if host == self.instance.host and pid.isdigit() and not pid_alive(int(pid)):
                 freed += self.store.release_all(owner)
         return freed
 
@@ -166,16 +167,6 @@ class Runtime:
         self.parser.close()
         self.session.close()
         self.store.close()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process: alive
-    return True
 
 
 def poll_settings(config: Config) -> PollSettings:

@@ -9,7 +9,7 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -139,3 +139,82 @@ def run_monitor(
     return subprocess.run(
         [*MONITOR, *args], env=env, capture_output=True, text=True, timeout=timeout, cwd=REPO
     )
+
+
+# Distinct countries, so that every story is its own alert (clustering never merges them).
+PLACES = [
+    "Kenya",
+    "Peru",
+    "Chile",
+    "Nepal",
+    "Ghana",
+    "Norway",
+    "Bolivia",
+    "Angola",
+    "Zambia",
+    "Uruguay",
+    "Mongolia",
+    "Finland",
+    "Canada",
+    "Austria",
+    "Portugal",
+    "Malawi",
+    "Senegal",
+    "Tunisia",
+    "Ecuador",
+    "Paraguay",
+    "Botswana",
+    "Namibia",
+    "Lesotho",
+    "Jamaica",
+    "Iceland",
+    "Estonia",
+    "Latvia",
+    "Lithuania",
+    "Croatia",
+    "Slovenia",
+    "Albania",
+    "Armenia",
+    "Belize",
+    "Bhutan",
+    "Brunei",
+    "Cambodia",
+    "Denmark",
+    "Fiji",
+    "Gabon",
+    "Guyana",
+]
+
+
+class Newsroom:
+    """Feeds that gain one distinct genocide-warning story at a time (each a new alert)."""
+
+    def __init__(self, site: FeedSite, feeds: int, places: Sequence[str] = PLACES) -> None:
+        self.site = site
+        self.places = list(places)
+        self.names = [f"feed-{i:03d}" for i in range(feeds)]
+        self.entries: dict[str, list[tuple[str, str, str, datetime]]] = {n: [] for n in self.names}
+        self.published = 0
+        for n in self.names:
+            site.set(n, rss([]))
+
+    def publish(self) -> bool:
+        """Add the next story to a feed; False once every place has had its story."""
+        if self.published >= len(self.places):
+            return False
+        name = self.names[(self.published * 7) % len(self.names)]
+        place = self.places[self.published]
+        self.entries[name].append(
+            (
+                f"{name}-{self.published}",
+                f"UN warns of genocide in {place}",
+                f"Officials describe genocidal attacks in {place}.",
+                datetime.now(UTC),
+            )
+        )
+        self.site.set(name, rss(self.entries[name]))
+        self.published += 1
+        return True
+
+    def urls(self) -> dict[str, str]:
+        return {n: self.site.url(n) for n in self.names}

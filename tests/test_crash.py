@@ -8,57 +8,14 @@ import signal
 import subprocess
 import time
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from channel_servers import http_receiver
 
-from tests.e2e import MONITOR, REPO, env_with, feed_site, rss, write_config
+from tests.e2e import MONITOR, PLACES, REPO, Newsroom, env_with, feed_site, write_config
 
 RULES = Path(__file__).parent / "data" / "rules_fixtures" / "good"
-COUNTRIES = [
-    "Kenya",
-    "Peru",
-    "Chile",
-    "Nepal",
-    "Ghana",
-    "Norway",
-    "Bolivia",
-    "Angola",
-    "Zambia",
-    "Uruguay",
-    "Mongolia",
-    "Finland",
-    "Canada",
-    "Austria",
-    "Portugal",
-    "Malawi",
-    "Senegal",
-    "Tunisia",
-    "Ecuador",
-    "Paraguay",
-    "Botswana",
-    "Namibia",
-    "Lesotho",
-    "Jamaica",
-    "Iceland",
-    "Estonia",
-    "Latvia",
-    "Lithuania",
-    "Croatia",
-    "Slovenia",
-    "Albania",
-    "Armenia",
-    "Belize",
-    "Bhutan",
-    "Brunei",
-    "Cambodia",
-    "Denmark",
-    "Fiji",
-    "Gabon",
-    "Guyana",
-]
 KILLS = 20
 WEBHOOK = """[[channels]]
 name = "ops"
@@ -72,37 +29,15 @@ min_severity = "info"
 def test_sigkill_loses_nothing_and_repeats_at_most_once_per_kill(tmp_path: Path) -> None:
     """20 SIGKILLs at random moments: every alert arrives, duplicates <= one per kill."""
     rng = random.Random(20261125)
-    feeds = [f"feed-{i}" for i in range(4)]
-    entries: dict[str, list[tuple[str, str, str, datetime]]] = {f: [] for f in feeds}
-    published = 0
-
-    def publish(site) -> None:  # type: ignore[no-untyped-def]
-        nonlocal published
-        if published >= len(COUNTRIES):
-            return
-        feed = feeds[published % len(feeds)]
-        country = COUNTRIES[published]
-        entries[feed].append(
-            (
-                f"{feed}-{published}",
-                f"UN warns of genocide in {country}",
-                f"Officials describe genocidal attacks in {country}.",
-                datetime.now(UTC),
-            )
-        )
-        site.set(feed, rss(entries[feed]))
-        published += 1
-
     with (
         feed_site() as site,
         http_receiver() as rx,
         (tmp_path / "daemon.log").open("w") as log,
     ):
-        for f in feeds:
-            site.set(f, rss([]))
+        room = Newsroom(site, 4)
         cfg = write_config(
             tmp_path / "config.toml",
-            {f: site.url(f) for f in feeds},
+            room.urls(),
             rules=RULES,
             channels=WEBHOOK,
             interval="1s",
@@ -115,12 +50,12 @@ def test_sigkill_loses_nothing_and_repeats_at_most_once_per_kill(tmp_path: Path)
             deadline = time.monotonic() + rng.uniform(0.8, 3.0)
             while time.monotonic() < deadline:
                 if rng.random() < 0.5:
-                    publish(site)
+                    room.publish()
                 time.sleep(0.2)
             proc.send_signal(signal.SIGKILL)
             proc.wait(10)
-        while published < len(COUNTRIES):
-            publish(site)
+        while room.publish():
+            pass
         final = subprocess.Popen(
             [*MONITOR, "run", "-c", str(cfg)], env=env, cwd=REPO, stdout=log, stderr=log
         )
@@ -129,7 +64,7 @@ def test_sigkill_loses_nothing_and_repeats_at_most_once_per_kill(tmp_path: Path)
             deadline = started + 60
             while time.monotonic() < deadline:
                 got = {json.loads(r.body)["id"] for r in rx.requests}
-                if len(got) >= len(COUNTRIES) and time.monotonic() - started > 4:
+                if len(got) >= len(PLACES) and time.monotonic() - started > 4:
                     break  # (and give the daemon time to install its signal handlers)
                 time.sleep(0.5)
         finally:
@@ -139,6 +74,6 @@ def test_sigkill_loses_nothing_and_repeats_at_most_once_per_kill(tmp_path: Path)
     counts = Counter(ids)
     duplicates = sum(n - 1 for n in counts.values())
     print(f"crash test: {len(counts)} alerts, {duplicates} duplicates over {KILLS} kills")
-    assert len(counts) == len(COUNTRIES), f"{len(counts)} of {len(COUNTRIES)} alerts arrived"
+    assert len(counts) == len(PLACES), f"{len(counts)} of {len(PLACES)} alerts arrived"
     assert duplicates <= KILLS, counts.most_common(3)
     assert final.returncode == 0

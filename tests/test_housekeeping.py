@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -146,3 +147,33 @@ def test_silence_needs_a_success_and_a_setting() -> None:
     assert housekeeping.silent_since(quiet, None, T0) is None
     assert housekeeping.silent_since(FeedState("f"), 3600, T0) is None
     assert housekeeping.silent_since(quiet, 86400, T0) == T0 - timedelta(days=9)
+
+
+def test_failing_feed_one_down_alert_then_one_back_alert(rt) -> None:  # type: ignore[no-untyped-def]
+    """A feed failing past feed_down_after (6 h) gives one "down" and, on recovery, one "back"."""
+    r, _, _ = rt
+    spec = r.config.feeds[0]
+    failing = FeedState(
+        "un-news",
+        failing_since=T0 - timedelta(hours=7),
+        consecutive_failures=9,
+        last_error="HTTP 503",
+    )
+    failed = PollResult("un-news", "failed", failing, error="HTTP 503")
+    first = r.poller._health(spec, failing, failed, T0)
+    again = r.poller._health(spec, first.state, replace(failed, state=first.state), T0)
+    assert first.state.down_alerted and again.state.down_alerted
+    ok = PollResult("un-news", "not_modified", FeedState("un-news", last_success=T0))
+    healed = r.poller._health(spec, first.state, ok, T0 + timedelta(hours=1))
+    assert healed.state.down_alerted is False
+    alerts = [r.store.load_alert(d.alert_id) for d in r.store.held_deliveries("mail")]
+    assert [a.kind for a in alerts] == [AlertKind.SOURCE_DOWN, AlertKind.SOURCE_BACK]
+    assert "HTTP 503" in alerts[0].text and "7.0h" in alerts[0].text
+
+
+def test_recent_failure_is_not_yet_down(rt) -> None:  # type: ignore[no-untyped-def]
+    """A feed failing for less than feed_down_after raises nothing."""
+    r, _, _ = rt
+    st = FeedState("un-news", failing_since=T0 - timedelta(hours=1), consecutive_failures=3)
+    out = r.poller._health(r.config.feeds[0], st, PollResult("un-news", "failed", st), T0)
+    assert not out.state.down_alerted and r.store.held_deliveries("mail") == []

@@ -16,7 +16,17 @@ import pytest
 from channel_servers import http_receiver
 
 from tests import pg
-from tests.e2e import MONITOR, REPO, FeedSite, env_with, feed_site, rss, run_monitor, write_config
+from tests.e2e import (
+    MONITOR,
+    PLACES,
+    REPO,
+    Newsroom,
+    env_with,
+    feed_site,
+    rss,
+    run_monitor,
+    write_config,
+)
 
 RULES = Path(__file__).parent / "data" / "rules_fixtures" / "good"
 PG_STATE = 'url_env = "MONITOR_PG_URL"'
@@ -26,75 +36,11 @@ type = "webhook"
 url_env = "I_HOOK_URL"
 min_severity = "info"
 """
-PLACES = [
-    "Kenya",
-    "Peru",
-    "Chile",
-    "Nepal",
-    "Ghana",
-    "Norway",
-    "Bolivia",
-    "Angola",
-    "Zambia",
-    "Uruguay",
-    "Mongolia",
-    "Finland",
-    "Canada",
-    "Austria",
-    "Portugal",
-    "Malawi",
-    "Senegal",
-    "Tunisia",
-    "Ecuador",
-    "Paraguay",
-    "Botswana",
-    "Namibia",
-    "Lesotho",
-    "Jamaica",
-    "Iceland",
-    "Estonia",
-    "Latvia",
-    "Lithuania",
-    "Croatia",
-    "Slovenia",
-]
 
 
 @pytest.fixture
 def pg_url(pg_server: pg.PgServer) -> str:
     return pg_server.new_database()
-
-
-class Newsroom:
-    """Feeds that gain one distinct genocide-warning story at a time (each a new alert)."""
-
-    def __init__(self, site: FeedSite, feeds: int) -> None:
-        self.site = site
-        self.names = [f"feed-{i:03d}" for i in range(feeds)]
-        self.entries: dict[str, list[tuple[str, str, str, datetime]]] = {n: [] for n in self.names}
-        self.published = 0
-        for n in self.names:
-            site.set(n, rss([]))
-
-    def publish(self) -> bool:
-        if self.published >= len(PLACES):
-            return False
-        name = self.names[(self.published * 7) % len(self.names)]
-        place = PLACES[self.published]
-        self.entries[name].append(
-            (
-                f"{name}-{self.published}",
-                f"UN warns of genocide in {place}",
-                f"Officials describe genocidal attacks in {place}.",
-                datetime.now(UTC),
-            )
-        )
-        self.site.set(name, rss(self.entries[name]))
-        self.published += 1
-        return True
-
-    def urls(self) -> dict[str, str]:
-        return {n: self.site.url(n) for n in self.names}
 
 
 def start(cfg: Path, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -120,7 +66,7 @@ def stop(procs: list[subprocess.Popen[bytes]]) -> None:
 @pytest.fixture
 def newsroom() -> Iterator[tuple[Newsroom, object]]:
     with feed_site() as site, http_receiver() as rx:
-        yield Newsroom(site, 30), rx
+        yield Newsroom(site, 30, PLACES[:30]), rx
 
 
 def wait_all(rx: object, n: int, timeout: float) -> set[str]:
@@ -159,7 +105,7 @@ def test_three_instances_share_polling_without_duplicates(
         time.sleep(max(0.0, 16 - (time.monotonic() - began)))
         elapsed = time.monotonic() - began
         fetches = sum(room.site.hits.values())
-        got = wait_all(rx, len(PLACES), 30)
+        got = wait_all(rx, len(room.places), 30)
         status = json.loads(run_monitor(["status", "--json", "-c", str(cfg)], env).stdout)
     finally:
         stop(procs)
@@ -169,7 +115,7 @@ def test_three_instances_share_polling_without_duplicates(
         f"instances: {fetches} fetches for {len(room.names)} feeds over {elapsed:.1f}s "
         f"({interval:g}s interval): ratio {ratio:.2f}"
     )
-    assert len(got) == len(PLACES)
+    assert len(got) == len(room.places)
     assert len(ids) == len(set(ids)), Counter(ids).most_common(3)
     assert 0.7 <= ratio <= 1.15
     assert len(status["instances"]) == 3
@@ -205,13 +151,13 @@ def test_killing_one_of_three_loses_nothing(
             victim.wait(10)
         while room.publish():
             pass
-        got = wait_all(rx, len(PLACES), 60)
+        got = wait_all(rx, len(room.places), 60)
     finally:
         stop(steady)
     ids = [r.headers["webhook-id"] for r in rx.requests]  # type: ignore[attr-defined]
     duplicates = len(ids) - len(set(ids))
     print(f"instances with kills: {len(got)} alerts, {duplicates} duplicates, {kills} kills")
-    assert len(got) == len(PLACES)
+    assert len(got) == len(room.places)
     assert duplicates <= kills
 
 
