@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
 import socket
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3
-from urllib3.connection import HTTPConnection, HTTPSConnection
 
+from monitor.deadline import WatchedPool, WatchedTLSPool, watchdog
 from monitor.errors import FetchError
 from monitor.model import FeedSpec, FeedState, Fetched
 
@@ -49,7 +46,7 @@ def make_session(policy: FetchPolicy, pool_size: int = 16) -> requests.Session:
         }
     )
     adapter = requests.adapters.HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
-    adapter.poolmanager.pool_classes_by_scheme = {"http": _WatchedPool, "https": _WatchedTLSPool}
+    adapter.poolmanager.pool_classes_by_scheme = {"http": WatchedPool, "https": WatchedTLSPool}
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.trust_env = False  # never send feed traffic through a proxy from the environment
@@ -66,21 +63,21 @@ def fetch(
 ) -> Fetched:
     """Fetch one feed. Never raises for network or HTTP trouble: the result carries it."""
     start = clock()
-    with _watchdog(policy.total_timeout) as watchdog:
+    with watchdog(policy.total_timeout) as dog:
         try:
             resp, url = _get_following(
                 session, spec.url, _validators(state), policy, start, clock, resolve
             )
             with resp:
                 fetched = _read(resp, spec, url, policy, start, clock)
-            if watchdog.expired:  # the socket was shut under a read that then saw "EOF"
+            if dog.expired:  # the socket was shut under a read that then saw "EOF"
                 raise FetchError(_deadline_text(policy))
             return fetched
         except FetchError as exc:
             return _failed(spec, exc.reason, exc.retryable, exc.retry_after, clock() - start)
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             # reading resp.raw ourselves means urllib3's errors arrive unwrapped by requests
-            reason = _deadline_text(policy) if watchdog.expired else _describe(exc)
+            reason = _deadline_text(policy) if dog.expired else _describe(exc)
             return _failed(spec, reason, True, None, clock() - start)
 
 
@@ -94,80 +91,6 @@ def _describe(exc: Exception) -> str:
 
 def _deadline_text(policy: FetchPolicy) -> str:
     return f"total deadline of {policy.total_timeout:g}s exceeded"
-
-
-# -- total deadline ---------------------------------------------------------------------
-# requests' timeouts are per socket read, so a server that trickles a byte a second (in the
-# headers or the body, or as compressed bytes that decode to nothing) never trips them.
-# A timer shuts the socket of the fetch in progress when the whole fetch is out of time;
-# the connection classes below tell the timer which socket that is.
-
-
-@dataclass
-class _Watchdog:
-    expired: bool = False
-    sock: socket.socket | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def attach(self, sock: socket.socket) -> None:
-        with self.lock:
-            self.sock = sock
-            if self.expired:
-                _shut(sock)
-
-    def fire(self) -> None:
-        with self.lock:
-            self.expired = True
-            if self.sock is not None:
-                _shut(self.sock)
-
-
-_current = threading.local()
-
-
-@contextmanager
-def _watchdog(seconds: float) -> Iterator[_Watchdog]:
-    watchdog = _Watchdog()
-    timer = threading.Timer(seconds, watchdog.fire)
-    timer.daemon = True
-    timer.start()
-    _current.watchdog = watchdog
-    try:
-        yield watchdog
-    finally:
-        timer.cancel()
-        _current.watchdog = None
-
-
-def _shut(sock: socket.socket) -> None:
-    with contextlib.suppress(OSError):  # already closed
-        sock.shutdown(socket.SHUT_RDWR)
-
-
-def _watch(sock: socket.socket | None) -> None:
-    watchdog: _Watchdog | None = getattr(_current, "watchdog", None)
-    if watchdog is not None and sock is not None:
-        watchdog.attach(sock)
-
-
-class _WatchedConnection(HTTPConnection):
-    def getresponse(self) -> urllib3.response.HTTPResponse:  # type: ignore[override]
-        _watch(self.sock)
-        return super().getresponse()
-
-
-class _WatchedTLSConnection(HTTPSConnection):
-    def getresponse(self) -> urllib3.response.HTTPResponse:  # type: ignore[override]
-        _watch(self.sock)
-        return super().getresponse()
-
-
-class _WatchedPool(urllib3.HTTPConnectionPool):
-    ConnectionCls = _WatchedConnection
-
-
-class _WatchedTLSPool(urllib3.HTTPSConnectionPool):
-    ConnectionCls = _WatchedTLSConnection
 
 
 def _validators(state: FeedState) -> dict[str, str]:
