@@ -194,7 +194,11 @@ class Daemon:
                 )
 
     def _digest_job(self, channel: str) -> None:
-        self._guard("digest", lambda: housekeeping.send_digest(self.rt, channel))()
+        # Instances sharing a store all fire this cron job; the first to record the period
+        # sends, the others skip (held rows not sent now stay held for the next digest).
+        period = self.rt.poller.now().strftime("%Y-%m-%dT%H:%M")
+        if self.rt.store.job_once(f"digest:{channel}", period):
+            self._guard("digest", lambda: housekeeping.send_digest(self.rt, channel))()
 
     def _poll_job(self, name: str) -> None:
         spec = next((f for f in self.rt.config.feeds if f.name == name), None)

@@ -21,8 +21,11 @@ def wants(channel: ChannelConfig, alert: Alert) -> bool:
         return True
     if channel.rules and not _rules_pass(channel.rules, alert):
         return False
-    tags = alert.item.tags if alert.item else ()
-    if channel.tags and not set(channel.tags) & set(tags):
+    # a channel's tags select feed tags (un, icc, news...) or the rules' route_tags
+    tags = set(alert.item.tags if alert.item else ()) | {
+        t for m in alert.matches for t in m.route_tags
+    }
+    if channel.tags and not set(channel.tags) & tags:
         return False
     return not channel.countries or bool(set(channel.countries) & set(alert.countries))
 

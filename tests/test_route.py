@@ -67,3 +67,11 @@ def test_digest_channels_hold_all_but_immediate_severity() -> None:
     router = make_router((ChannelConfig("ops", "webhook"), mail))
     assert router(alert(item(), match(severity=Severity.HIGH))) == (("ops",), ("mail",))
     assert router(alert(item(), match(severity=Severity.CRITICAL))) == (("ops", "mail"), ())
+
+
+def test_channel_tags_also_select_rule_route_tags() -> None:
+    """A channel tagged "urgent" receives alerts of rules carrying route_tags = ["urgent"]."""
+    urgent = ChannelConfig("pager", "console", tags=("urgent",))
+    m = replace(match(), route_tags=("urgent",))
+    assert route(alert(item(tags=("news",)), m), (urgent,)) == ("pager",)
+    assert route(alert(item(tags=("news",)), match()), (urgent,)) == ()
