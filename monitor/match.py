@@ -122,11 +122,13 @@ class _Word(NamedTuple):
     sure: tuple[tuple[int, float], ...]  # one-word terms it is, with the score
     check: tuple[int, ...]  # one-word case-sensitive terms it may be
     firsts: tuple[Key, ...]  # its keys that begin a phrase
+    seconds: frozenset[Key]  # keys of a next word that would continue one of those phrases
     start: bool  # a term may start here
 
 
-_NOTHING = _Word({}, (), (), (), False)  # the cached answer for a word in no term
+_NOTHING = _Word({}, (), (), (), frozenset(), False)  # the cached answer for a word in no term
 _START = attrgetter("start")
+_new = tuple.__new__  # builds a NamedTuple in C, without its Python-level __new__
 
 
 class Occurrence(NamedTuple):
@@ -205,7 +207,11 @@ class Matcher:
             for tid in refs.required[0] if refs.required else refs.weights:
                 self._rules_of[tid].append(index)
         self._vocab = _Vocabulary(self._compiled)
-        self._phrase_starts = {k[0] for k in self._first if isinstance(k[0], tuple)}
+        # Second-word keys of the phrases, by first-word key.
+        self._seconds: dict[Key, set[Key]] = defaultdict(set)
+        for first in self._first:
+            if isinstance(first[0], tuple):
+                self._seconds[first[0]].add(first[1])
         self._cache: dict[str, _Word] = {}
 
     def _compile_rule(self, rule: Rule) -> _RuleRefs:
@@ -275,12 +281,16 @@ class Matcher:
             for i in compress(range(len(per_word)), map(_START, per_word)):
                 word = per_word[i]
                 for tid, score in word.sure:  # one-word terms settled by the cache
-                    occ = Occurrence(field, i, i, score)
+                    occ = _new(Occurrence, (field, i, i, score))
                     if tid in found:
                         found[tid].append(occ)
                     else:
                         found[tid] = [occ]
-                if word.check or (word.firsts and i + 1 < len(per_word) and per_word[i + 1].hits):
+                if word.check or (
+                    word.seconds
+                    and i + 1 < len(per_word)
+                    and not word.seconds.isdisjoint(per_word[i + 1].hits)
+                ):
                     self._phrases(found, field, text, per_word, i)
         return found
 
@@ -322,9 +332,10 @@ class Matcher:
                     check.append(tid)  # case is checked against each text
                 elif score >= compiled.keys[0][1]:
                     sure.append((tid, score))
-        firsts = tuple(key for key in hits if key in self._phrase_starts)
+        firsts = tuple(key for key in hits if key in self._seconds)
+        seconds = frozenset().union(*(self._seconds[key] for key in firsts))
         start = bool(sure or check or firsts)
-        word = _Word(hits, tuple(sure), tuple(check), firsts, start) if hits else _NOTHING
+        word = _Word(hits, tuple(sure), tuple(check), firsts, seconds, start) if hits else _NOTHING
         self._cache[text] = word
         return word
 

@@ -26,6 +26,10 @@ from itertools import chain
 _MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
 WORD_RE = re.compile(rf"[\w{_MARKS}]+")
 _SPAN = re.Match.span
+# UTF-8 bytes: ASCII letters lower-cased, ASCII digits and every non-ASCII byte kept, any
+# other ASCII byte a space. Splitting the result on whitespace gives runs: an ASCII run is
+# one folded word, a run with non-ASCII characters is folded word by word (`_fold_run`).
+_RUNS = bytes(c + 32 * (65 <= c <= 90) if c > 127 or chr(c).isalnum() else 32 for c in range(256))
 SNIPPET_WIDTH = 60
 ELLIPSIS = "…"
 
@@ -92,9 +96,23 @@ def fold_word(word: str) -> tuple[str, ...]:
 def words(text: str) -> Words:
     """Split `text` into folded words with their original spans."""
     # Spans are computed only when asked for: most texts match nothing.
-    if text.isascii():
-        return Words(text, tuple(split(text.lower())))
-    return Words(text, tuple(chain.from_iterable(map(fold_word, split(text)))))
+    return Words(text, fold_words(text))
+
+
+def _runs(text: str) -> list[str]:
+    # Surrogates cannot be UTF-8; "surrogatepass" keeps them for `_fold_run` to drop.
+    return (
+        text.encode("utf-8", "surrogatepass")
+        .translate(_RUNS)
+        .decode("utf-8", "surrogatepass")
+        .split()
+    )
+
+
+@lru_cache(maxsize=65536)
+def _fold_run(run: str) -> tuple[str, ...]:
+    # ASCII letters are already lower-cased: case folding would do the same to them.
+    return tuple(chain.from_iterable(map(fold_word, split(run))))
 
 
 def _parts(word: str) -> tuple[str, ...]:
@@ -102,10 +120,17 @@ def _parts(word: str) -> tuple[str, ...]:
 
 
 def fold_words(text: str) -> tuple[str, ...]:
-    """Only the folded words of `text` (for terms, where spans do not matter)."""
+    """Only the folded words of `text`: `fold_word` of each word of `split(text)`."""
+    runs = _runs(text)
     if text.isascii():
-        return tuple(split(text.lower()))
-    return tuple(part for w in split(text) for part in fold_word(w))
+        return tuple(runs)
+    out: list[str] = []
+    for run in runs:
+        if run.isascii():  # most words, even in French, Spanish or with curly quotes
+            out.append(run)
+        else:
+            out += _fold_run(run)
+    return tuple(out)
 
 
 def fold(text: str) -> str:

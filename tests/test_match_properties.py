@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from monitor.match import Matcher
 from monitor.model import Item
 from monitor.rules import load_rules
-from monitor.textnorm import fold, snippet, words
+from monitor.textnorm import fold, fold_word, fold_words, snippet, split, words
 
 FIXTURES = Path(__file__).parent / "data" / "rules_fixtures"
 RULES = load_rules([FIXTURES / "properties"])
@@ -89,3 +89,11 @@ def test_hits_quote_the_original_text(before: str, after: str) -> None:
         for hit in match.hits:
             assert hit.text in title
             assert hit.text in hit.snippet
+
+
+@settings(max_examples=500)
+@given(st.text(st.characters(codec=None, exclude_categories=())))
+def test_fast_folding_is_word_by_word_folding(text: str) -> None:
+    """The byte-level splitter gives exactly `fold_word` of each word of `split`."""
+    assert fold_words(text) == tuple(w for word in split(text) for w in fold_word(word))
+    assert len(words(text).spans) == len(words(text).words)
