@@ -48,14 +48,22 @@ def redact(text: str) -> str:
     return text
 
 
+def _clean(value: Any, depth: int = 0) -> Any:
+    """Redact and bound a field; lists and dicts stay structured (JSON logs keep their shape)."""
+    if isinstance(value, bool | int | float) or value is None:
+        return value
+    if isinstance(value, list | tuple | set | frozenset) and depth < 3:
+        return [_clean(v, depth + 1) for v in list(value)[:50]]
+    if isinstance(value, dict) and depth < 3:
+        return {str(k)[:100]: _clean(v, depth + 1) for k, v in list(value.items())[:50]}
+    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+    text = redact(text)
+    return text if len(text) <= MAX_FIELD else text[:MAX_FIELD] + "…"
+
+
 def _scrub(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key, value in list(event.items()):
-        if isinstance(value, str | bytes) or not isinstance(value, int | float | bool | None):
-            text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-            text = redact(text)
-            if len(text) > MAX_FIELD:
-                text = text[:MAX_FIELD] + "…"
-            event[key] = text
+        event[key] = _clean(value)
     return event
 
 
