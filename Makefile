@@ -36,7 +36,7 @@ fmt: $(STAMP) ## format and autofix with ruff
 	$(BIN)/ruff format monitor tests bench
 	$(BIN)/ruff check --fix monitor tests bench
 
-types: $(STAMP)
+types: $(STAMP) ## mypy (strict) on monitor/
 	$(BIN)/mypy
 
 check: lint types test ## lint, types and tests
