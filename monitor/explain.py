@@ -1,0 +1,47 @@
+"""Explanations: the TermHits of a rule that fired, with text as published and a snippet."""
+
+from __future__ import annotations
+
+from monitor.model import Match, TermHit
+from monitor.rulemodel import Rule, Term
+from monitor.scan import Occurrence
+from monitor.textnorm import Words
+
+Pick = tuple[Term, Occurrence, str]  # a matched term, where, and in which group
+
+
+class Explainer:
+    """One item's texts, turning picks into TermHits; each snippet is cut once per item."""
+
+    def __init__(self, texts: dict[str, Words]) -> None:
+        self.texts = texts
+        self._shown: dict[tuple[str, int, int], tuple[str, str]] = {}
+
+    def match(self, rule: Rule, picks: list[Pick]) -> Match:
+        return make_match(rule, tuple([self.hit(t, o, g) for t, o, g in picks]))
+
+    def hit(self, term: Term, occ: Occurrence, group: str) -> TermHit:
+        where = (occ.field, occ.first, occ.last)
+        shown = self._shown.get(where)
+        if shown is None:
+            text = self.texts[occ.field]
+            shown = text.original(occ.first, occ.last), text.snippet(occ.first, occ.last)
+            self._shown[where] = shown
+        return TermHit(term.text, shown[0], occ.field, round(occ.score, 1), shown[1], group)
+
+
+def make_match(rule: Rule, hits: tuple[TermHit, ...]) -> Match:
+    """The Match of `rule`, scored by the mean of its hits' scores."""
+    score = sum(h.score for h in hits) / len(hits) if hits else 0.0
+    return Match(
+        rule_id=rule.id,
+        title=rule.title,
+        severity=rule.severity,
+        description=rule.description,
+        score=round(score, 1),
+        hits=hits,
+        theme=rule.theme,
+        channels=rule.channels,
+        route_tags=rule.route_tags,
+        cooldown=rule.cooldown,
+    )

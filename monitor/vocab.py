@@ -1,0 +1,167 @@
+"""Term words compiled for lookup: exact set, prefix table, fuzzy batches, light stemming.
+
+Each term becomes one key per word (`compile_term`): ("x", word) compared
+exactly, ("p", stem) as a prefix, ("f", word) fuzzily with a cutoff. A
+`TermTable` gives equal terms one id and indexes them by their first key (or
+first two for phrases); a `Vocabulary` answers, for one text word, every key
+it satisfies and with what score. The rules for fuzziness are documented in
+`monitor.match`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from monitor.rulemodel import Term
+from monitor.textnorm import split
+
+SHORT_WORD = 4  # words this short are never fuzzy
+SHORT_FUZZY = (6, 90.0)  # words up to 6 characters need a score of at least 90
+STEM_CAP = 95.0  # a match found only through stems/skeletons scores at most this
+SUFFIXES = sorted(
+    [
+        "ations",
+        "ation",
+        "ement",
+        "ements",
+        "ings",
+        "ing",
+        "edly",
+        "ied",
+        "ies",
+        "ed",
+        "es",
+        "ly",
+        "s",
+        "ees",
+        "ee",
+        "es",
+        "e",
+        "ados",
+        "adas",
+        "ado",
+        "ada",
+        "os",
+        "as",
+        "a",
+        "o",
+    ],
+    key=len,
+    reverse=True,
+)
+Key = tuple[str, str]  # ("x", word) exact, ("p", stem) prefix, ("f", word) fuzzy
+Hits = dict[Key, float]  # what one text word satisfies, with its score
+First = Key | tuple[Key, Key]  # a term's index key: its first word's, or first two for phrases
+
+
+@dataclass(frozen=True)
+class CompiledTerm:
+    """A term as the scanner sees it: one (key, cutoff) per word, and the case check."""
+
+    keys: tuple[tuple[Key, float], ...]
+    exact: tuple[str, ...]  # original-case words for case-sensitive terms
+
+
+def stem(word: str) -> str:
+    """The word without one common EN/FR/ES ending, keeping at least 4 letters."""
+    for suffix in SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
+def skeleton(word: str) -> str:
+    """A transliteration-tolerant key: stem, doubled letters single, y as i, ph as f."""
+    key = stem(word).replace("ph", "f").replace("y", "i")
+    return re.sub(r"(.)\1+", r"\1", key)
+
+
+def compile_term(term: Term) -> CompiledTerm:
+    """One key per word of the term, with the score each word needs."""
+    keys: list[tuple[Key, float]] = []
+    for j, word in enumerate(term.words):
+        if j in term.prefixes:
+            keys.append((("p", word), 100.0))
+        elif term.fuzzy and len(word) > SHORT_WORD:
+            floor = SHORT_FUZZY[1] if len(word) <= SHORT_FUZZY[0] else 0.0
+            keys.append((("f", word), max(term.min_score, floor)))
+        else:
+            keys.append((("x", word), 100.0))
+    exact: tuple[str, ...] = ()
+    if term.case_sensitive:
+        exact = tuple(split(unicodedata.normalize("NFKC", term.text)))
+    return CompiledTerm(tuple(keys), exact)
+
+
+class TermTable:
+    """Every distinct term of a rule set, by id, indexed by its first key(s)."""
+
+    def __init__(self) -> None:
+        self.ids: dict[Term, int] = {}  # equal terms of different rules share one id
+        self.compiled: list[CompiledTerm] = []
+        self.first: dict[First, list[int]] = defaultdict(list)
+
+    def id(self, term: Term) -> int:
+        """The term's id, compiling it on first sight."""
+        if term not in self.ids:
+            self.ids[term] = len(self.compiled)
+            self.compiled.append(compile_term(term))
+            keys = self.compiled[-1].keys
+            first = keys[0][0] if len(keys) == 1 else (keys[0][0], keys[1][0])
+            self.first[first].append(self.ids[term])
+        return self.ids[term]
+
+
+class Vocabulary:
+    """The words of all compiled terms, indexed for exact, prefix and fuzzy lookup."""
+
+    def __init__(self, compiled: Iterable[CompiledTerm]) -> None:
+        # A word shared by terms with different min_scores is looked up with the
+        # lowest; each term still applies its own cutoff when judging its hit.
+        keys: dict[Key, float] = {}
+        for c in compiled:
+            for key, cutoff in c.keys:
+                keys[key] = min(cutoff, keys.get(key, cutoff))
+        self.exact = {w for kind, w in keys if kind in "xf"}
+        self.prefixes: dict[str, list[str]] = defaultdict(list)
+        fuzzy: dict[str, list[str]] = defaultdict(list)
+        for (kind, w), _ in keys.items():
+            if kind == "p":
+                self.prefixes[w[:3]].append(w)
+            elif kind == "f":
+                fuzzy[w[0]].append(w)
+        self.fuzzy = {c: (ws, [skeleton(w) for w in ws]) for c, ws in fuzzy.items()}
+        self.cutoff = min([c for (kind, _), c in keys.items() if kind == "f"], default=100.0)
+
+    def lookup(self, word: str) -> Hits:
+        """Every key `word` satisfies, with its score (cutoffs are the terms' business)."""
+        found: Hits = {}
+        if word in self.exact:
+            found["x", word] = found["f", word] = 100.0
+        for stem_ in self.prefixes.get(word[:3], ()):
+            if word.startswith(stem_):
+                found["p", stem_] = 100.0
+        if word[:1] in self.fuzzy and len(word) > SHORT_WORD - 1:
+            for term_word, score in self._fuzzy(word):
+                found.setdefault(("f", term_word), score)
+        return found
+
+    def _fuzzy(self, word: str) -> Iterable[tuple[str, float]]:
+        plain, skeletons = self.fuzzy[word[0]]
+        best: dict[int, float] = {}
+        for _, score, j in process.extract(
+            word, plain, scorer=fuzz.ratio, score_cutoff=self.cutoff, limit=None
+        ):
+            best[j] = score
+        key = skeleton(word)
+        for _, score, j in process.extract(
+            key, skeletons, scorer=fuzz.ratio, score_cutoff=self.cutoff, limit=None
+        ):
+            best[j] = max(best.get(j, 0.0), min(score, STEM_CAP))
+        return ((plain[j], score) for j, score in best.items())
