@@ -30,9 +30,7 @@ class FetchError(MonitorError):
 class DeliveryError(MonitorError):
     """A channel refused or failed a delivery. retryable=False sends the row dead at once."""
 
-    def __init__(
-        self, reason: str, *, retryable: bool, retry_after: float | None = None
-    ) -> None:
+    def __init__(self, reason: str, *, retryable: bool, retry_after: float | None = None) -> None:
         self.reason = reason
         self.retryable = retryable
         self.retry_after = retry_after
