@@ -16,6 +16,7 @@ import json
 import os
 import signal
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -72,14 +73,16 @@ def delivered_everything(db: Path, received: set[str]) -> tuple[int, list[str]]:
 
 
 def summarise(samples: list[dict[str, float]], warm_from: int) -> dict[str, object]:
-    """Start and end are the maxima of the first and last quarter of the warm samples, so
-    one sample taken mid-poll (a socket open, a pool thread busy) is not called growth."""
+    """Start and end summarise the first and last quarter of the warm samples: the maximum
+    for memory, the median for fds and threads, which go up and down with the fetches in
+    flight at the moment of a sample (each has a socket and a deadline timer thread)."""
     warm = samples[warm_from:] or samples
     quarter = max(1, len(warm) // 4)
     out: dict[str, object] = {}
     for key in ("rss_mb", "children_rss_mb", "fds", "threads"):
         values = [s[key] for s in warm]
-        start, end, peak = max(values[:quarter]), max(values[-quarter:]), max(values)
+        pick = max if key.endswith("_mb") else statistics.median
+        start, end, peak = pick(values[:quarter]), pick(values[-quarter:]), max(values)
         out[key] = {
             "start": start,
             "peak": peak,
