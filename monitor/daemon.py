@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import signal
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -12,6 +13,7 @@ from types import FrameType
 from typing import Any
 
 import structlog
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -47,6 +49,8 @@ class Daemon:
             job_defaults={"coalesce": True, "max_instances": 1},
             timezone="UTC",
         )
+        self.scheduler.add_listener(self._on_skipped, EVENT_JOB_MAX_INSTANCES)
+        self._running: dict[str, float] = {}  # feed -> monotonic start of its poll in flight
         self._delivery_thread = threading.Thread(
             target=self._delivery_loop, name="delivery", daemon=True
         )
@@ -96,9 +100,15 @@ class Daemon:
         self.rt.deliverer.stop.set()
         self.wake_delivery.set()
         self.scheduler.pause()
+        # Let polls in flight finish before APScheduler's shutdown: it holds its job-store
+        # lock while it waits for running jobs, and a job that then touches the scheduler
+        # (rescheduling its feed) would wait for that lock for ever.
+        deadline = time.monotonic() + STOP_GRACE
+        while self._running and time.monotonic() < deadline:
+            time.sleep(0.05)
         done = threading.Thread(target=self.scheduler.shutdown, kwargs={"wait": True}, daemon=True)
         done.start()
-        done.join(STOP_GRACE)
+        done.join(max(1.0, deadline - time.monotonic()))
         self._delivery_thread.join(STOP_GRACE)
         self._guard("release", lambda: self.rt.store.release_all(self.rt.instance.owner))()
         if self._metrics_server is not None:
@@ -168,8 +178,34 @@ class Daemon:
         )
         self._schedule_digests()
 
+    def _on_skipped(self, event: JobEvent) -> None:
+        """A feed's job fired while its previous run was still going: say so, never silently."""
+        if event.job_id.startswith("feed:"):
+            name = event.job_id.removeprefix("feed:")
+            started = self._running.get(name)
+            running = round(time.monotonic() - started, 1) if started else None
+            log.warning(
+                "feed.poll_skipped",
+                feed=name,
+                reason="previous poll still running",
+                running_for=running,
+            )
+
+    def _check_hung(self) -> None:
+        """Fetch and parse have hard deadlines, so a poll running far past them is a bug or a
+        stuck store: report it loudly (a thread cannot be killed; the next run is skipped)."""
+        d = self.rt.config.defaults
+        bound = 2 * (d.total_timeout + d.parse_timeout) + 60
+        now = time.monotonic()
+        for name, started in list(self._running.items()):
+            if now - started > bound:
+                log.error(
+                    "feed.poll_hung", feed=name, running_for=round(now - started), bound=bound
+                )
+
     def _heartbeat_job(self) -> None:
         """Tell other instances sharing the store (and `monitor status`) that we are alive."""
+        self._check_hung()
         i = self.rt.instance
         self._guard(
             "heartbeat",
@@ -204,13 +240,15 @@ class Daemon:
         spec = next((f for f in self.rt.config.feeds if f.name == name), None)
         if spec is None or self.stopping.is_set():
             return
+        self._running[name] = time.monotonic()
         try:
             polled = self.rt.poller.poll_claimed(spec)
+            if polled is not None and not self.stopping.is_set():  # None: not due, or leased
+                self._reschedule(spec, polled[0].state.next_poll)
         except Exception:  # the feed is the failure boundary; log and keep the schedule
             log.exception("feed.job_crashed", feed=name)
-            return
-        if polled is not None:  # None: not due yet, or another instance holds it
-            self._reschedule(spec, polled[0].state.next_poll)
+        finally:
+            self._running.pop(name, None)
 
     def _reschedule(self, spec: FeedSpec, next_poll: datetime | None) -> None:
         """Backoff moves a feed's next run; a success keeps the regular interval."""

@@ -67,6 +67,19 @@ def _scrub(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[s
     return event
 
 
+class _ToStructlog(logging.Handler):
+    """Libraries (APScheduler, urllib3, psycopg) log through the stdlib: send their warnings
+    through the same processors, so they are events with fields, redacted and bounded."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+        except Exception:  # a library's bad format string must not break logging
+            message = str(record.msg)
+        logger = structlog.get_logger(record.name)
+        logger.log(record.levelno, "lib.log", logger=record.name, message=message)
+
+
 def setup(fmt: str = "auto", level: str = "info", stream: TextIO | None = None) -> None:
     """Configure structlog once for the process; safe to call again on reload."""
     stream = stream or sys.stderr
@@ -91,3 +104,7 @@ def setup(fmt: str = "auto", level: str = "info", stream: TextIO | None = None) 
         logger_factory=structlog.PrintLoggerFactory(stream),
         cache_logger_on_first_use=False,
     )
+    root = logging.getLogger()
+    root.handlers = [h for h in root.handlers if not isinstance(h, _ToStructlog)]
+    root.addHandler(_ToStructlog())
+    root.setLevel(logging.WARNING)

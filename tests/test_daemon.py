@@ -145,3 +145,26 @@ def test_shipped_config_is_valid() -> None:
     )
     assert out.returncode == 0, out.stderr
     assert "ok:" in out.stdout and "feeds" in out.stdout
+
+
+def test_a_poll_still_running_is_reported_not_skipped_silently(tmp_path: Path) -> None:
+    """A feed slower than its interval: the skipped run is logged as feed.poll_skipped."""
+    from tests.feedserver import Response, feed_server
+    from tests.feedserver import rss as slow_rss
+
+    with feed_server() as server:
+        url = server.serve("/slow.xml", Response(body=slow_rss(), delay=4.0))
+        cfg = write_config(
+            tmp_path / "config.toml",
+            {"slow": url},
+            rules=RULES,
+            interval="1s",
+            channels='[[channels]]\nname = "c"\ntype = "console"\n',
+        )
+        log = tmp_path / "daemon.log"
+        with daemon(cfg, env_with(), log) as proc:
+            assert wait_for(lambda: any(e["event"] == "feed.poll_skipped" for e in events(log)))
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(40) == 0
+    skipped = next(e for e in events(log) if e["event"] == "feed.poll_skipped")
+    assert skipped["feed"] == "slow" and skipped["reason"] == "previous poll still running"
