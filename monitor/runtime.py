@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
 import requests
 
@@ -191,7 +192,10 @@ def build(
 ) -> Runtime:
     config = loaded.config
     policy = policy_of(config)
-    session = make_session(policy, pool_size=max(16, config.defaults.workers * 2))
+    # one kept-alive connection pool per server: fewer pools than hosts and the least
+    # recently used host's connections are closed, so every poll opens a new one
+    hosts = len({urlsplit(f.url).netloc for f in config.feeds}) + len(config.channels)
+    session = make_session(policy, pool_size=max(16, config.defaults.workers * 2, hosts))
     store = store_of(config)
     parser = ParsePool(parse_workers, config.defaults.parse_timeout)
     channels = make_channels(config, session, smtp_factory, stream)
