@@ -56,6 +56,14 @@ class Lease:
     until: datetime
 
 
+class Tx(Protocol):
+    """One open transaction of an engine: q() returns rows, x() returns the row count.
+    SQL uses `?` placeholders on every engine."""
+
+    def q(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+    def x(self, sql: str, params: Sequence[Any] = ()) -> int: ...
+
+
 class Store(Protocol):
     def close(self) -> None: ...
     def feed_states(self) -> dict[str, FeedState]: ...

@@ -10,13 +10,14 @@ import json
 from collections.abc import Collection, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from monitor import dedup
-from monitor.model import Alert, AlertKind, Delivery, FeedState, Source
+from monitor.model import Alert, Delivery, FeedState
 from monitor.pipeline import PollResult
-from monitor.serialize import alert_from_dict, alert_to_dict, from_ts, ts
-from monitor.store import Router, SaveOutcome, StoryPolicy
+from monitor.serialize import alert_from_dict, from_ts, ts
+from monitor.store import Router, SaveOutcome, StoryPolicy, stories
+from monitor.store import Tx as Tx
 
 FEED_COLUMNS = [
     "name",
@@ -36,11 +37,6 @@ FEED_COLUMNS = [
 ]
 _TIME_COLUMNS = {"last_success", "last_attempt", "failing_since", "next_poll", "last_new_item"}
 OUTBOX_COLUMNS = "id, alert_id, channel, status, attempts, next_attempt, created, last_error"
-
-
-class Tx(Protocol):
-    def q(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
-    def x(self, sql: str, params: Sequence[Any] = ()) -> int: ...
 
 
 class SqlStore:
@@ -97,23 +93,25 @@ class SqlStore:
             if candidates:
                 self._lock_stories(tx)
                 since = now.timestamp() - policy.window
-                recent = _recent_stories(tx, since, self.__dict__.setdefault("_story_refs", {}))
+                recent = stories.recent_stories(
+                    tx, since, self.__dict__.setdefault("_story_refs", {})
+                )
                 for alert in candidates:
-                    _place(tx, alert, recent, router, policy, now, out)
+                    stories.place(tx, alert, recent, router, policy, now, out)
         return out
 
     def record_alert(self, alert: Alert, router: Router, now: datetime) -> bool:
         """Insert a stand-alone alert (health, escalation, test) and its outbox rows once."""
         with self._tx() as tx:
-            return _insert_alert(tx, alert, router, now)
+            return stories.insert_alert(tx, alert, router, now)
 
     def recent_stories(self, since: datetime) -> list[dedup.StoryRef]:
         with self._tx() as tx:
-            return _recent_stories(tx, since.timestamp())
+            return stories.recent_stories(tx, since.timestamp())
 
     def load_alert(self, alert_id: str) -> Alert | None:
         with self._tx() as tx:
-            return _load_alert(tx, alert_id)
+            return stories.load_alert(tx, alert_id)
 
     # -- outbox ------------------------------------------------------------------
     def due_deliveries(self, now: datetime, limit: int = 100) -> list[Delivery]:
@@ -288,174 +286,6 @@ def _upsert_state(tx: Tx, s: FeedState, *, release_lease: bool = False) -> None:
 def _insert_seen(tx: Tx, feed: str, key: str, now: datetime) -> bool:
     sql = "INSERT INTO seen (feed, key, first_seen) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
     return tx.x(sql, (feed, key, ts(now))) == 1
-
-
-def _recent_stories(
-    tx: Tx, since: float, cache: dict[str, dedup.StoryRef] | None = None
-) -> list[dedup.StoryRef]:
-    """Match alerts of the story window, oldest first. An alert's body never changes once
-    inserted, so `cache` (alert id -> StoryRef) lets each body be decoded and folded once
-    instead of on every poll with a candidate (quadratic in alerts over a cold cycle)."""
-    if cache is None:
-        rows = tx.q(
-            "SELECT body FROM alerts WHERE kind = ? AND created >= ? ORDER BY created",
-            (AlertKind.MATCH, since),
-        )
-        return [dedup.story_ref(alert_from_dict(json.loads(r[0]))) for r in rows]
-    ids = [
-        r[0]
-        for r in tx.q(
-            "SELECT id FROM alerts WHERE kind = ? AND created >= ? ORDER BY created",
-            (AlertKind.MATCH, since),
-        )
-    ]
-    missing = [i for i in ids if i not in cache]
-    for start in range(0, len(missing), 400):
-        chunk = missing[start : start + 400]
-        marks = ", ".join("?" * len(chunk))
-        for alert_id, body in tx.q(f"SELECT id, body FROM alerts WHERE id IN ({marks})", chunk):
-            cache[alert_id] = dedup.story_ref(alert_from_dict(json.loads(body)))
-    if len(cache) > 2 * len(ids) + 1000:  # drop what has left the window
-        keep = set(ids)
-        for alert_id in [i for i in cache if i not in keep]:
-            del cache[alert_id]
-    return [cache[i] for i in ids if i in cache]
-
-
-def _load_alert(tx: Tx, alert_id: str) -> Alert | None:
-    rows = tx.q("SELECT body FROM alerts WHERE id = ?", (alert_id,))
-    if not rows:
-        return None
-    alert = alert_from_dict(json.loads(rows[0][0]))
-    sources = tx.q(
-        "SELECT feed, title, link, published, item_key FROM sources WHERE alert_id = ? "
-        "ORDER BY added",
-        (alert_id,),
-    )
-    if sources:
-        found = tuple(Source(r[0], r[1], r[2], from_ts(r[3]), r[4]) for r in sources)  # type: ignore[arg-type]
-        alert = _with_sources(alert, found)
-    return alert
-
-
-def _with_sources(alert: Alert, sources: tuple[Source, ...]) -> Alert:
-    from dataclasses import replace
-
-    return replace(alert, sources=sources)
-
-
-def _place(
-    tx: Tx,
-    alert: Alert,
-    recent: list[dedup.StoryRef],
-    router: Router,
-    policy: StoryPolicy,
-    now: datetime,
-    out: SaveOutcome,
-) -> None:
-    """Attach the candidate to a recent story, or record it as a new (maybe suppressed) alert."""
-    _record_hits(tx, alert, now)
-    story = dedup.find_story(alert, recent, policy.similarity, policy.window)
-    if story is None and not _alert_exists(tx, alert.id):
-        reason = dedup.cooldown_reason(alert, recent)
-        if reason:
-            from dataclasses import replace
-
-            alert = replace(alert, suppressed=reason)
-            out.suppressed.append(alert.id)
-        if _insert_alert(tx, alert, router, now):
-            out.created.append(alert.id)
-            recent.append(dedup.story_ref(alert))
-        return
-    story_id = story.id if story else alert.id
-    assert alert.item is not None
-    if _add_source(tx, story_id, dedup.source_of(alert.item), now):
-        out.attached.append(story_id)
-        _maybe_corroborate(tx, story_id, router, policy, now, out)
-
-
-def _alert_exists(tx: Tx, alert_id: str) -> bool:
-    return bool(tx.q("SELECT 1 FROM alerts WHERE id = ?", (alert_id,)))
-
-
-def _insert_alert(tx: Tx, alert: Alert, router: Router, now: datetime) -> bool:
-    body = json.dumps(alert_to_dict(alert), ensure_ascii=False)
-    inserted = tx.x(
-        "INSERT INTO alerts (id, kind, created, severity, rule_ids, countries, link, suppressed, "
-        "body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-        (
-            alert.id,
-            alert.kind,
-            ts(alert.created),
-            int(alert.severity),
-            " ".join(r.id for r in alert.rules),
-            " ".join(alert.countries),
-            alert.item.link if alert.item else None,
-            alert.suppressed,
-            body,
-        ),
-    )
-    if inserted != 1:
-        return False
-    for source in alert.sources:
-        _add_source(tx, alert.id, source, now)
-    if alert.suppressed is None:
-        _enqueue(tx, alert, router, now)
-    return True
-
-
-def _enqueue(tx: Tx, alert: Alert, router: Router, now: datetime) -> None:
-    send, hold = router(alert)
-    for channel, status in [(c, "pending") for c in send] + [(c, "held") for c in hold]:
-        tx.x(
-            "INSERT INTO outbox (alert_id, channel, status, next_attempt, created) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (alert_id, channel) DO NOTHING",
-            (alert.id, channel, status, ts(now), ts(now)),
-        )
-
-
-def _add_source(tx: Tx, alert_id: str, s: Source, now: datetime) -> bool:
-    return (
-        tx.x(
-            "INSERT INTO sources (alert_id, feed, item_key, title, link, published, added) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            (alert_id, s.feed, s.item_key, s.title, s.link, ts(s.published), ts(now)),
-        )
-        == 1
-    )
-
-
-def _maybe_corroborate(
-    tx: Tx, story_id: str, router: Router, policy: StoryPolicy, now: datetime, out: SaveOutcome
-) -> None:
-    if policy.corroboration <= 0:
-        return
-    feeds = tx.q("SELECT COUNT(DISTINCT feed) FROM sources WHERE alert_id = ?", (story_id,))
-    if int(feeds[0][0]) < policy.corroboration:
-        return
-    if (
-        tx.x("UPDATE alerts SET corroborated = 1 WHERE id = ? AND corroborated = 0", (story_id,))
-        != 1
-    ):
-        return  # already announced once
-    story = _load_alert(tx, story_id)
-    if story is None or story.suppressed:
-        return
-    notice = dedup.corroboration_alert(story, story.sources, now)
-    if _insert_alert(tx, notice, router, now):
-        out.corroborated.append(notice.id)
-
-
-def _record_hits(tx: Tx, alert: Alert, now: datetime) -> None:
-    assert alert.item is not None
-    countries = alert.countries or ("",)
-    for rule in alert.rules:
-        for country in countries:
-            tx.x(
-                "INSERT INTO hits (feed, item_key, created, rule_id, theme, country) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (alert.item.feed, alert.item.key, ts(now), rule.id, rule.theme, country),
-            )
 
 
 def _delivery(row: Sequence[Any]) -> Delivery:
