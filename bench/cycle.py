@@ -263,9 +263,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 with open(args.out, "a") as out:
                     out.writelines(json.dumps(r) + "\n" for r in new)
                 records += new
-    print(render_table(records), end="")
+    # CPU column: monitor's whole process tree (parse workers included), as for the peers
+    shown = [{**r, "user_s": r.get("tree_cpu_s", r["user_s"] + r["sys_s"]), "sys_s": 0.0}
+             for r in records]  # fmt: skip
+    print(render_table(shown), end="")
     print()
-    print(render_ratios(records, peers), end="")
+    print(render_ratios(shown, peers), end="")
     print()
     print("\n".join(check_targets(records, peers)))
     return 0
