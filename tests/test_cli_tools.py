@@ -106,3 +106,14 @@ def test_send_test_reports_the_real_answer(tmp_path: Path) -> None:
     assert "404" in both.stdout and "secret-path" not in both.stdout + both.stderr
     unknown = run_monitor(["send-test", "--channel", "nope", "-c", str(cfg)], env)
     assert unknown.returncode == 2
+
+
+def test_unusable_state_path_is_a_clear_error(tmp_path: Path) -> None:
+    """A state path that is not a database gives exit 2 and one line naming it, no traceback."""
+    notdb = tmp_path / "notes.txt"
+    notdb.write_text("not a database")
+    cfg = write_config(tmp_path / "c.toml", {}, rules=RULES, channels="", state=f'path = "{notdb}"')
+    for args in (["run", "--once"], ["status"]):
+        out = run_monitor([*args, "-c", str(cfg)], env_with())
+        assert out.returncode == 2
+        assert "notes.txt" in out.stderr and "Traceback" not in out.stderr
