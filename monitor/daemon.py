@@ -64,14 +64,21 @@ class Daemon:
         freed = self.rt.reclaim_dead_local_leases()
         if freed:
             log.info("leases.reclaimed", count=freed, why="their process on this host is gone")
+        listen = self.rt.config.metrics_listen
+        if listen:  # first: a port already taken is a configuration error, before any poll
+            try:
+                self._metrics_server = metrics.serve(listen, self.metrics, self.healthy)
+            except OSError as exc:
+                raise ConfigError(
+                    [
+                        f"{self.rt.config.file}: metrics.listen: cannot listen on "
+                        f"{listen} ({exc.strerror or exc}); pick a free port"
+                    ]
+                ) from None
         self._schedule_feeds()
         self._schedule_service_jobs()
         self.scheduler.start()
         self._delivery_thread.start()
-        if self.rt.config.metrics_listen:
-            self._metrics_server = metrics.serve(
-                self.rt.config.metrics_listen, self.metrics, self.healthy
-            )
         log.info(
             "daemon.started",
             feeds=len(self.rt.config.feeds),
@@ -88,7 +95,11 @@ class Daemon:
 
     def run_forever(self) -> None:
         self._install_signals()
-        self.start()
+        try:
+            self.start()
+        except BaseException:
+            self.rt.close()
+            raise
         while not self.stopping.wait(1.0):
             pass
         self.shutdown()
