@@ -46,9 +46,10 @@ EVAL_PRECISION, EVAL_RECALL = 0.95, 0.95
 # Floors actually reached on the real dev headlines, kept a little below the
 # measured figures so a regression fails the test (see rules/README.md).
 DEV_PRECISION, DEV_RECALL = 0.95, 0.93
-# The probe was measured before tuning (P 0.95, R 0.86 on its first 335 items); the
-# pack was then fixed for its error classes. Floors sit a little below what is reached.
-PROBE_PRECISION, PROBE_RECALL = 0.97, 0.96
+# Each probe batch was measured before tuning (batch 1: P 0.95 R 0.86; batch 2: P 0.97
+# R 0.88; batch 3: P 0.91 R 0.89, see rules/README.md); the pack was then fixed for their
+# error classes (all 699 items: P 0.997 R 0.992). Floors sit a little below what is reached.
+PROBE_PRECISION, PROBE_RECALL = 0.98, 0.97
 
 
 @dataclass(frozen=True)
