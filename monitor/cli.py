@@ -132,11 +132,13 @@ def run_once(rt: runtime.Runtime) -> int:
     logger = structlog.get_logger("monitor.once")
     try:
         rt.reclaim_dead_local_leases()
+        started = rt.poller.now()
 
         def poll(spec: FeedSpec) -> tuple[str, str] | None:
             # keep only the outcome: a whole PollResult holds the feed's items, and a cycle
             # of cold feeds' worth kept to the end cost about 40 MB per 1,000 feeds
-            polled = rt.poller.poll_claimed(spec, due_only=False)
+            # not_since: a feed another instance polled during this run is done for this run
+            polled = rt.poller.poll_claimed(spec, due_only=False, not_since=started)
             return None if polled is None else (polled[0].feed, polled[0].outcome)
 
         with ThreadPoolExecutor(rt.config.defaults.workers) as pool:
@@ -145,7 +147,8 @@ def run_once(rt: runtime.Runtime) -> int:
         left = len(polled) - len(results)
         if left:
             print(
-                f"{left} feeds left to other instances (they hold a lease on them)", file=sys.stderr
+                f"{left} feeds left to other instances (they hold or have just polled them)",
+                file=sys.stderr,
             )
         failed = [feed for feed, outcome in results if outcome == "failed"]
         dead_before = rt.store.outbox_counts()["dead"]
@@ -153,15 +156,17 @@ def run_once(rt: runtime.Runtime) -> int:
             pass  # keep draining while rows become due in order
         counts = rt.store.outbox_counts()
         dead_now = counts["dead"] - dead_before
+        # rows another live instance has claimed are on their way: not "still queued" here
+        pending = rt.store.pending_for(rt.instance.owner, rt.poller.now())
         logger.info(
             "once.done",
             feeds=len(results),
             left_to_others=left,
             failed=len(failed),
-            pending=counts["pending"],
+            pending=pending,
             dead=dead_now,
         )
-        ok = not failed and counts["pending"] == 0 and dead_now == 0
+        ok = not failed and pending == 0 and dead_now == 0
         return EXIT_OK if ok else EXIT_FAIL
     finally:
         rt.close()

@@ -49,7 +49,9 @@ class Poller:
     _hosts: dict[str, threading.BoundedSemaphore] = field(default_factory=dict)
     _hosts_lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def claim(self, spec: FeedSpec, *, due_only: bool = True) -> bool:
+    def claim(
+        self, spec: FeedSpec, *, due_only: bool = True, not_since: datetime | None = None
+    ) -> bool:
         """Lease the feed so that no other instance sharing the store polls it meanwhile."""
         return self.store.claim_feed(
             spec.name,
@@ -58,13 +60,15 @@ class Poller:
             self.settings.lease,
             due_only=due_only,
             slack=min(spec.interval / 4, spec.jitter + 1.0),
+            not_since=not_since,
         )
 
     def poll_claimed(
-        self, spec: FeedSpec, *, due_only: bool = True
+        self, spec: FeedSpec, *, due_only: bool = True, not_since: datetime | None = None
     ) -> tuple[PollResult, SaveOutcome] | None:
-        """Claim, then poll; None when another instance holds the feed or it is not due."""
-        if not self.claim(spec, due_only=due_only):
+        """Claim, then poll; None when another instance holds the feed, polled it since
+        not_since, or (with due_only) it is not due yet."""
+        if not self.claim(spec, due_only=due_only, not_since=not_since):
             return None
         try:
             return self.poll(spec)

@@ -194,3 +194,29 @@ def test_heartbeats_list_live_instances_and_release_all(pair: tuple[Store, Store
     assert a.release_all("a") == 2
     assert b.leases() == []
     assert a.prune(T0 + timedelta(seconds=30)) == 0 and [i.owner for i in a.instances(T0)] == ["a"]
+
+
+def test_run_once_does_not_repoll_what_another_instance_polled(pair: tuple[Store, Store]) -> None:
+    """With not_since, a feed polled by another instance during this run is not claimed."""
+    a, b = pair
+    run_start = T0
+    assert a.claim_feed("f", "a", T0, LEASE, due_only=False, not_since=run_start)
+    polled = PollResult("f", "fetched", FeedState("f", last_attempt=T0 + timedelta(seconds=1)))
+    a.save_poll(polled, by_channel, StoryPolicy(), T0 + timedelta(seconds=2))
+    later = T0 + timedelta(seconds=3)
+    assert not b.claim_feed("f", "b", later, LEASE, due_only=False, not_since=run_start)
+    next_run = T0 + timedelta(minutes=10)
+    assert b.claim_feed("f", "b", next_run, LEASE, due_only=False, not_since=next_run)
+
+
+def test_pending_for_leaves_out_rows_another_instance_is_sending(
+    pair: tuple[Store, Store],
+) -> None:
+    """Rows claimed by a live other instance are on their way, not "still queued" for me."""
+    a, b = pair
+    enqueue(a, 3)
+    assert a.pending_for("a", T0) == 3
+    claimed = b.claim_deliveries("b", T0, LEASE)
+    assert len(claimed) == 3
+    assert a.pending_for("a", T0) == 0
+    assert a.pending_for("a", T0 + timedelta(seconds=LEASE + 1)) == 3  # b's claims expired

@@ -45,7 +45,7 @@ class SqlStore:
     def _tx(self) -> AbstractContextManager[Tx]:
         raise NotImplementedError
 
-    def _lock_stories(self, tx: Tx) -> None:
+    def _lock_stories(self, tx: Tx, rule_ids: Sequence[str]) -> None:
         """Serialise story decisions across writers (a no-op where writes already serialise)."""
 
     # -- feeds -----------------------------------------------------------------
@@ -91,7 +91,8 @@ class SqlStore:
             out.new_items = len(fresh)
             candidates = [a for a in result.alerts if a.item and a.item.key in fresh]
             if candidates:
-                self._lock_stories(tx)
+                # one lock per rule, in a fixed order: stories cluster only within a rule
+                self._lock_stories(tx, sorted({r.id for a in candidates for r in a.rules}))
                 since = now.timestamp() - policy.window
                 recent = stories.recent_stories(
                     tx, since, self.__dict__.setdefault("_story_refs", {})

@@ -44,21 +44,31 @@ class LeaseSql(SqlStore):
         *,
         due_only: bool = True,
         slack: float = 0.0,
+        not_since: datetime | None = None,
     ) -> bool:
         """Lease the feed to `owner` when no one holds a live lease on it (and, with due_only,
-        when it is due within `slack` seconds); True if `owner` now holds it. A live lease
-        blocks its owner too. The slack lets a job that fires a little before the stored
-        next_poll (timer drift, jitter) still poll, while another instance's job that fires
-        mid-interval does not."""
+        when it is due within `slack` seconds; with not_since, when nobody polled it since
+        then); True if `owner` now holds it. A live lease blocks its owner too. The slack
+        lets a job that fires a little before the stored next_poll (timer drift, jitter)
+        still poll, while another instance's job that fires mid-interval does not; not_since
+        keeps `run --once` from polling again what another instance polled during this run."""
         t = ts(now)
         due = "AND (next_poll IS NULL OR next_poll <= ?) " if due_only else ""
+        fresh = "AND (last_attempt IS NULL OR last_attempt < ?) " if not_since else ""
         sql = (
             "UPDATE feeds SET lease_owner = ?, lease_until = ? WHERE name IN ("
-            f"SELECT name FROM feeds WHERE name = ? {due}"
+            f"SELECT name FROM feeds WHERE name = ? {due}{fresh}"
             "AND (lease_owner IS NULL OR lease_until IS NULL OR lease_until <= ?)"
             f"{self.skip_locked})"
         )
-        params = (owner, t + lease_seconds, name, *((t + slack,) if due_only else ()), t)
+        params = (
+            owner,
+            t + lease_seconds,
+            name,
+            *((t + slack,) if due_only else ()),
+            *((ts(not_since),) if not_since else ()),
+            t,
+        )
         with self._tx() as tx:
             tx.x("INSERT INTO feeds (name) VALUES (?) ON CONFLICT (name) DO NOTHING", (name,))
             return tx.x(sql, params) == 1
@@ -111,6 +121,17 @@ class LeaseSql(SqlStore):
                     "WHERE id = ? AND claim_owner = ?",
                     (i, owner),
                 )
+
+    def pending_for(self, owner: str, now: datetime) -> int:
+        """Pending deliveries that are not being sent by another live instance right now:
+        what `run --once` must call "still queued" (rows others hold are on their way)."""
+        with self._tx() as tx:
+            rows = tx.q(
+                "SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND (claim_owner IS NULL "
+                "OR claim_owner = ? OR claim_until IS NULL OR claim_until <= ?)",
+                (owner, ts(now)),
+            )
+        return int(rows[0][0])
 
     def release_all(self, owner: str) -> int:
         """End every lease and claim `owner` holds (clean shutdown); returns how many."""

@@ -24,7 +24,7 @@ from monitor.store.transfer import TransferSql
 
 # Advisory lock keys (one bigint namespace per database): arbitrary, fixed, distinct.
 MIGRATION_LOCK = 0x6D6F6E0001
-STORY_LOCK = 0x6D6F6E0002
+STORY_LOCK_SPACE = 0x6D6F6E02  # int4 key space of the per-rule story locks
 OUTBOX_LOCK = 0x6D6F6E0003
 
 
@@ -80,9 +80,15 @@ class PostgresStore(LeaseSql, TransferSql):
         with self._pool.connection() as conn, conn.cursor() as cur:
             yield _PgTx(cur)
 
-    def _lock_stories(self, tx: Tx) -> None:
-        """Story clustering of two instances must not interleave: one decides at a time."""
-        tx.q("SELECT pg_advisory_xact_lock(?)", (STORY_LOCK,))
+    def _lock_stories(self, tx: Tx, rule_ids: Sequence[str]) -> None:
+        """Two instances must not cluster under the same rule at once. Stories only merge
+        within a rule, so one lock per rule (taken in sorted order: no deadlock) lets
+        polls whose alerts fire different rules file them side by side."""
+        for rule_id in rule_ids:
+            tx.q(
+                "SELECT pg_advisory_xact_lock(CAST(? AS integer), hashtext(?))",
+                (STORY_LOCK_SPACE, rule_id),
+            )
 
     def _lock_outbox(self, tx: Tx) -> None:
         """One claimer at a time sees the outbox, so per-channel order holds across instances."""
