@@ -37,6 +37,12 @@ class Report:
     def count(self, channel: str, outcome: str) -> None:
         per = self.by_channel.setdefault(channel, {})
         per[outcome] = per.get(outcome, 0) + 1
+        if outcome == "sent":
+            self.sent += 1
+        elif outcome == "retry":
+            self.retried += 1
+        else:
+            self.dead += 1
 
 
 @dataclass
@@ -88,17 +94,19 @@ class Deliverer:
         except Exception as exc:  # a bug in a channel must not kill the delivery job
             return self._failed(row, DeliveryError(f"{type(exc).__name__}", retryable=True), report)
         self.store.mark_sent([row.id], self.now())
-        report.sent += 1
-        report.count(row.channel, "sent")
-        self.on_outcome(row.channel, "sent")
-        log.info(
-            "alert.delivered",
-            alert=row.alert_id,
-            channel=row.channel,
-            attempts=row.attempts + 1,
-            detail=result.detail[:100],
-        )
+        self._outcome(row, "sent", report, detail=result.detail[:100])
         return True
+
+    def _outcome(self, row: Delivery, outcome: str, report: Report, **fields: object) -> None:
+        """Count, export and log one delivery attempt's outcome."""
+        report.count(row.channel, outcome)
+        self.on_outcome(row.channel, outcome)
+        event, level = {
+            "sent": ("alert.delivered", log.info),
+            "retry": ("delivery.retry", log.warning),
+            "dead": ("delivery.dead", log.error),
+        }[outcome]
+        level(event, alert=row.alert_id, channel=row.channel, attempts=row.attempts + 1, **fields)
 
     def _pace(self, channel: str) -> None:
         """Per-channel rate limit: wait until the channel's minimum gap has passed."""
@@ -122,17 +130,7 @@ class Deliverer:
             return True
         delay = self._backoff(row.attempts, exc.retry_after)
         self.store.mark_retry(row.id, now + timedelta(seconds=delay), exc.reason)
-        report.retried += 1
-        report.count(row.channel, "retry")
-        self.on_outcome(row.channel, "retry")
-        log.warning(
-            "delivery.retry",
-            alert=row.alert_id,
-            channel=row.channel,
-            attempts=row.attempts + 1,
-            reason=exc.reason,
-            retry_in=round(delay, 1),
-        )
+        self._outcome(row, "retry", report, reason=exc.reason, retry_in=round(delay, 1))
         return False
 
     def _backoff(self, attempts: int, retry_after: float | None) -> float:
@@ -145,13 +143,4 @@ class Deliverer:
 
     def _dead(self, row: Delivery, reason: str, report: Report) -> None:
         self.store.mark_dead(row.id, reason, self.now())
-        report.dead += 1
-        report.count(row.channel, "dead")
-        self.on_outcome(row.channel, "dead")
-        log.error(
-            "delivery.dead",
-            alert=row.alert_id,
-            channel=row.channel,
-            attempts=row.attempts + 1,
-            reason=reason,
-        )
+        self._outcome(row, "dead", report, reason=reason)
