@@ -152,12 +152,14 @@ def run_once(rt: runtime.Runtime) -> int:
             )
         failed = [feed for feed, outcome in results if outcome == "failed"]
         dead_before = rt.store.outbox_counts()["dead"]
-        while rt.deliverer.drain().sent:
-            pass  # keep draining while rows become due in order
+        while True:  # keep draining while rows become due in order
+            last_drain = rt.poller.now()
+            if not rt.deliverer.drain().sent:
+                break
         counts = rt.store.outbox_counts()
         dead_now = counts["dead"] - dead_before
         # rows another live instance has claimed are on their way: not "still queued" here
-        pending = rt.store.pending_for(rt.instance.owner, rt.poller.now())
+        pending = rt.store.pending_for(rt.instance.owner, rt.poller.now(), before=last_drain)
         logger.info(
             "once.done",
             feeds=len(results),

@@ -220,3 +220,11 @@ def test_pending_for_leaves_out_rows_another_instance_is_sending(
     assert len(claimed) == 3
     assert a.pending_for("a", T0) == 0
     assert a.pending_for("a", T0 + timedelta(seconds=LEASE + 1)) == 3  # b's claims expired
+
+
+def test_pending_for_leaves_out_rows_created_after_my_last_drain(pair: tuple[Store, Store]) -> None:
+    """Rows another instance creates after my last drain began are its own to send."""
+    a, _ = pair
+    enqueue(a, 2)
+    assert a.pending_for("a", T0, before=T0 - timedelta(seconds=1)) == 0
+    assert a.pending_for("a", T0, before=T0 + timedelta(seconds=1)) == 2

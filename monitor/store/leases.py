@@ -122,14 +122,17 @@ class LeaseSql(SqlStore):
                     (i, owner),
                 )
 
-    def pending_for(self, owner: str, now: datetime) -> int:
-        """Pending deliveries that are not being sent by another live instance right now:
-        what `run --once` must call "still queued" (rows others hold are on their way)."""
+    def pending_for(self, owner: str, now: datetime, before: datetime | None = None) -> int:
+        """Pending deliveries that are not being sent by another live instance right now
+        (and, with `before`, were created before then): what `run --once` must call "still
+        queued". Rows others hold are on their way; rows another instance created after our
+        last drain began are that instance's to send."""
         with self._tx() as tx:
             rows = tx.q(
                 "SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND (claim_owner IS NULL "
-                "OR claim_owner = ? OR claim_until IS NULL OR claim_until <= ?)",
-                (owner, ts(now)),
+                "OR claim_owner = ? OR claim_until IS NULL OR claim_until <= ?) "
+                "AND created < ?",
+                (owner, ts(now), ts(before) if before else ts(now) + 1e9),
             )
         return int(rows[0][0])
 
