@@ -123,16 +123,17 @@ class LeaseSql(SqlStore):
                 )
 
     def pending_for(self, owner: str, now: datetime, before: datetime | None = None) -> int:
-        """Pending deliveries that are not being sent by another live instance right now
-        (and, with `before`, were created before then): what `run --once` must call "still
-        queued". Rows others hold are on their way; rows another instance created after our
-        last drain began are that instance's to send."""
+        """Pending deliveries that no other live instance is working through right now (and,
+        with `before`, created before then): what `run --once` must call "still queued".
+        A channel another instance holds claims on is being drained by it, in order; rows
+        another instance created after our last drain began are that instance's to send."""
+        t = ts(now)
         with self._tx() as tx:
             rows = tx.q(
-                "SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND (claim_owner IS NULL "
-                "OR claim_owner = ? OR claim_until IS NULL OR claim_until <= ?) "
-                "AND created < ?",
-                (owner, ts(now), ts(before) if before else ts(now) + 1e9),
+                "SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND created < ? "
+                "AND channel NOT IN (SELECT channel FROM outbox WHERE status = 'pending' "
+                "AND claim_owner IS NOT NULL AND claim_owner != ? AND claim_until > ?)",
+                (ts(before) if before else t + 1e9, owner, t),
             )
         return int(rows[0][0])
 
