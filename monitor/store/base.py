@@ -12,7 +12,6 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
-from monitor import dedup
 from monitor.model import Alert, Delivery, FeedState
 from monitor.pipeline import PollResult
 from monitor.serialize import alert_from_dict, from_ts, ts
@@ -41,6 +40,9 @@ OUTBOX_COLUMNS = "id, alert_id, channel, status, attempts, next_attempt, created
 
 class SqlStore:
     """Store logic over any engine that gives a transaction with q() and x()."""
+
+    def __init__(self) -> None:
+        self._stories = stories.StoryCache()
 
     def _tx(self) -> AbstractContextManager[Tx]:
         raise NotImplementedError
@@ -94,9 +96,7 @@ class SqlStore:
                 # one lock per rule, in a fixed order: stories cluster only within a rule
                 self._lock_stories(tx, sorted({r.id for a in candidates for r in a.rules}))
                 since = now.timestamp() - policy.window
-                recent = stories.recent_stories(
-                    tx, since, self.__dict__.setdefault("_story_refs", {})
-                )
+                recent = self._stories.recent(tx, since)
                 for alert in candidates:
                     stories.place(tx, alert, recent, router, policy, now, out)
         return out
@@ -105,10 +105,6 @@ class SqlStore:
         """Insert a stand-alone alert (health, escalation, test) and its outbox rows once."""
         with self._tx() as tx:
             return stories.insert_alert(tx, alert, router, now)
-
-    def recent_stories(self, since: datetime) -> list[dedup.StoryRef]:
-        with self._tx() as tx:
-            return stories.recent_stories(tx, since.timestamp())
 
     def load_alert(self, alert_id: str) -> Alert | None:
         with self._tx() as tx:

@@ -19,7 +19,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from monitor.errors import StoreError
 from monitor.store.base import Tx
 from monitor.store.leases import LeaseSql
-from monitor.store.schema import SCHEMA_VERSION, statements
+from monitor.store.schema import SCHEMA_VERSION, migrate
 from monitor.store.transfer import TransferSql
 
 # Advisory lock keys (one bigint namespace per database): arbitrary, fixed, distinct.
@@ -54,6 +54,7 @@ class PostgresStore(LeaseSql, TransferSql):
     skip_locked = " FOR UPDATE SKIP LOCKED"
 
     def __init__(self, url: str, *, pool_size: int = 4, connect_timeout: float = 10.0) -> None:
+        super().__init__()
         self.url = url
         self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
             url,
@@ -101,14 +102,7 @@ class PostgresStore(LeaseSql, TransferSql):
             tx.x("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
             rows = tx.q("SELECT version FROM schema_version")
             version = int(rows[0][0]) if rows else 0
-            if version > SCHEMA_VERSION:
-                raise StoreError(
-                    f"{safe_url(self.url)}: database schema version {version} is newer than "
-                    f"this monitor knows ({SCHEMA_VERSION}); upgrade monitor before using it"
-                )
-            for step in range(version, SCHEMA_VERSION):
-                for sql in statements(step, self.dialect):
-                    tx.x(sql)
+            migrate(tx, version, self.dialect, safe_url(self.url))
             if not rows:
                 tx.x("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
             elif version != SCHEMA_VERSION:

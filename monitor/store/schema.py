@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from monitor.errors import StoreError
+from monitor.store import Tx
+
 # Times are unix seconds (REAL / double precision) so both engines compare them the same way.
 # Each entry migrates from version i to i+1. Never edit a released step: add one.
 MIGRATIONS: list[list[str]] = [
@@ -69,3 +72,16 @@ SERIAL = {
 def statements(step: int, dialect: str) -> list[str]:
     """The SQL of one migration step for one engine."""
     return [sql.replace("{serial}", SERIAL[dialect]) for sql in MIGRATIONS[step]]
+
+
+def migrate(tx: Tx, version: int, dialect: str, where: str) -> None:
+    """Apply the forward steps from `version`; refuse a database newer than this code.
+    Each engine reads and records the version its own way around this."""
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{where}: database schema version {version} is newer than this monitor knows "
+            f"({SCHEMA_VERSION}); upgrade monitor before using it"
+        )
+    for step in range(version, SCHEMA_VERSION):
+        for sql in statements(step, dialect):
+            tx.x(sql)

@@ -11,7 +11,7 @@ from typing import Any
 
 from monitor.errors import StoreError
 from monitor.store.leases import LeaseSql
-from monitor.store.schema import SCHEMA_VERSION, statements
+from monitor.store.schema import SCHEMA_VERSION, migrate
 from monitor.store.transfer import TransferSql
 
 
@@ -32,6 +32,7 @@ class SqliteStore(LeaseSql, TransferSql):
     dialect = "sqlite"
 
     def __init__(self, path: str | Path) -> None:
+        super().__init__()
         self.path = Path(path)
         self._lock = threading.RLock()
         try:
@@ -66,14 +67,7 @@ class SqliteStore(LeaseSql, TransferSql):
     def _migrate(self) -> None:
         with self._tx() as tx:
             version = int(tx.q("PRAGMA user_version")[0][0])
-            if version > SCHEMA_VERSION:
-                raise StoreError(
-                    f"{self.path}: database schema version {version} is newer than this "
-                    f"monitor knows ({SCHEMA_VERSION}); upgrade monitor before using it"
-                )
-            for step in range(version, SCHEMA_VERSION):
-                for sql in statements(step, self.dialect):
-                    tx.x(sql)
+            migrate(tx, version, self.dialect, str(self.path))
             if version != SCHEMA_VERSION:
                 tx.x(f"PRAGMA user_version = {SCHEMA_VERSION}")
 

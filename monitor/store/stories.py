@@ -5,6 +5,7 @@ are one atomic step (see dedup.py for the pure decisions)."""
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import replace
 from datetime import datetime
 
@@ -14,36 +15,41 @@ from monitor.serialize import alert_from_dict, alert_to_dict, from_ts, ts
 from monitor.store import Router, SaveOutcome, StoryPolicy, Tx
 
 
-def recent_stories(
-    tx: Tx, since: float, cache: dict[str, dedup.StoryRef] | None = None
-) -> list[dedup.StoryRef]:
-    """Match alerts of the story window, oldest first. An alert's body never changes once
-    inserted, so `cache` (alert id -> StoryRef) lets each body be decoded and folded once
-    instead of on every poll with a candidate (quadratic in alerts over a cold cycle)."""
-    if cache is None:
-        rows = tx.q(
-            "SELECT body FROM alerts WHERE kind = ? AND created >= ? ORDER BY created",
-            (AlertKind.MATCH, since),
-        )
-        return [dedup.story_ref(alert_from_dict(json.loads(r[0]))) for r in rows]
-    ids = [
-        r[0]
-        for r in tx.q(
-            "SELECT id FROM alerts WHERE kind = ? AND created >= ? ORDER BY created",
-            (AlertKind.MATCH, since),
-        )
-    ]
-    missing = [i for i in ids if i not in cache]
-    for start in range(0, len(missing), 400):
-        chunk = missing[start : start + 400]
-        marks = ", ".join("?" * len(chunk))
-        for alert_id, body in tx.q(f"SELECT id, body FROM alerts WHERE id IN ({marks})", chunk):
-            cache[alert_id] = dedup.story_ref(alert_from_dict(json.loads(body)))
-    if len(cache) > 2 * len(ids) + 1000:  # drop what has left the window
-        keep = set(ids)
-        for alert_id in [i for i in cache if i not in keep]:
-            del cache[alert_id]
-    return [cache[i] for i in ids if i in cache]
+class StoryCache:
+    """Decoded recent stories by alert id, shared by the threads of one store object.
+
+    An alert's body never changes once inserted, so each is decoded and folded once instead
+    of on every poll with a candidate (quadratic in alerts over a cold cycle). Polls whose
+    alerts fire different rules run side by side (the story locks are per rule), so the
+    cache has a lock of its own."""
+
+    def __init__(self) -> None:
+        self._refs: dict[str, dedup.StoryRef] = {}
+        self._lock = threading.Lock()
+
+    def recent(self, tx: Tx, since: float) -> list[dedup.StoryRef]:
+        """Match alerts of the story window, oldest first."""
+        ids = [
+            r[0]
+            for r in tx.q(
+                "SELECT id FROM alerts WHERE kind = ? AND created >= ? ORDER BY created",
+                (AlertKind.MATCH, since),
+            )
+        ]
+        with self._lock:
+            missing = [i for i in ids if i not in self._refs]
+        decoded = {}
+        for start in range(0, len(missing), 400):
+            chunk = missing[start : start + 400]
+            marks = ", ".join("?" * len(chunk))
+            for alert_id, body in tx.q(f"SELECT id, body FROM alerts WHERE id IN ({marks})", chunk):
+                decoded[alert_id] = dedup.story_ref(alert_from_dict(json.loads(body)))
+        with self._lock:
+            self._refs.update(decoded)
+            if len(self._refs) > 2 * len(ids) + 1000:  # drop what has left the window
+                keep = set(ids)
+                self._refs = {i: ref for i, ref in self._refs.items() if i in keep}
+            return [self._refs[i] for i in ids if i in self._refs]
 
 
 def load_alert(tx: Tx, alert_id: str) -> Alert | None:
