@@ -6,6 +6,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from monitor.channelconfig import ChannelConfig as ChannelConfig
@@ -72,6 +73,11 @@ class Config:
     channels: tuple[ChannelConfig, ...]
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     metrics_listen: str | None = None
+
+    @cached_property
+    def feeds_by_name(self) -> dict[str, FeedSpec]:
+        """The feeds by name: each poll job looks its feed up (thousands of feeds)."""
+        return {f.name: f for f in self.feeds}
 
     def secrets(self) -> tuple[str, ...]:
         """Every secret value, so the log layer can redact them."""

@@ -248,7 +248,7 @@ class Daemon:
             self._guard("digest", lambda: housekeeping.send_digest(self.rt, channel))()
 
     def _poll_job(self, name: str) -> None:
-        spec = next((f for f in self.rt.config.feeds if f.name == name), None)
+        spec = self.rt.config.feeds_by_name.get(name)
         if spec is None or self.stopping.is_set():
             return
         self._running[name] = time.monotonic()
@@ -314,7 +314,7 @@ class Daemon:
                 "config.reload_failed", error=f"{type(exc).__name__}: {exc}", kept="previous config"
             )
             return False
-        old = {f.name: f for f in self.rt.config.feeds}
+        old = self.rt.config.feeds_by_name
         self.rt.swap(loaded, channels)
         self._sync_feed_jobs(old)
         self._schedule_digests()
@@ -322,7 +322,7 @@ class Daemon:
         return True
 
     def _sync_feed_jobs(self, old: dict[str, FeedSpec]) -> None:
-        new = {f.name: f for f in self.rt.config.feeds}
+        new = self.rt.config.feeds_by_name
         for name in old.keys() - new.keys():
             job = self.scheduler.get_job(f"feed:{name}")
             if job:
