@@ -13,6 +13,11 @@ def ts(when: datetime) -> float:
     return when.timestamp()
 
 
+def at(value: float) -> datetime:
+    """A stored timestamp that is never NULL, as a UTC datetime."""
+    return datetime.fromtimestamp(value, tz=UTC)
+
+
 def from_ts(value: float | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value, tz=UTC)
 

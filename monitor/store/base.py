@@ -14,7 +14,7 @@ from typing import Any
 
 from monitor.model import Alert, Delivery, FeedState
 from monitor.pipeline import PollResult
-from monitor.serialize import alert_from_dict, from_ts, ts
+from monitor.serialize import alert_from_dict, at, from_ts, ts
 from monitor.store import Router, SaveOutcome, StoryPolicy, stories
 from monitor.store import Tx as Tx
 
@@ -292,13 +292,7 @@ def _delivery(row: Sequence[Any]) -> Delivery:
         channel=row[2],
         status=row[3],
         attempts=int(row[4]),
-        next_attempt=_when(row[5]),
-        created=_when(row[6]),
+        next_attempt=at(row[5]),
+        created=at(row[6]),
         last_error=row[7],
     )
-
-
-def _when(value: float) -> datetime:
-    when = from_ts(value)
-    assert when is not None
-    return when

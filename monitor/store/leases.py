@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from monitor.model import Delivery
-from monitor.serialize import from_ts, ts
+from monitor.serialize import at, ts
 from monitor.store import InstanceInfo, Lease
 from monitor.store.base import OUTBOX_COLUMNS, SqlStore, Tx, _delivery
 
@@ -169,7 +169,7 @@ class LeaseSql(SqlStore):
                 "WHERE last_seen >= ? ORDER BY started, owner",
                 (ts(since),),
             )
-        return [InstanceInfo(r[0], r[1], int(r[2]), _at(r[3]), _at(r[4])) for r in rows]
+        return [InstanceInfo(r[0], r[1], int(r[2]), at(r[3]), at(r[4])) for r in rows]
 
     def leases(self) -> list[Lease]:
         """Every lease held on a feed or a pending delivery, live or expired (see `until`)."""
@@ -182,12 +182,6 @@ class LeaseSql(SqlStore):
                 "SELECT channel, id, claim_owner, claim_until FROM outbox "
                 "WHERE claim_owner IS NOT NULL AND status = 'pending' ORDER BY id"
             )
-        return [Lease("feed", r[0], r[1], _at(r[2])) for r in feeds] + [
-            Lease("delivery", f"{r[0]}#{r[1]}", r[2], _at(r[3])) for r in rows
+        return [Lease("feed", r[0], r[1], at(r[2])) for r in feeds] + [
+            Lease("delivery", f"{r[0]}#{r[1]}", r[2], at(r[3])) for r in rows
         ]
-
-
-def _at(value: float) -> datetime:
-    when = from_ts(value)
-    assert when is not None
-    return when
