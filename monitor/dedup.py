@@ -16,8 +16,6 @@ item, so the decision and the write cannot race.
 from __future__ import annotations
 
 import hashlib
-import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -26,8 +24,8 @@ from rapidfuzz import fuzz
 
 from monitor.match import stem
 from monitor.model import Alert, AlertKind, Item, Match, RuleRef, Source
+from monitor.textnorm import fold_words
 
-_WORD = re.compile(r"\w+")
 _STOP = frozenset(
     [
         "a",
@@ -145,9 +143,7 @@ def story_ref(alert: Alert) -> StoryRef:
 
 def fold(text: str) -> str:
     """Lower-case, accent-free words without stop words: what similarity compares."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(stem(w) for w in _WORD.findall(plain) if w not in _STOP)
+    return " ".join(stem(w) for w in fold_words(text) if w not in _STOP)
 
 
 def find_story(
