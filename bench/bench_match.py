@@ -25,9 +25,9 @@ from rapidfuzz import fuzz
 
 from monitor.errors import ConfigError
 from monitor.match import Matcher
+from monitor.match.fold import fold
 from monitor.model import Item, Severity
 from monitor.rules import Rule, RuleSet, Term, load_rules
-from monitor.textnorm import fold
 
 ROOT = Path(__file__).resolve().parent.parent
 FALLBACK = ROOT / "tests" / "data" / "rules_fixtures" / "good"

@@ -8,9 +8,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from monitor.dedup import build_alert
+from monitor.alerts.stories import build_alert
 from monitor.model import Alert, FeedSpec, FeedState, Fetched, Item, Match, ParsedFeed
-from monitor.normalize import normalize_entries
+from monitor.reader.normalize import normalize_entries
 
 
 class MatcherLike(Protocol):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from monitor.dedup import build_alert
+from monitor.alerts.stories import build_alert
 from monitor.model import Alert, Item, Match, Severity, TermHit
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

@@ -13,7 +13,7 @@ from monitor import pipeline
 from monitor.errors import FetchError
 from monitor.match import Matcher
 from monitor.model import Alert, FeedSpec, FeedState, Fetched
-from monitor.parse import parse_feed
+from monitor.reader.parse import parse_feed
 from monitor.rules import load_rules
 from monitor.store import StoryPolicy
 from monitor.store.sqlite import SqliteStore

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.countries import country_code, country_name, gazetteer, mentioned
+from monitor.match.countries import country_code, country_name, gazetteer, mentioned
 
 
 def test_every_un_member_and_observer_and_kosovo() -> None:

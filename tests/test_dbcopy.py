@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.dbcopy import copy_state
+from monitor.cli.db import copy_state
 from monitor.errors import StoreError
 from monitor.model import Alert, FeedState
 from monitor.pipeline import PollResult

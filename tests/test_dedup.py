@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from monitor import dedup
+from monitor.alerts import stories as dedup
 from monitor.model import Severity
 from tests.factories import T0, alert, item, match
 

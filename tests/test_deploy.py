@@ -24,8 +24,8 @@ from typing import Any
 import pytest
 
 from monitor import cli
-from monitor.daemon import STOP_GRACE
-from monitor.settings import parse_duration
+from monitor.config.reader import parse_duration
+from monitor.service.daemon import STOP_GRACE
 
 REPO = Path(__file__).resolve().parents[1]
 UNIT = REPO / "deploy" / "monitor.service"

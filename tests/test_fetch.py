@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from monitor import runtime
-from monitor.fetch import FetchPolicy, fetch, make_session
 from monitor.model import FeedSpec, FeedState, Fetched, ParsedFeed
-from monitor.parsepool import ParsePool
+from monitor.reader.fetch import FetchPolicy, fetch, make_session
+from monitor.reader.pool import ParsePool
+from monitor.service import runtime
 from tests.feedserver import FeedServer, Response, item, redirect, rss, write_config, zeros
 
 POLICY = FetchPolicy("monitor-test/1", 1.0, 1.0, 2.0, 200_000, 3)

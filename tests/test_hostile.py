@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 import requests
 
-from monitor import runtime
 from monitor.errors import FetchError
-from monitor.fetch import FetchPolicy, fetch, make_session
 from monitor.model import FeedSpec, FeedState, Fetched
-from monitor.parse import parse_feed
 from monitor.pipeline import PollResult
+from monitor.reader.fetch import FetchPolicy, fetch, make_session
+from monitor.reader.parse import parse_feed
+from monitor.service import runtime
 from tests.feedserver import FeedServer, Response, gzipped, item, redirect, rss, write_config, zeros
 
 CAP = 2_000_000
@@ -328,7 +328,7 @@ def test_parser_crash_fails_the_feed(feeds: FeedServer, tmp_path: Path):
 
 KILLED_OWNER = """
 import os
-from monitor.parsepool import ParsePool
+from monitor.reader.pool import ParsePool
 pool = ParsePool(2, 5)
 pool.parse(b"<rss version='2.0'><channel><item><title>a</title></item></channel></rss>", {}, "x")
 print(" ".join(str(pid) for pid in pool._pool._processes), flush=True)

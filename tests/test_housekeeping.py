@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from channel_servers import SmtpSink, smtp_sink
 
-from monitor import housekeeping, runtime
 from monitor.model import AlertKind, FeedState
 from monitor.pipeline import PollResult
+from monitor.service import housekeeping, runtime
 from monitor.store import StoryPolicy
 from tests.factories import T0, alert, item
 

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.match import Matcher
+from monitor.match.fold import fold, fold_word, fold_words, snippet, split, words
 from monitor.model import Item
 from monitor.rules import load_rules
-from monitor.textnorm import fold, fold_word, fold_words, snippet, split, words
 
 FIXTURES = Path(__file__).parent / "data" / "rules_fixtures"
 RULES = load_rules([FIXTURES / "properties"])

@@ -31,8 +31,8 @@ import pytest
 from bench.bench_match import synthetic_items
 from monitor.match import Matcher
 from monitor.model import FeedSpec, Item
-from monitor.normalize import normalize_entries
-from monitor.parse import parse_feed
+from monitor.reader.normalize import normalize_entries
+from monitor.reader.parse import parse_feed
 from monitor.rules import load_rules
 
 ROOT = Path(__file__).resolve().parents[1]

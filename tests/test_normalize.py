@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from monitor.model import FeedSpec, RawEntry
-from monitor.normalize import (
+from monitor.reader.normalize import (
     MAX_SUMMARY,
     MAX_TITLE,
     canonical_link,
     normalize_entries,
     plain_text,
 )
-from monitor.parse import parse_feed
+from monitor.reader.parse import parse_feed
 from tests.feedserver import item, rss
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)

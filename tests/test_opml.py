@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from monitor import cli, opml
-from monitor.opml import Candidate, Feed, OpmlError
+from monitor import cli
+from monitor.config import opml
+from monitor.config.opml import Candidate, Feed, OpmlError
 
 REPO = Path(__file__).resolve().parents[1]
 W3C = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "w3c-feedvalidator"

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from monitor.errors import FetchError
-from monitor.parse import MAX_ENTRIES, parse_feed, refuse_hostile, repair_utf8
 from monitor.pipeline import usable
+from monitor.reader.parse import MAX_ENTRIES, parse_feed, refuse_hostile, repair_utf8
 from tests.feedserver import item, rss
 
 URL = "http://example.org/feed"

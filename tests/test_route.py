@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from monitor.alerts.route import route
 from monitor.config import ChannelConfig
 from monitor.model import AlertKind, Severity
-from monitor.route import route
-from monitor.runtime import make_router
+from monitor.service.runtime import make_router
 from tests.factories import alert, item, match
 
 CHANNELS = (

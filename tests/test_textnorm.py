@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from monitor.textnorm import fold, fold_words, snippet, words
+from monitor.match.fold import fold, fold_words, snippet, words
 
 
 def test_case_accents_and_compatibility_forms_fold_away() -> None:

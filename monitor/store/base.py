@@ -14,9 +14,9 @@ from typing import Any
 
 from monitor.model import Alert, Delivery, FeedState
 from monitor.pipeline import PollResult
-from monitor.serialize import alert_from_dict, at, from_ts, ts
 from monitor.store import Router, SaveOutcome, StoryPolicy, stories
 from monitor.store import Tx as Tx
+from monitor.store.serialize import alert_from_dict, at, from_ts, ts
 
 FEED_COLUMNS = [
     "name",

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from monitor.model import Delivery
-from monitor.serialize import at, ts
 from monitor.store import InstanceInfo, Lease
 from monitor.store.base import OUTBOX_COLUMNS, SqlStore, Tx, _delivery
+from monitor.store.serialize import at, ts
 
 _CLAIM_ROW = (
     "UPDATE outbox SET claim_owner = ?, claim_until = ? WHERE id = ? AND status = 'pending' "

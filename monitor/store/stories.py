@@ -9,10 +9,10 @@ import threading
 from dataclasses import replace
 from datetime import datetime
 
-from monitor import dedup
+from monitor.alerts import stories as dedup
 from monitor.model import Alert, AlertKind, Source
-from monitor.serialize import alert_from_dict, alert_to_dict, from_ts, ts
 from monitor.store import Router, SaveOutcome, StoryPolicy, Tx
+from monitor.store.serialize import alert_from_dict, alert_to_dict, from_ts, ts
 
 
 class StoryCache:

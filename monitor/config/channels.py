@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from monitor.config.reader import Table, check_url, parse_duration
 from monitor.model import SEVERITY_NAMES, Severity
-from monitor.settings import Table, check_url, parse_duration
 
 CHANNEL_TYPES = ("console", "slack", "webhook", "email")
 

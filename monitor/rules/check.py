@@ -13,9 +13,9 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from monitor.countries import country_code
-from monitor.rulemodel import FIELDS, MIN_SCORE_DEFAULT, Near, Term
-from monitor.textnorm import finditer, fold_word
+from monitor.match.countries import country_code
+from monitor.match.fold import finditer, fold_word
+from monitor.rules.model import FIELDS, MIN_SCORE_DEFAULT, Near, Term
 
 FUZZY_DEFAULT = True
 EXACT_MAX_LEN = 4  # terms this short are exact unless the term says otherwise

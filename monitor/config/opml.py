@@ -29,8 +29,8 @@ import tomlkit
 from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import AoT, Array, Table
 
+from monitor.config.reader import check_url
 from monitor.errors import MonitorError
-from monitor.settings import check_url
 
 MAX_OPML = 10 * 2**20  # a subscription list of 10 MB is already tens of thousands of feeds
 MAX_NAME = 60

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from monitor.rulemodel import Term
-from monitor.textnorm import split
+from monitor.match.fold import split
+from monitor.rules.model import Term
 
 SHORT_WORD = 4  # words this short are never fuzzy
 SHORT_FUZZY = (6, 90.0)  # words up to 6 characters need a score of at least 90

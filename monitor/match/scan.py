@@ -15,8 +15,8 @@ from itertools import compress
 from operator import attrgetter
 from typing import NamedTuple
 
-from monitor.textnorm import Words
-from monitor.vocab import Hits, Key, TermTable, Vocabulary
+from monitor.match.fold import Words
+from monitor.match.vocab import Hits, Key, TermTable, Vocabulary
 
 CACHE_SIZE = 100_000  # distinct text words remembered; cleared when full
 

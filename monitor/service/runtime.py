@@ -15,18 +15,19 @@ from urllib.parse import urlsplit
 import requests
 
 from monitor import log
+from monitor.alerts.route import route
 from monitor.channels import make_channel
-from monitor.config import ChannelConfig, Config, load_config
+from monitor.config.load import ChannelConfig, Config, load_config
 from monitor.deliver import Channel, Deliverer
 from monitor.errors import ConfigError
-from monitor.fetch import FetchPolicy, make_session
-from monitor.match import Matcher
+from monitor.match.matcher import Matcher
 from monitor.model import Alert
-from monitor.parsepool import ParsePool
-from monitor.poller import Poller, PollSettings
-from monitor.procs import pid_alive
-from monitor.route import route
-from monitor.rules import RuleSet, load_rules
+from monitor.reader.fetch import FetchPolicy, make_session
+from monitor.reader.pool import ParsePool
+from monitor.reader.procs import pid_alive
+from monitor.rules.load import load_rules
+from monitor.rules.model import RuleSet
+from monitor.service.poller import Poller, PollSettings
 from monitor.store import Router, Store, StoryPolicy, open_store
 
 

@@ -6,8 +6,8 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from monitor.runtime import Loaded, store_of, utcnow
-from monitor.serialize import iso
+from monitor.service.runtime import Loaded, store_of, utcnow
+from monitor.store.serialize import iso
 
 
 def collect(loaded: Loaded) -> dict[str, Any]:

@@ -9,15 +9,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from monitor.config import load_config
+from monitor.config.load import load_config
 from monitor.errors import ConfigError, FetchError
-from monitor.fetch import FetchPolicy, fetch, make_session
-from monitor.match import Matcher
+from monitor.match.matcher import Matcher
 from monitor.model import FeedSpec, FeedState, Item, Match
-from monitor.normalize import normalize_entries
-from monitor.parse import parse_feed
-from monitor.rules import load_rules
-from monitor.runtime import utcnow
+from monitor.reader.fetch import FetchPolicy, fetch, make_session
+from monitor.reader.normalize import normalize_entries
+from monitor.reader.parse import parse_feed
+from monitor.rules.load import load_rules
+from monitor.service.runtime import utcnow
 
 MAX_FILE = 50 * 2**20
 

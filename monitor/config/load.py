@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from monitor.channelconfig import ChannelConfig as ChannelConfig
-from monitor.channelconfig import channels_from
+from monitor.config.channels import ChannelConfig as ChannelConfig
+from monitor.config.channels import channels_from
+from monitor.config.reader import Problems, Table, check_url, parse_duration, parse_size
 from monitor.errors import ConfigError
 from monitor.model import FeedSpec
-from monitor.settings import Problems, Table, check_url, parse_duration, parse_size
 
 DEFAULT_USER_AGENT = "monitor/0.1 (atrocity early-warning feed monitor; +https://github.com/)"
 

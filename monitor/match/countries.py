@@ -31,7 +31,7 @@ from typing import Any
 
 import pycountry
 
-from monitor.textnorm import Words, fold, fold_words, split, words
+from monitor.match.fold import Words, fold, fold_words, split, words
 
 GAZETTEER_FILE = Path(__file__).parent / "data" / "gazetteer.toml"
 LANGUAGES = ("fr", "es")

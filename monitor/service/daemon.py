@@ -19,12 +19,12 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from monitor import housekeeping, metrics, runtime
 from monitor.errors import ConfigError
-from monitor.metrics import Metrics
 from monitor.model import FeedSpec, Fetched
 from monitor.pipeline import PollResult
-from monitor.runtime import Runtime
+from monitor.service import housekeeping, metrics, runtime
+from monitor.service.metrics import Metrics
+from monitor.service.runtime import Runtime
 from monitor.store import SaveOutcome
 
 log = structlog.get_logger("monitor.daemon")

@@ -56,14 +56,14 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from monitor.countries import gazetteer
-from monitor.explain import Explainer, Pick
+from monitor.match.countries import gazetteer
+from monitor.match.explain import Explainer, Pick
+from monitor.match.fold import Words, words
+from monitor.match.scan import Found, Scanner
+from monitor.match.vocab import TermTable
+from monitor.match.vocab import stem as stem  # re-exported: dedup folds titles with it
 from monitor.model import Item, Match
-from monitor.rules import Rule, RuleSet, Term
-from monitor.scan import Found, Scanner
-from monitor.textnorm import Words, words
-from monitor.vocab import TermTable
-from monitor.vocab import stem as stem  # re-exported: dedup folds titles with it
+from monitor.rules.model import Rule, RuleSet, Term
 
 Group = dict[int, Term]  # a rule's terms by compiled id (ids are cheaper keys than Terms)
 

@@ -11,12 +11,13 @@ from urllib.parse import urlsplit
 import requests
 import structlog
 
-from monitor import health, pipeline
+from monitor import pipeline
+from monitor.alerts import health
 from monitor.errors import FetchError
-from monitor.fetch import FetchPolicy, fetch
 from monitor.model import FeedSpec, FeedState, Fetched
-from monitor.parsepool import ParsePool
 from monitor.pipeline import MatcherLike, PollResult
+from monitor.reader.fetch import FetchPolicy, fetch
+from monitor.reader.pool import ParsePool
 from monitor.store import Router, SaveOutcome, Store, StoryPolicy
 
 log = structlog.get_logger("monitor.poll")

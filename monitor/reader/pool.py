@@ -21,8 +21,8 @@ from concurrent.futures.process import BrokenProcessPool
 
 from monitor.errors import FetchError
 from monitor.model import ParsedFeed
-from monitor.parse import parse_feed
-from monitor.procs import pid_alive
+from monitor.reader.parse import parse_feed
+from monitor.reader.procs import pid_alive
 
 
 class ParsePool:
@@ -38,7 +38,7 @@ class ParsePool:
     def _new_pool(self) -> ProcessPoolExecutor:
         # forkserver: never fork the multi-threaded daemon itself (locks held by other threads)
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["monitor.parse"])  # a replacement pool starts warm
+        ctx.set_forkserver_preload(["monitor.reader.parse"])  # a replacement pool starts warm
         return ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=ctx,

@@ -6,10 +6,10 @@ import sys
 from datetime import datetime
 
 from monitor.errors import DeliveryError
-from monitor.fetch import make_session
 from monitor.log import redact
 from monitor.model import Alert, AlertKind, RuleRef, Severity
-from monitor.runtime import Loaded, make_channels, policy_of, utcnow
+from monitor.reader.fetch import make_session
+from monitor.service.runtime import Loaded, make_channels, policy_of, utcnow
 
 
 def test_alert(now: datetime) -> Alert:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from monitor.config import ChannelConfig
+from monitor.config.load import ChannelConfig
 from monitor.model import Alert, AlertKind
 
 # Health notices concern the operator, not the story: they skip story filters.

@@ -22,9 +22,9 @@ from datetime import datetime
 
 from rapidfuzz import fuzz
 
-from monitor.match import stem
+from monitor.match.fold import fold_words
+from monitor.match.vocab import stem
 from monitor.model import Alert, AlertKind, Item, Match, RuleRef, Source
-from monitor.textnorm import fold_words
 
 _STOP = frozenset(
     [

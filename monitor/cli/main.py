@@ -9,10 +9,11 @@ from pathlib import Path
 
 import structlog
 
-from monitor import __version__, log, runtime
-from monitor.config import default_config_path
+from monitor import __version__, log
+from monitor.config.load import default_config_path
 from monitor.errors import ConfigError, StoreError
 from monitor.model import FeedSpec
+from monitor.service import runtime
 
 EXIT_OK, EXIT_FAIL, EXIT_CONFIG = 0, 1, 2
 
@@ -121,7 +122,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     rt = runtime.build(loaded)
     if args.once:
         return run_once(rt)
-    from monitor.daemon import Daemon
+    from monitor.service.daemon import Daemon
 
     Daemon(rt, path).run_forever()
     return EXIT_OK
@@ -175,7 +176,7 @@ def run_once(rt: runtime.Runtime) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from monitor.status import show_status
+    from monitor.cli.status import show_status
 
     return show_status(runtime.load(config_path(args)), as_json=args.json)
 
@@ -195,7 +196,7 @@ def cmd_db_copy(args: argparse.Namespace) -> int:
     """Copy seen items, feed state, alerts and the outbox so a move re-alerts on nothing."""
     import os
 
-    from monitor.dbcopy import copy_state
+    from monitor.cli.db import copy_state
     from monitor.store import open_store
 
     url = os.environ.get(args.to, "")
@@ -218,13 +219,13 @@ def cmd_db_copy(args: argparse.Namespace) -> int:
 
 
 def cmd_send_test(args: argparse.Namespace) -> int:
-    from monitor.sendtest import send_test
+    from monitor.cli.sendtest import send_test
 
     return send_test(runtime.load(config_path(args)), args.channel)
 
 
 def cmd_test_rules(args: argparse.Namespace) -> int:
-    from monitor.testrules import test_rules
+    from monitor.cli.testrules import test_rules
 
     return test_rules(config_path(args), args.rules, args.inputs, as_json=args.json)
 
@@ -232,7 +233,7 @@ def cmd_test_rules(args: argparse.Namespace) -> int:
 def cmd_feeds_import(args: argparse.Namespace) -> int:
     """Exit 0 when every feed was added or already there, 1 if some were refused, 2 on a
     malformed OPML or config (nothing written)."""
-    from monitor import opml
+    from monitor.config import opml
 
     try:
         result = opml.import_file(args.file, config_path(args))
@@ -245,7 +246,7 @@ def cmd_feeds_import(args: argparse.Namespace) -> int:
 
 
 def cmd_feeds_export(args: argparse.Namespace) -> int:
-    from monitor import opml
+    from monitor.config import opml
 
     try:
         print(opml.build(opml.configured(config_path(args))), end="")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from monitor.match.fold import Words
+from monitor.match.scan import Occurrence
 from monitor.model import Match, TermHit
-from monitor.rulemodel import Rule, Term
-from monitor.scan import Occurrence
-from monitor.textnorm import Words
+from monitor.rules.model import Rule, Term
 
 Pick = tuple[Term, Occurrence, str]  # a matched term, where, and in which group
 

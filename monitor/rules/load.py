@@ -18,8 +18,8 @@ from typing import Any
 
 from monitor.errors import ConfigError
 from monitor.model import SEVERITY_NAMES, Severity
-from monitor.rulecheck import Checker, cooldown, countries, fields, groups, term_defaults
-from monitor.rulemodel import FIELDS, MIN_SCORE_DEFAULT, Near, Rule, RuleSet, Term
+from monitor.rules.check import Checker, cooldown, countries, fields, groups, term_defaults
+from monitor.rules.model import FIELDS, MIN_SCORE_DEFAULT, Near, Rule, RuleSet, Term
 
 __all__ = ["FIELDS", "MIN_SCORE_DEFAULT", "Near", "Rule", "RuleSet", "Term", "load_rules"]
 

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from monitor import health
+from monitor.alerts import health
 from monitor.errors import DeliveryError
 from monitor.model import Alert, AlertKind, FeedState, Severity
-from monitor.runtime import make_router
+from monitor.service.runtime import make_router
 
 if TYPE_CHECKING:
-    from monitor.runtime import Runtime
+    from monitor.service.runtime import Runtime
 
 log = structlog.get_logger("monitor.housekeeping")
 BASELINE_DAYS = 14

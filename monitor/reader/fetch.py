@@ -13,9 +13,9 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import urllib3
 
-from monitor.deadline import WatchedPool, WatchedTLSPool, watchdog
 from monitor.errors import FetchError
 from monitor.model import FeedSpec, FeedState, Fetched
+from monitor.reader.deadline import WatchedPool, WatchedTLSPool, watchdog
 
 REDIRECTS = (301, 302, 303, 307, 308)
 RETRY_AFTER_STATUSES = (429, 503)
