@@ -27,6 +27,26 @@ class Channel(Protocol):
     def send(self, payload: Any) -> DeliveryResult: ...
 
 
+class Channels(Protocol):
+    """What a drain reads of the live bundle (monitor.service.bundle.Bundle)."""
+
+    @property
+    def channels(self) -> Mapping[str, Channel]: ...
+    @property
+    def rate_limits(self) -> Mapping[str, float]: ...
+
+
+@dataclass(frozen=True)
+class ChannelSet:
+    """A fixed set of channels, for callers without a reloadable bundle."""
+
+    channels: Mapping[str, Channel]
+    rate_limits: Mapping[str, float] = field(default_factory=dict)
+
+    def __call__(self) -> ChannelSet:
+        return self
+
+
 @dataclass
 class Report:
     sent: int = 0
@@ -47,14 +67,15 @@ class Report:
 
 @dataclass
 class Deliverer:
-    """Drains the outbox. One instance per daemon; it remembers each channel's last send."""
+    """Drains the outbox. One instance per daemon; it remembers each channel's last send.
+    Channels and rate limits come from `live`, read once per drain (a reload swaps them)."""
 
     store: Store
-    channels: Mapping[str, Channel]
-    rate_limits: Mapping[str, float]
+    live: Callable[[], Channels]
     now: Callable[[], datetime]
     retry_max_age: float = 48 * 3600.0
     sleep: Callable[[float], Any] = time.sleep
+    mono: Callable[[], float] = time.monotonic
     stop: threading.Event = field(default_factory=threading.Event)
     rng: random.Random = field(default_factory=random.Random)
     on_outcome: Callable[[str, str], None] = lambda channel, outcome: None
@@ -67,25 +88,26 @@ class Deliverer:
         """Send what is due now; never marks a row sent before its channel confirmed it."""
         report = Report()
         with self._lock:  # one drain at a time keeps per-channel order
+            current = self.live()
             failed: set[str] = set()
             untried: list[int] = []
             for row in self.store.claim_deliveries(self.owner, self.now(), self.claim_lease, limit):
                 if self.stop.is_set() or row.channel in failed:
                     untried.append(row.id)  # an earlier row of this channel waits: keep order
-                elif not self._deliver(row, report):
+                elif not self._deliver(current, row, report):
                     failed.add(row.channel)
             if untried:
                 self.store.release_deliveries(untried, self.owner)
         return report
 
-    def _deliver(self, row: Delivery, report: Report) -> bool:
-        channel = self.channels.get(row.channel)
+    def _deliver(self, current: Channels, row: Delivery, report: Report) -> bool:
+        channel = current.channels.get(row.channel)
         alert = self.store.load_alert(row.alert_id)
         if channel is None or alert is None:
             why = "channel no longer configured" if channel is None else "alert missing"
             self._dead(row, why, report)
             return True
-        self._pace(row.channel)
+        self._pace(row.channel, current.rate_limits.get(row.channel, 0.0))
         try:
             result = channel.send(channel.build(alert))
         except DeliveryError as exc:
@@ -108,15 +130,14 @@ class Deliverer:
         }[outcome]
         level(event, alert=row.alert_id, channel=row.channel, attempts=row.attempts + 1, **fields)
 
-    def _pace(self, channel: str) -> None:
+    def _pace(self, channel: str, gap: float) -> None:
         """Per-channel rate limit: wait until the channel's minimum gap has passed."""
-        gap = self.rate_limits.get(channel, 0.0)
         last = self._last_send.get(channel)
         if gap > 0 and last is not None:
-            wait = gap - (time.monotonic() - last)
+            wait = gap - (self.mono() - last)
             if wait > 0:
                 self.sleep(wait)
-        self._last_send[channel] = time.monotonic()
+        self._last_send[channel] = self.mono()
 
     def _failed(self, row: Delivery, exc: DeliveryError, report: Report) -> bool:
         now = self.now()

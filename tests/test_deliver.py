@@ -13,7 +13,7 @@ from channel_servers import Reply, http_receiver
 
 from monitor.channels import make_channel
 from monitor.config import ChannelConfig
-from monitor.deliver import Deliverer
+from monitor.deliver import ChannelSet, Deliverer
 from monitor.model import FeedState
 from monitor.pipeline import PollResult
 from monitor.store import StoryPolicy
@@ -66,12 +66,14 @@ def deliverer(
     clock: Clock,
     timeout: float = 5.0,
     sleeps: list[float] | None = None,
+    rate_limit: float = 0.0,
 ) -> Deliverer:
     cfg = ChannelConfig("ops", "webhook", url=url, secret="whsec_c2VjcmV0", timeout=timeout)
     session = requests.Session()
     channel = make_channel(cfg, session=session, now=clock)
     record = sleeps if sleeps is not None else []
-    return Deliverer(store, {"ops": channel}, {"ops": 0.0}, clock, sleep=record.append)
+    channels = ChannelSet({"ops": channel}, {"ops": rate_limit})
+    return Deliverer(store, channels, clock, sleep=record.append)
 
 
 def posted_ids(requests_: list) -> list[str]:
@@ -160,12 +162,12 @@ def test_webhook_id_is_the_alert_id_on_every_retry(store: SqliteStore) -> None:
 
 
 def test_rate_limit_spaces_sends(store: SqliteStore) -> None:
-    """A channel with rate_limit=1s waits between two sends."""
+    """A channel with rate_limit=1s waits between two sends (on the monotonic clock)."""
     enqueue(store, 3)
     sleeps: list[float] = []
     with http_receiver() as rx:
-        d = deliverer(store, rx.url(), Clock(T0), sleeps=sleeps)
-        d.rate_limits = {"ops": 1.0}
+        d = deliverer(store, rx.url(), Clock(T0), sleeps=sleeps, rate_limit=1.0)
+        d.mono = lambda: 100.25  # each send follows the last at once: a full gap is waited
         d.drain()
         assert len(rx.requests) == 3
-    assert len(sleeps) == 2 and all(0.5 < s <= 1.0 for s in sleeps)
+    assert sleeps == [1.0, 1.0]

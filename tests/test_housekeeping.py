@@ -135,7 +135,7 @@ def test_silent_feed_raises_one_down_alert_and_one_back_alert(rt) -> None:  # ty
     spec = r.config.feeds[0]
     before = r.store.feed_state("un-news")
     fresh = PollResult("un-news", "fetched", before, (item(feed="un-news"),), ())
-    after = r.poller._health(spec, before, fresh, T0 + timedelta(hours=2))
+    after = r.poller._health(r.bundle, spec, before, fresh, T0 + timedelta(hours=2))
     assert after.state.silent_alerted is False
     kinds = [r.store.load_alert(d.alert_id).kind for d in r.store.held_deliveries("mail")]
     assert kinds.count(AlertKind.SOURCE_DOWN) == 1 and kinds.count(AlertKind.SOURCE_BACK) == 1
@@ -160,11 +160,11 @@ def test_failing_feed_one_down_alert_then_one_back_alert(rt) -> None:  # type: i
         last_error="HTTP 503",
     )
     failed = PollResult("un-news", "failed", failing, error="HTTP 503")
-    first = r.poller._health(spec, failing, failed, T0)
-    again = r.poller._health(spec, first.state, replace(failed, state=first.state), T0)
+    first = r.poller._health(r.bundle, spec, failing, failed, T0)
+    again = r.poller._health(r.bundle, spec, first.state, replace(failed, state=first.state), T0)
     assert first.state.down_alerted and again.state.down_alerted
     ok = PollResult("un-news", "not_modified", FeedState("un-news", last_success=T0))
-    healed = r.poller._health(spec, first.state, ok, T0 + timedelta(hours=1))
+    healed = r.poller._health(r.bundle, spec, first.state, ok, T0 + timedelta(hours=1))
     assert healed.state.down_alerted is False
     alerts = [r.store.load_alert(d.alert_id) for d in r.store.held_deliveries("mail")]
     assert [a.kind for a in alerts] == [AlertKind.SOURCE_DOWN, AlertKind.SOURCE_BACK]
@@ -175,5 +175,5 @@ def test_recent_failure_is_not_yet_down(rt) -> None:  # type: ignore[no-untyped-
     """A feed failing for less than feed_down_after raises nothing."""
     r, _, _ = rt
     st = FeedState("un-news", failing_since=T0 - timedelta(hours=1), consecutive_failures=3)
-    out = r.poller._health(r.config.feeds[0], st, PollResult("un-news", "failed", st), T0)
+    out = r.poller._health(r.bundle, r.config.feeds[0], st, PollResult("un-news", "failed", st), T0)
     assert not out.state.down_alerted and r.store.held_deliveries("mail") == []

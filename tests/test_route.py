@@ -7,7 +7,7 @@ from dataclasses import replace
 from monitor.alerts.route import route
 from monitor.config import ChannelConfig
 from monitor.model import AlertKind, Severity
-from monitor.service.runtime import make_router
+from monitor.service.bundle import make_router
 from tests.factories import alert, item, match
 
 CHANNELS = (

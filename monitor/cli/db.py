@@ -9,10 +9,17 @@ monitor on the source while copying; nothing here takes a snapshot across tables
 
 from __future__ import annotations
 
+import argparse
+import os
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
+from monitor import log
+from monitor.cli.common import EXIT_CONFIG, EXIT_OK, Subparsers, config_path
 from monitor.errors import StoreError
-from monitor.store import Store
+from monitor.service import runtime
+from monitor.store import Store, open_store
 from monitor.store.transfer import TABLES
 
 
@@ -38,3 +45,38 @@ def copy_state(
             if progress:
                 progress(table, copied[table])
     return copied
+
+
+def register(sub: Subparsers) -> None:
+    db = sub.add_parser("db", help="state database tools")
+    actions = db.add_subparsers(metavar="ACTION")
+    copy = actions.add_parser("copy", help="copy the configured state into an empty PostgreSQL")
+    copy.add_argument("-c", "--config", type=Path, default=None, help="config file")
+    copy.add_argument(
+        "--to",
+        required=True,
+        metavar="URL_ENV_NAME",
+        help="environment variable holding the target postgresql:// URL",
+    )
+    copy.set_defaults(func=cmd_copy)
+
+
+def cmd_copy(args: argparse.Namespace) -> int:
+    """Copy seen items, feed state, alerts and the outbox so a move re-alerts on nothing."""
+    url = os.environ.get(args.to, "")
+    if not url.startswith(("postgresql://", "postgres://")):
+        print(f"{args.to} must hold a postgresql:// URL", file=sys.stderr)
+        return EXIT_CONFIG
+    loaded = runtime.load(config_path(args))
+    log.set_secrets([url, *loaded.config.secrets()])
+    src = runtime.store_of(loaded.config)
+    try:
+        dst = open_store(url)
+        try:
+            counts = copy_state(src, dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    print("copied: " + ", ".join(f"{n} {table}" for table, n in counts.items()))
+    return EXIT_OK

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from datetime import datetime
 
+from monitor.cli.common import Subparsers, add, config_path
 from monitor.errors import DeliveryError
 from monitor.log import redact
 from monitor.model import Alert, AlertKind, RuleRef, Severity
 from monitor.reader.fetch import make_session
-from monitor.service.runtime import Loaded, make_channels, policy_of, utcnow
+from monitor.service import runtime
+from monitor.service.bundle import make_channels
+from monitor.service.runtime import Loaded, policy_of, utcnow
+
+
+def register(sub: Subparsers) -> None:
+    c = add(sub, "send-test", "send a marked test alert through each channel", cmd)
+    c.add_argument("--channel", help="only this channel")
+
+
+def cmd(args: argparse.Namespace) -> int:
+    return send_test(runtime.load(config_path(args)), args.channel)
 
 
 def test_alert(now: datetime) -> Alert:

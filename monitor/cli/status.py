@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from datetime import datetime, timedelta
 from typing import Any
 
+from monitor.cli.common import Subparsers, add, config_path
+from monitor.service import runtime
 from monitor.service.runtime import Loaded, store_of, utcnow
 from monitor.store.serialize import iso
+
+
+def register(sub: Subparsers) -> None:
+    c = add(sub, "status", "show feed health and the outbox", cmd)
+    c.add_argument("--json", action="store_true", help="one JSON object for scripts")
+
+
+def cmd(args: argparse.Namespace) -> int:
+    return show_status(runtime.load(config_path(args)), as_json=args.json)
 
 
 def collect(loaded: Loaded) -> dict[str, Any]:

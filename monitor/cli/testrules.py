@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from collections.abc import Iterator
@@ -9,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from monitor.cli.common import Subparsers, add, config_path
 from monitor.config.load import load_config
 from monitor.errors import ConfigError, FetchError
 from monitor.match.matcher import Matcher
@@ -20,6 +22,19 @@ from monitor.rules.load import load_rules
 from monitor.service.runtime import utcnow
 
 MAX_FILE = 50 * 2**20
+
+
+def register(sub: Subparsers) -> None:
+    c = add(
+        sub, "test-rules", "run the rules over feed files, folders or URLs; no state change", cmd
+    )
+    c.add_argument("--rules", type=Path, help="rule file or folder replacing the configured rules")
+    c.add_argument("--json", action="store_true", help="one JSON object per item")
+    c.add_argument("inputs", nargs="+", metavar="PATH_OR_URL")
+
+
+def cmd(args: argparse.Namespace) -> int:
+    return test_rules(config_path(args), args.rules, args.inputs, as_json=args.json)
 
 
 def _rules(config: Path, override: Path | None) -> Matcher:

@@ -10,7 +10,6 @@ import structlog
 from monitor.alerts import health
 from monitor.errors import DeliveryError
 from monitor.model import Alert, AlertKind, FeedState, Severity
-from monitor.service.runtime import make_router
 
 if TYPE_CHECKING:
     from monitor.service.runtime import Runtime
@@ -20,7 +19,7 @@ BASELINE_DAYS = 14
 
 
 def run(rt: Runtime) -> None:
-    now = rt.poller.now()
+    now = rt.now()
     pruned = rt.store.prune(now - timedelta(seconds=rt.config.defaults.retention))
     escalated = check_escalation(rt, now)
     silent = check_silence(rt, now)
@@ -37,7 +36,7 @@ def silent_since(state: FeedState, silent_after: float | None, now: datetime) ->
 
 def check_silence(rt: Runtime, now: datetime) -> int:
     """One "source down" alert per quiet spell of a feed expected to publish."""
-    router = make_router(rt.config.channels)
+    router = rt.bundle.router
     states = rt.store.feed_states()
     raised = 0
     for spec in rt.config.feeds:
@@ -67,7 +66,7 @@ def escalations(
 
 def check_escalation(rt: Runtime, now: datetime) -> int:
     a = rt.config.alerts
-    router = make_router(rt.config.channels)
+    router = rt.bundle.router
     day_ago = now - timedelta(days=1)
     base_start = day_ago - timedelta(days=BASELINE_DAYS)
     created = 0
@@ -99,12 +98,12 @@ def escalation_alert(by: str, key: str, count: int, daily: float, now: datetime)
 
 def send_digest(rt: Runtime, channel_name: str) -> int:
     """Send one email listing every alert held for this channel; mark them sent only on success."""
-    channel = rt.channels.get(channel_name)
+    channel = rt.bundle.channels.get(channel_name)
     held = rt.store.held_deliveries(channel_name)
     if channel is None or not held:
         return 0
     alerts = [a for a in (rt.store.load_alert(d.alert_id) for d in held) if a is not None]
-    now = rt.poller.now()
+    now = rt.now()
     label = f"up to {now:%Y-%m-%d %H:%M} UTC"
     try:
         channel.send(channel.build_digest(alerts, label))  # type: ignore[attr-defined]

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import requests
@@ -33,17 +34,27 @@ class PollSettings:
     lease: float = 120.0  # seconds a claimed feed stays ours: fetch + parse deadlines + margin
 
 
+class Polling(Protocol):
+    """What a poll reads of the live bundle (monitor.service.bundle.Bundle)."""
+
+    @property
+    def matcher(self) -> MatcherLike: ...
+    @property
+    def router(self) -> Router: ...
+    @property
+    def poll(self) -> PollSettings: ...
+
+
 @dataclass
 class Poller:
-    """Everything a feed job needs; the daemon swaps matcher/router on reload."""
+    """Everything a feed job needs; matcher, routing and settings come from the live bundle,
+    read once per poll, so a reload never changes them in the middle of one."""
 
     store: Store
     session: requests.Session
     policy: FetchPolicy
     parser: ParsePool
-    matcher: MatcherLike
-    router: Router
-    settings: PollSettings
+    live: Callable[[], Polling]
     now: Callable[[], datetime]
     owner: str = "local"
     on_poll: Callable[[PollResult, SaveOutcome, Fetched], None] = lambda r, s, f: None
@@ -58,7 +69,7 @@ class Poller:
             spec.name,
             self.owner,
             self.now(),
-            self.settings.lease,
+            self.live().poll.lease,
             due_only=due_only,
             slack=min(spec.interval / 4, spec.jitter + 1.0),
             not_since=not_since,
@@ -80,31 +91,32 @@ class Poller:
     def poll(self, spec: FeedSpec) -> tuple[PollResult, SaveOutcome]:
         """Poll one feed; never raises for feed trouble (the feed is the failure boundary).
         save_poll writes the result and ends this instance's lease in one transaction."""
+        b = self.live()
         state = self.store.feed_state(spec.name)
         # The poll's time is when it started, so the next poll is due one interval after
         # this one began, whatever the fetch took (the scheduler counts the same way).
         now = self.now()
-        with self._host_slot(spec.url):
+        with self._host_slot(spec.url, b.poll.per_host):
             fetched = fetch(self.session, spec, state, self.policy)
-        result = self._result(spec, state, fetched, now)
-        result = self._health(spec, state, result, now)
-        saved = self.store.save_poll(result, self.router, self.settings.story, now)
+        result = self._result(b, spec, state, fetched, now)
+        result = self._health(b, spec, state, result, now)
+        saved = self.store.save_poll(result, b.router, b.poll.story, now)
         self._log(spec, result, saved, fetched)
         self.on_poll(result, saved, fetched)
         return result, saved
 
-    def _host_slot(self, url: str) -> threading.BoundedSemaphore:
+    def _host_slot(self, url: str, per_host: int) -> threading.BoundedSemaphore:
         """No one server gets more than per_host concurrent requests from us."""
         host = urlsplit(url).netloc
         with self._hosts_lock:
             if host not in self._hosts:
-                self._hosts[host] = threading.BoundedSemaphore(self.settings.per_host)
+                self._hosts[host] = threading.BoundedSemaphore(per_host)
             return self._hosts[host]
 
     def _result(
-        self, spec: FeedSpec, state: FeedState, fetched: Fetched, now: datetime
+        self, b: Polling, spec: FeedSpec, state: FeedState, fetched: Fetched, now: datetime
     ) -> PollResult:
-        s = self.settings
+        s = b.poll
         if fetched.error:
             return pipeline.failed(
                 spec, state, fetched.error, now, s.max_backoff, fetched.retry_after
@@ -128,26 +140,26 @@ class Poller:
         items = pipeline.items_of(parsed, spec, fetched, now)
         known = self.store.seen_keys(spec.name, [i.key for i in items])
         return pipeline.process(
-            spec, state, fetched, parsed, items, known, self.matcher, now, s.backfill
+            spec, state, fetched, parsed, items, known, b.matcher, now, s.backfill
         )
 
     def _health(
-        self, spec: FeedSpec, before: FeedState, result: PollResult, now: datetime
+        self, b: Polling, spec: FeedSpec, before: FeedState, result: PollResult, now: datetime
     ) -> PollResult:
         """One "source down" alert after failing for feed_down_after, one "source back" after."""
         st = result.state
         if result.outcome == "failed" and st.failing_since and not st.down_alerted:
             down_for = (now - st.failing_since).total_seconds()
-            if down_for >= self.settings.feed_down_after:
-                self.store.record_alert(health.down(spec, st, now), self.router, now)
+            if down_for >= b.poll.feed_down_after:
+                self.store.record_alert(health.down(spec, st, now), b.router, now)
                 return replace(result, state=replace(st, down_alerted=True))
         if result.items and before.silent_alerted:
             back = health.heard(spec, now)
-            self.store.record_alert(back, self.router, now)
+            self.store.record_alert(back, b.router, now)
             result = replace(result, state=replace(result.state, silent_alerted=False))
             st = result.state
         if result.outcome != "failed" and before.down_alerted:
-            self.store.record_alert(health.back(spec, before, now), self.router, now)
+            self.store.record_alert(health.back(spec, before, now), b.router, now)
             return replace(result, state=replace(st, down_alerted=False))
         return result
 

@@ -1,12 +1,15 @@
-"""Composition: Config + rules -> store, session, parser, channels, poller, deliverer."""
+"""The one composition root: config + rules -> the long-lived parts (store, session, parse
+pool, poller, deliverer, metrics) and the Bundle of what a reload replaces."""
 
 from __future__ import annotations
 
 import os
 import socket
+import threading
+import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -15,20 +18,24 @@ from urllib.parse import urlsplit
 import requests
 
 from monitor import log
-from monitor.alerts.route import route
-from monitor.channels import make_channel
-from monitor.config.load import ChannelConfig, Config, load_config
-from monitor.deliver import Channel, Deliverer
+from monitor.config.load import Config, load_config
+from monitor.deliver import Deliverer
 from monitor.errors import ConfigError
 from monitor.match.matcher import Matcher
-from monitor.model import Alert
+from monitor.model import Fetched
+from monitor.pipeline import PollResult
 from monitor.reader.fetch import FetchPolicy, make_session
 from monitor.reader.pool import ParsePool
 from monitor.reader.procs import pid_alive
 from monitor.rules.load import load_rules
 from monitor.rules.model import RuleSet
-from monitor.service.poller import Poller, PollSettings
-from monitor.store import Router, Store, StoryPolicy, open_store
+from monitor.service.bundle import Bundle, Live, make_bundle, make_channels
+from monitor.service.metrics import Metrics
+from monitor.service.poller import Poller
+from monitor.store import SaveOutcome, Store, open_store
+
+Clock = Callable[[], datetime]
+Mono = Callable[[], float]
 
 
 def utcnow() -> datetime:
@@ -45,14 +52,14 @@ class Instance:
     started: datetime
 
     @classmethod
-    def current(cls) -> Instance:
+    def current(cls, now: Clock = utcnow) -> Instance:
         host, pid = socket.gethostname(), os.getpid()
-        return cls(f"{host}:{pid}:{uuid.uuid4().hex[:8]}", host, pid, utcnow())
+        return cls(f"{host}:{pid}:{uuid.uuid4().hex[:8]}", host, pid, now())
 
 
 @dataclass(frozen=True)
 class Loaded:
-    """A validated config with its compiled rules: what a reload swaps in whole."""
+    """A validated config with its compiled rules: what a reload builds first."""
 
     config: Config
     rules: RuleSet
@@ -98,60 +105,39 @@ def store_of(config: Config) -> Store:
     return open_store(target, pool_size=min(config.defaults.workers, 8) + 2)
 
 
-def make_router(channels: tuple[ChannelConfig, ...]) -> Router:
-    """Alert -> (channels to send now, digest channels to hold it for)."""
-    by_name = {c.name: c for c in channels}
-
-    def router(alert: Alert) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        send: list[str] = []
-        hold: list[str] = []
-        for name in route(alert, channels):
-            c = by_name[name]
-            immediate = c.immediate_severity is not None and alert.severity >= c.immediate_severity
-            (hold if c.digest and not immediate else send).append(name)
-        return tuple(send), tuple(hold)
-
-    return router
-
-
-def make_channels(
-    config: Config,
-    session: requests.Session,
-    smtp_factory: Any = None,
-    stream: TextIO | None = None,
-) -> dict[str, Channel]:
-    return {
-        c.name: make_channel(
-            c, session=session, smtp_factory=smtp_factory, now=utcnow, stream=stream
-        )
-        for c in config.channels
-    }
-
-
 @dataclass
 class Runtime:
-    loaded: Loaded
+    """The long-lived parts of one process, built once; `live` holds the swappable bundle."""
+
+    live: Live
     store: Store
     session: requests.Session
     parser: ParsePool
-    channels: dict[str, Channel]
     poller: Poller
     deliverer: Deliverer
     instance: Instance
+    metrics: Metrics
+    now: Clock
+    mono: Mono
+    smtp_factory: Any = None
+    stream: TextIO | None = None
+    # set after each poll that created alerts, so the delivery loop does not wait its interval
+    wake: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def bundle(self) -> Bundle:
+        return self.live()
 
     @property
     def config(self) -> Config:
-        return self.loaded.config
+        return self.live().config
 
-    def swap(self, loaded: Loaded, channels: dict[str, Channel]) -> None:
-        """Install a new, fully built config and rule set (reload)."""
-        self.loaded = loaded
-        self.channels = channels
-        self.poller.matcher = loaded.matcher
-        self.poller.router = make_router(loaded.config.channels)
-        self.poller.settings = poll_settings(loaded.config)
-        self.deliverer.channels = channels
-        self.deliverer.rate_limits = {c.name: c.rate_limit for c in loaded.config.channels}
+    def rebuild(self, loaded: Loaded) -> Bundle:
+        """A complete new bundle for a reload; raises (and changes nothing) on any error."""
+        channels = make_channels(
+            loaded.config, self.session, self.smtp_factory, self.now, self.stream
+        )
+        return make_bundle(loaded.config, loaded.rules, loaded.matcher, channels)
 
     def reclaim_dead_local_leases(self) -> int:
         """Free leases and claims of earlier processes on this host that are gone (killed, or
@@ -171,53 +157,46 @@ class Runtime:
         self.store.close()
 
 
-def poll_settings(config: Config) -> PollSettings:
-    a, d = config.alerts, config.defaults
-    return PollSettings(
-        backfill=d.backfill,
-        max_backoff=d.max_backoff,
-        feed_down_after=a.feed_down_after,
-        story=StoryPolicy(a.story_window, a.similarity, a.corroboration),
-        per_host=d.per_host,
-        lease=d.total_timeout + d.parse_timeout + 30.0,
-    )
-
-
 def build(
     loaded: Loaded,
     *,
-    now: Callable[[], datetime] = utcnow,
+    now: Clock = utcnow,
+    mono: Mono = time.monotonic,
     parse_workers: int = 2,
     smtp_factory: Any = None,
     stream: TextIO | None = None,
 ) -> Runtime:
+    """Everything, once, in dependency order; nothing is wired onto a part afterwards."""
     config = loaded.config
     policy = policy_of(config)
     # one kept-alive connection pool per server: fewer pools than hosts and the least
     # recently used host's connections are closed, so every poll opens a new one
     hosts = len({urlsplit(f.url).netloc for f in config.feeds}) + len(config.channels)
     session = make_session(policy, pool_size=max(16, config.defaults.workers * 2, hosts))
+    channels = make_channels(config, session, smtp_factory, now, stream)
+    live = Live(make_bundle(config, loaded.rules, loaded.matcher, channels))
     store = store_of(config)
     parser = ParsePool(parse_workers, config.defaults.parse_timeout)
-    channels = make_channels(config, session, smtp_factory, stream)
-    instance = Instance.current()
-    poller = Poller(
-        store,
-        session,
-        policy,
-        parser,
-        loaded.matcher,
-        make_router(config.channels),
-        poll_settings(config),
-        now,
-        instance.owner,
-    )
+    instance = Instance.current(now)
+    metrics = Metrics()
+    wake = threading.Event()
+
+    def after_poll(result: PollResult, saved: SaveOutcome, fetched: Fetched) -> None:
+        metrics.poll(result, saved, fetched)
+        if saved.created or saved.corroborated:
+            wake.set()
+
+    poller = Poller(store, session, policy, parser, live, now, instance.owner, after_poll)
     deliverer = Deliverer(
         store,
-        channels,
-        {c.name: c.rate_limit for c in config.channels},
+        live,
         now,
         config.alerts.retry_max_age,
+        mono=mono,
         owner=instance.owner,
+        on_outcome=metrics.delivery,
     )
-    return Runtime(loaded, store, session, parser, channels, poller, deliverer, instance)
+    return Runtime(
+        live, store, session, parser, poller, deliverer, instance, metrics, now, mono,
+        smtp_factory, stream, wake,
+    )  # fmt: skip

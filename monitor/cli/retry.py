@@ -1,0 +1,24 @@
+"""`monitor retry [--dead]`: make every pending (and dead) delivery due now."""
+
+from __future__ import annotations
+
+import argparse
+
+from monitor.cli.common import EXIT_OK, Subparsers, add, config_path
+from monitor.service import runtime
+
+
+def register(sub: Subparsers) -> None:
+    c = add(sub, "retry", "make every pending delivery due now", cmd)
+    c.add_argument("--dead", action="store_true", help="also requeue dead deliveries")
+
+
+def cmd(args: argparse.Namespace) -> int:
+    loaded = runtime.load(config_path(args))
+    store = runtime.store_of(loaded.config)
+    try:
+        n = store.retry(runtime.utcnow(), include_dead=args.dead)
+    finally:
+        store.close()
+    print(f"{n} deliveries due now" + (" (dead ones included)" if args.dead else ""))
+    return EXIT_OK
