@@ -79,16 +79,11 @@ class Fetched:
     last_modified: str | None = None
     elapsed: float = 0.0
     error: str | None = None
-    retryable: bool = True
     retry_after: float | None = None  # seconds, from a Retry-After header
 
     @property
     def not_modified(self) -> bool:
         return self.status == 304 and self.error is None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
 
 
 @dataclass(frozen=True)
@@ -108,8 +103,6 @@ class ParsedFeed:
     """Entries of one document plus what the parser said about it."""
 
     entries: tuple[RawEntry, ...]
-    title: str = ""
-    link: str | None = None
     bozo: str | None = None  # parser complaint, kept when entries survived it
     is_feed: bool = True  # False for an HTML page or other non-feed document
 
@@ -126,7 +119,6 @@ class Item:
     published: datetime
     tags: tuple[str, ...] = ()
     countries: tuple[str, ...] = ()  # ISO 3166-1 alpha-2 codes, filled by the matcher
-    guid: str | None = None
     date_estimated: bool = False  # True when the feed gave no usable date
 
 
