@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum
@@ -225,3 +226,50 @@ class DeliveryResult:
     """What a channel said when it accepted a payload."""
 
     detail: str = ""
+
+
+# (alert) -> channel names to deliver it to now, and the names holding it for a digest
+Router = Callable[[Alert], tuple[tuple[str, ...], tuple[str, ...]]]
+
+
+@dataclass(frozen=True)
+class Routed:
+    """An alert with the channels it goes to: sent now, or held for a digest."""
+
+    alert: Alert
+    send: tuple[str, ...] = ()
+    hold: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where one candidate alert goes: a new story (story None), or one more source of the
+    recorded story `story`."""
+
+    alert: Routed  # the candidate; suppressed (and sent nowhere) when a cooldown holds it
+    story: str | None = None
+    source: Source | None = None  # what the candidate adds to `story`
+
+
+@dataclass(frozen=True)
+class Corroboration:
+    """A story reported by enough independent sources: marked once, announced by `notice`
+    (None for a suppressed story, which is marked all the same)."""
+
+    story: str
+    notice: Routed | None
+
+
+@dataclass(frozen=True)
+class PollResult:
+    """Everything one poll decided; the store writes it in one transaction."""
+
+    feed: str
+    outcome: str  # fetched | not_modified | unchanged | failed
+    state: FeedState
+    items: tuple[Item, ...] = ()  # new items, to record as seen
+    alerts: tuple[Alert, ...] = ()  # candidate alerts for new items within the backfill window
+    error: str | None = None
+    entries: int = 0
+    bozo: str | None = None
+    notices: tuple[Routed, ...] = ()  # feed-health alerts (source down, back, heard again)

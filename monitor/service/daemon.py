@@ -20,8 +20,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.errors import ConfigError
-from monitor.model import FeedSpec, Fetched
-from monitor.pipeline import PollResult
+from monitor.model import FeedSpec, Fetched, PollResult
 from monitor.service import housekeeping, metrics, runtime
 from monitor.service.metrics import Metrics
 from monitor.service.runtime import Runtime

@@ -1,10 +1,10 @@
-"""EDGE: one poll of one feed: fetch -> parse -> pipeline -> store, plus feed health."""
+"""EDGE: one poll of one feed: claim -> state -> fetch -> pipeline.process -> save -> log."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -12,13 +12,13 @@ import requests
 import structlog
 
 from monitor import pipeline
-from monitor.alerts import health
+from monitor.alerts.decide import StoryDesk, StoryPolicy, StoryRefs
 from monitor.errors import FetchError
-from monitor.model import FeedSpec, FeedState, Fetched
-from monitor.pipeline import MatcherLike, PollResult
+from monitor.model import FeedSpec, Fetched, ParsedFeed, PollResult, Router
+from monitor.pipeline import MatcherLike
 from monitor.reader.fetch import FetchPolicy, fetch
 from monitor.reader.pool import ParsePool
-from monitor.store import Router, SaveOutcome, Store, StoryPolicy
+from monitor.store import PollStore, SaveOutcome
 
 log = structlog.get_logger("monitor.poll")
 
@@ -37,7 +37,7 @@ class PollSettings:
 class Poller:
     """Everything a feed job needs; the daemon swaps matcher/router on reload."""
 
-    store: Store
+    store: PollStore
     session: requests.Session
     policy: FetchPolicy
     parser: ParsePool
@@ -47,6 +47,7 @@ class Poller:
     now: Callable[[], datetime]
     owner: str = "local"
     on_poll: Callable[[PollResult, SaveOutcome, Fetched], None] = lambda r, s, f: None
+    _folds: StoryRefs = field(default_factory=StoryRefs)  # lasts across reloads: keyed by alert
     _hosts: dict[str, threading.BoundedSemaphore] = field(default_factory=dict)
     _hosts_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -78,17 +79,20 @@ class Poller:
             raise
 
     def poll(self, spec: FeedSpec) -> tuple[PollResult, SaveOutcome]:
-        """Poll one feed; never raises for feed trouble (the feed is the failure boundary).
-        save_poll writes the result and ends this instance's lease in one transaction."""
+        """Poll one feed: state -> fetch -> process -> save -> log. Never raises for feed
+        trouble (the feed is the failure boundary). save_poll writes the result, health
+        notices included, and ends this instance's lease in one transaction."""
         state = self.store.feed_state(spec.name)
         # The poll's time is when it started, so the next poll is due one interval after
         # this one began, whatever the fetch took (the scheduler counts the same way).
         now = self.now()
         with self._host_slot(spec.url):
             fetched = fetch(self.session, spec, state, self.policy)
-        result = self._result(spec, state, fetched, now)
-        result = self._health(spec, state, result, now)
-        saved = self.store.save_poll(result, self.router, self.settings.story, now)
+        result = pipeline.process(
+            spec, state, fetched, self._parse(spec), self._seen(spec), self.matcher,
+            self._policy(), now,
+        )  # fmt: skip
+        saved = self.store.save_poll(result, self._desk(), now)
         self._log(spec, result, saved, fetched)
         self.on_poll(result, saved, fetched)
         return result, saved
@@ -101,55 +105,30 @@ class Poller:
                 self._hosts[host] = threading.BoundedSemaphore(self.settings.per_host)
             return self._hosts[host]
 
-    def _result(
-        self, spec: FeedSpec, state: FeedState, fetched: Fetched, now: datetime
-    ) -> PollResult:
-        s = self.settings
-        if fetched.error:
-            return pipeline.failed(
-                spec, state, fetched.error, now, s.max_backoff, fetched.retry_after
-            )
-        if fetched.not_modified:
-            return pipeline.not_modified(spec, state, fetched, now)
-        assert fetched.body is not None
-        if state.body_hash and pipeline.body_hash(fetched.body) == state.body_hash:
-            return pipeline.not_modified(spec, state, fetched, now)  # server ignores validators
-        try:
-            parsed = self.parser.parse(fetched.body, fetched.headers, fetched.url)
-        except FetchError as exc:
-            return pipeline.failed(spec, state, exc.reason, now, s.max_backoff)
-        except Exception as exc:  # the feed is the failure boundary, whatever the parser did
-            log.exception("feed.parse_crashed", feed=spec.name)
-            reason = f"parse failed: {type(exc).__name__}"
-            return pipeline.failed(spec, state, reason, now, s.max_backoff)
-        problem = pipeline.usable(parsed)
-        if problem:
-            return pipeline.failed(spec, state, problem, now, s.max_backoff)
-        items = pipeline.items_of(parsed, spec, fetched, now)
-        known = self.store.seen_keys(spec.name, [i.key for i in items])
-        return pipeline.process(
-            spec, state, fetched, parsed, items, known, self.matcher, now, s.backfill
-        )
+    def _parse(self, spec: FeedSpec) -> pipeline.Parse:
+        """The parse pool, logging a parser crash (process() turns it into a failed poll)."""
 
-    def _health(
-        self, spec: FeedSpec, before: FeedState, result: PollResult, now: datetime
-    ) -> PollResult:
-        """One "source down" alert after failing for feed_down_after, one "source back" after."""
-        st = result.state
-        if result.outcome == "failed" and st.failing_since and not st.down_alerted:
-            down_for = (now - st.failing_since).total_seconds()
-            if down_for >= self.settings.feed_down_after:
-                self.store.record_alert(health.down(spec, st, now), self.router, now)
-                return replace(result, state=replace(st, down_alerted=True))
-        if result.items and before.silent_alerted:
-            back = health.heard(spec, now)
-            self.store.record_alert(back, self.router, now)
-            result = replace(result, state=replace(result.state, silent_alerted=False))
-            st = result.state
-        if result.outcome != "failed" and before.down_alerted:
-            self.store.record_alert(health.back(spec, before, now), self.router, now)
-            return replace(result, state=replace(st, down_alerted=False))
-        return result
+        def parse(body: bytes, headers: dict[str, str], url: str) -> ParsedFeed:
+            try:
+                return self.parser.parse(body, headers, url)
+            except FetchError:
+                raise
+            except Exception:
+                log.exception("feed.parse_crashed", feed=spec.name)
+                raise
+
+        return parse
+
+    def _seen(self, spec: FeedSpec) -> pipeline.Seen:
+        return lambda keys: self.store.seen_keys(spec.name, keys)
+
+    def _policy(self) -> pipeline.PollPolicy:
+        s = self.settings
+        return pipeline.PollPolicy(s.backfill, s.max_backoff, s.feed_down_after, self.router)
+
+    def _desk(self) -> StoryDesk:
+        """The story decisions for save_poll: today's policy and router, the lasting folds."""
+        return StoryDesk(self.settings.story, self.router, self._folds)
 
     def _log(self, spec: FeedSpec, r: PollResult, saved: SaveOutcome, fetched: Fetched) -> None:
         bound = log.bind(feed=spec.name, elapsed=round(fetched.elapsed, 3))

@@ -15,20 +15,21 @@ from urllib.parse import urlsplit
 import requests
 
 from monitor import log
+from monitor.alerts.decide import StoryPolicy
 from monitor.alerts.route import route
 from monitor.channels import make_channel
 from monitor.config.load import ChannelConfig, Config, load_config
 from monitor.deliver import Channel, Deliverer
 from monitor.errors import ConfigError
 from monitor.match.matcher import Matcher
-from monitor.model import Alert
+from monitor.model import Alert, Router
 from monitor.reader.fetch import FetchPolicy, make_session
 from monitor.reader.pool import ParsePool
 from monitor.reader.procs import pid_alive
 from monitor.rules.load import load_rules
 from monitor.rules.model import RuleSet
 from monitor.service.poller import Poller, PollSettings
-from monitor.store import Router, Store, StoryPolicy, open_store
+from monitor.store import Store, open_store
 
 
 def utcnow() -> datetime:
