@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum
@@ -79,16 +80,11 @@ class Fetched:
     last_modified: str | None = None
     elapsed: float = 0.0
     error: str | None = None
-    retryable: bool = True
     retry_after: float | None = None  # seconds, from a Retry-After header
 
     @property
     def not_modified(self) -> bool:
         return self.status == 304 and self.error is None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
 
 
 @dataclass(frozen=True)
@@ -108,8 +104,6 @@ class ParsedFeed:
     """Entries of one document plus what the parser said about it."""
 
     entries: tuple[RawEntry, ...]
-    title: str = ""
-    link: str | None = None
     bozo: str | None = None  # parser complaint, kept when entries survived it
     is_feed: bool = True  # False for an HTML page or other non-feed document
 
@@ -126,7 +120,6 @@ class Item:
     published: datetime
     tags: tuple[str, ...] = ()
     countries: tuple[str, ...] = ()  # ISO 3166-1 alpha-2 codes, filled by the matcher
-    guid: str | None = None
     date_estimated: bool = False  # True when the feed gave no usable date
 
 
@@ -233,3 +226,50 @@ class DeliveryResult:
     """What a channel said when it accepted a payload."""
 
     detail: str = ""
+
+
+# (alert) -> channel names to deliver it to now, and the names holding it for a digest
+Router = Callable[[Alert], tuple[tuple[str, ...], tuple[str, ...]]]
+
+
+@dataclass(frozen=True)
+class Routed:
+    """An alert with the channels it goes to: sent now, or held for a digest."""
+
+    alert: Alert
+    send: tuple[str, ...] = ()
+    hold: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where one candidate alert goes: a new story (story None), or one more source of the
+    recorded story `story`."""
+
+    alert: Routed  # the candidate; suppressed (and sent nowhere) when a cooldown holds it
+    story: str | None = None
+    source: Source | None = None  # what the candidate adds to `story`
+
+
+@dataclass(frozen=True)
+class Corroboration:
+    """A story reported by enough independent sources: marked once, announced by `notice`
+    (None for a suppressed story, which is marked all the same)."""
+
+    story: str
+    notice: Routed | None
+
+
+@dataclass(frozen=True)
+class PollResult:
+    """Everything one poll decided; the store writes it in one transaction."""
+
+    feed: str
+    outcome: str  # fetched | not_modified | unchanged | failed
+    state: FeedState
+    items: tuple[Item, ...] = ()  # new items, to record as seen
+    alerts: tuple[Alert, ...] = ()  # candidate alerts for new items within the backfill window
+    error: str | None = None
+    entries: int = 0
+    bozo: str | None = None
+    notices: tuple[Routed, ...] = ()  # feed-health alerts (source down, back, heard again)

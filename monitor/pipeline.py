@@ -1,16 +1,36 @@
-"""The pure chain of one poll, written out: parsed feed -> items -> matches -> candidate alerts."""
+"""The pure chain of one poll, written out: fetched answer -> parsed feed -> new items ->
+countries -> matches -> candidate alerts -> feed-health notices, as one PollResult."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from monitor.alerts import health
+from monitor.alerts.decide import routed
 from monitor.alerts.stories import build_alert
-from monitor.model import Alert, FeedSpec, FeedState, Fetched, Item, Match, ParsedFeed
+from monitor.errors import FetchError
+from monitor.model import (
+    Alert,
+    FeedSpec,
+    FeedState,
+    Fetched,
+    Item,
+    Match,
+    ParsedFeed,
+    PollResult,
+    Routed,
+    Router,
+)
 from monitor.reader.normalize import normalize_entries
+
+# (body, headers, final url) -> the parsed document; may raise FetchError, or anything
+Parse = Callable[[bytes, dict[str, str], str], ParsedFeed]
+# (item keys) -> those the store has seen already
+Seen = Callable[[Sequence[str]], Collection[str]]
 
 
 class MatcherLike(Protocol):
@@ -22,17 +42,59 @@ class MatcherLike(Protocol):
 
 
 @dataclass(frozen=True)
-class PollResult:
-    """Everything one poll decided; the store writes it in one transaction."""
+class PollPolicy:
+    """What a poll's decisions depend on besides the feed: config and the router of the moment."""
 
-    feed: str
-    outcome: str  # fetched | not_modified | unchanged | failed
-    state: FeedState
-    items: tuple[Item, ...] = ()  # new items, to record as seen
-    alerts: tuple[Alert, ...] = ()  # candidate alerts for new items within the backfill window
-    error: str | None = None
-    entries: int = 0
-    bozo: str | None = None
+    backfill: float | None  # seconds: on a first poll, older items are recorded, not alerted
+    max_backoff: float
+    feed_down_after: float
+    router: Router
+
+
+def process(
+    spec: FeedSpec,
+    state: FeedState,
+    fetched: Fetched,
+    parse: Parse,
+    seen: Seen,
+    matcher: MatcherLike,
+    policy: PollPolicy,
+    now: datetime,
+) -> PollResult:
+    """The whole poll, decided: what the store is to write, health notices included."""
+    parsed = _document(spec, state, fetched, parse, policy, now)
+    if isinstance(parsed, PollResult):
+        return with_health(spec, state, parsed, policy, now)
+    items = normalize_entries(parsed.entries, spec, fetched.url, now)
+    known = seen([i.key for i in items])
+    result = fresh(spec, state, fetched, parsed, items, known, matcher, now, policy.backfill)
+    return with_health(spec, state, result, policy, now)
+
+
+def _document(
+    spec: FeedSpec,
+    state: FeedState,
+    fetched: Fetched,
+    parse: Parse,
+    policy: PollPolicy,
+    now: datetime,
+) -> ParsedFeed | PollResult:
+    """The document to read, or the poll's outcome when there is none (failed, unchanged)."""
+    if fetched.error:
+        return failed(spec, state, fetched.error, now, policy.max_backoff, fetched.retry_after)
+    if fetched.not_modified:
+        return not_modified(spec, state, fetched, now)
+    body = fetched.body or b""
+    if state.body_hash and body_hash(body) == state.body_hash:
+        return not_modified(spec, state, fetched, now)  # the server ignores our validators
+    try:
+        parsed = parse(body, fetched.headers, fetched.url)
+    except FetchError as exc:
+        return failed(spec, state, exc.reason, now, policy.max_backoff)
+    except Exception as exc:  # the feed is the failure boundary, whatever the parser did
+        return failed(spec, state, f"parse failed: {type(exc).__name__}", now, policy.max_backoff)
+    problem = usable(parsed)
+    return failed(spec, state, problem, now, policy.max_backoff) if problem else parsed
 
 
 def body_hash(body: bytes) -> str:
@@ -84,7 +146,7 @@ def not_modified(spec: FeedSpec, state: FeedState, fetched: Fetched, now: dateti
     return PollResult(spec.name, outcome, succeeded(spec, state, fetched, now))
 
 
-def process(
+def fresh(
     spec: FeedSpec,
     state: FeedState,
     fetched: Fetched,
@@ -118,12 +180,6 @@ def usable(parsed: ParsedFeed) -> str | None:
     return None
 
 
-def items_of(
-    parsed: ParsedFeed, spec: FeedSpec, fetched: Fetched, now: datetime
-) -> tuple[Item, ...]:
-    return normalize_entries(parsed.entries, spec, fetched.url, now)
-
-
 def _cutoff(state: FeedState, now: datetime, backfill: float | None) -> datetime | None:
     """On a feed's first poll, only items published within the backfill window alert."""
     if not state.first_poll or backfill is None:
@@ -146,3 +202,32 @@ def _alerts(
         if matches:
             out.append(build_alert(item, matches, now))
     return out
+
+
+def with_health(
+    spec: FeedSpec, before: FeedState, result: PollResult, policy: PollPolicy, now: datetime
+) -> PollResult:
+    """One "source down" notice after failing for feed_down_after, one "source back" after;
+    one "publishes again" when a feed called silent has new items."""
+    st = result.state
+    notices: list[Alert] = []
+    if result.outcome == "failed":
+        down_for = (now - st.failing_since).total_seconds() if st.failing_since else -1.0
+        if not st.down_alerted and down_for >= policy.feed_down_after:
+            notices.append(health.down(spec, st, now))
+            st = replace(st, down_alerted=True)
+        return _with(result, st, notices, policy.router)
+    if result.items and before.silent_alerted:
+        notices.append(health.heard(spec, now))
+        st = replace(st, silent_alerted=False)
+    if before.down_alerted:
+        notices.append(health.back(spec, before, now))
+        st = replace(st, down_alerted=False)
+    return _with(result, st, notices, policy.router)
+
+
+def _with(result: PollResult, state: FeedState, notices: list[Alert], router: Router) -> PollResult:
+    if not notices:
+        return result
+    sent: tuple[Routed, ...] = tuple(routed(n, router) for n in notices)
+    return replace(result, state=state, notices=result.notices + sent)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from monitor.model import Delivery
 from monitor.store import Store, open_store
 from monitor.store.schema import statements
 
@@ -31,6 +33,13 @@ def open_engine(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> 
         yield store
     finally:
         store.close()
+
+
+def due(store: Store, now: datetime) -> list[Delivery]:
+    """The rows a deliverer would send at `now`, in order (claimed, then given back)."""
+    rows = store.claim_deliveries("probe", now, 60.0)
+    store.release_deliveries([r.id for r in rows], "probe")
+    return rows
 
 
 def create_at_version(engine: str, target: str, version: int, *rows: str) -> None:

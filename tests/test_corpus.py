@@ -1,7 +1,8 @@
-"""Every document of the shared corpora through fetch-less ingestion: parse, normalise, store."""
+"""Every document of the shared corpora through fetch-less ingestion: pipeline.process, store."""
 
 from __future__ import annotations
 
+import functools
 import traceback
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -10,12 +11,11 @@ from pathlib import Path
 import pytest
 
 from monitor import pipeline
-from monitor.errors import FetchError
+from monitor.alerts.decide import StoryDesk, StoryPolicy
 from monitor.match import Matcher
 from monitor.model import Alert, FeedSpec, FeedState, Fetched
 from monitor.reader.parse import parse_feed
 from monitor.rules import load_rules
-from monitor.store import StoryPolicy
 from monitor.store.sqlite import SqliteStore
 from tests.feedserver import RULES
 
@@ -44,6 +44,11 @@ def no_route(alert: Alert) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return (), ()
 
 
+POLICY = pipeline.PollPolicy(
+    backfill=None, max_backoff=3600, feed_down_after=6 * 3600, router=no_route
+)
+
+
 @pytest.fixture(scope="module")
 def matcher(tmp_path_factory: pytest.TempPathFactory) -> Matcher:
     rules = tmp_path_factory.mktemp("rules") / "r.toml"
@@ -52,27 +57,15 @@ def matcher(tmp_path_factory: pytest.TempPathFactory) -> Matcher:
 
 
 def ingest(store: SqliteStore, matcher: Matcher, path: Path, name: str) -> str:
-    """One document as if fetched: parse -> normalise -> pipeline -> store; the outcome."""
+    """One document as if fetched: pipeline.process (parse, normalise, match) -> store."""
     url = f"http://example.org/{name}"
     spec = FeedSpec(name, url, 600)
-    state = FeedState(name)
-    body = path.read_bytes()
-    fetched = Fetched(name, url, 200, body, {"content-type": "application/xml"})
-    try:
-        parsed = parse_feed(body, fetched.headers, url)
-    except FetchError as exc:
-        result = pipeline.failed(spec, state, exc.reason, NOW, 3600)
-    else:
-        problem = pipeline.usable(parsed)
-        if problem:
-            result = pipeline.failed(spec, state, problem, NOW, 3600)
-        else:
-            items = pipeline.items_of(parsed, spec, fetched, NOW)
-            known = store.seen_keys(name, [i.key for i in items])
-            result = pipeline.process(
-                spec, state, fetched, parsed, items, known, matcher, NOW, None
-            )
-    store.save_poll(result, no_route, StoryPolicy(), NOW)
+    fetched = Fetched(name, url, 200, path.read_bytes(), {"content-type": "application/xml"})
+    seen = functools.partial(store.seen_keys, name)
+    result = pipeline.process(
+        spec, FeedState(name), fetched, parse_feed, seen, matcher, POLICY, NOW
+    )
+    store.save_poll(result, StoryDesk(StoryPolicy(), no_route), NOW)
     return result.outcome
 
 

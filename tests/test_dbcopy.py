@@ -9,19 +9,22 @@ from pathlib import Path
 
 import pytest
 
+from monitor.alerts.decide import StoryDesk, StoryPolicy, routed
 from monitor.cli.db import copy_state
 from monitor.errors import StoreError
-from monitor.model import Alert, FeedState
-from monitor.pipeline import PollResult
-from monitor.store import Store, StoryPolicy, open_store
+from monitor.model import Alert, FeedState, PollResult
+from monitor.store import Store, open_store
 from tests.factories import T0, alert, item
 from tests.pg import PgServer
-
-POLICY = StoryPolicy()
+from tests.stores import due
 
 
 def to_ops(a: Alert) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return ("ops",), ("digest",)
+
+
+def desk() -> StoryDesk:
+    return StoryDesk(StoryPolicy(), to_ops)
 
 
 @pytest.fixture
@@ -36,10 +39,10 @@ def sqlite_state(tmp_path: Path) -> Iterator[Store]:
         a = alert(item(key=key, link=link, title=title))
         state = FeedState("un-news", etag='"v1"', last_success=T0, next_poll=T0)
         result = PollResult("un-news", "fetched", state, (a.item,), (a,))  # type: ignore[arg-type]
-        store.save_poll(result, to_ops, POLICY, T0)
+        store.save_poll(result, desk(), T0)
     quiet = tuple(item(f"q:{i}", "bbc", f"Weather report {i}") for i in range(1200))
-    store.save_poll(PollResult("bbc", "fetched", FeedState("bbc"), quiet, ()), to_ops, POLICY, T0)
-    (first, *_rest) = store.due_deliveries(T0)
+    store.save_poll(PollResult("bbc", "fetched", FeedState("bbc"), quiet, ()), desk(), T0)
+    (first, *_rest) = due(store, T0)
     store.mark_sent([first.id], T0)
     store.job_once("escalation", "2026-11-20")
     yield store
@@ -62,8 +65,7 @@ def test_copy_to_postgres_keeps_everything_seen(sqlite_state: Store, pg_server: 
         state = FeedState("un-news")
         out = dst.save_poll(
             PollResult("un-news", "fetched", state, (again.item,), (again,)),  # type: ignore[arg-type]
-            to_ops,
-            POLICY,
+            desk(),
             T0 + timedelta(minutes=5),
         )
         assert (out.new_items, out.created) == (0, [])
@@ -80,11 +82,11 @@ def test_copy_keeps_channel_order_and_new_rows_follow(
     dst = open_store(pg_server.new_database())
     try:
         copy_state(sqlite_state, dst)
-        before = [d.alert_id for d in sqlite_state.due_deliveries(T0)]
-        assert [d.alert_id for d in dst.due_deliveries(T0)] == before
+        before = [d.alert_id for d in due(sqlite_state, T0)]
+        assert [d.alert_id for d in due(dst, T0)] == before
         late = replace(alert(), id="health:late", item=None)
-        dst.record_alert(late, to_ops, T0)
-        assert [d.alert_id for d in dst.due_deliveries(T0)] == [*before, "health:late"]
+        dst.record_alert(routed(late, to_ops), T0)
+        assert [d.alert_id for d in due(dst, T0)] == [*before, "health:late"]
     finally:
         dst.close()
 
@@ -93,7 +95,7 @@ def test_copy_refuses_a_target_with_state(sqlite_state: Store, tmp_path: Path) -
     """A target that already records feeds or alerts is refused; nothing is written."""
     dst = open_store(str(tmp_path / "other.db"))
     try:
-        dst.save_state(FeedState("mine"))
+        dst.save_poll(PollResult("mine", "fetched", FeedState("mine")), desk(), T0)
         with pytest.raises(StoreError, match="empty database"):
             copy_state(sqlite_state, dst)
         assert list(dst.feed_states()) == ["mine"] and dst.outbox_counts()["pending"] == 0

@@ -11,14 +11,14 @@ import pytest
 import requests
 from channel_servers import Reply, http_receiver
 
+from monitor.alerts.decide import StoryDesk, StoryPolicy
 from monitor.channels import make_channel
 from monitor.config import ChannelConfig
 from monitor.deliver import ChannelSet, Deliverer
-from monitor.model import FeedState
-from monitor.pipeline import PollResult
-from monitor.store import StoryPolicy
+from monitor.model import FeedState, PollResult
 from monitor.store.sqlite import SqliteStore
 from tests.factories import T0, alert, item
+from tests.stores import due
 
 
 class Clock:
@@ -55,7 +55,8 @@ def enqueue(store: SqliteStore, n: int, channel: str = "ops") -> list[str]:
             )
         )
         result = PollResult("f", "fetched", FeedState("f", last_success=T0), (a.item,), (a,))
-        store.save_poll(result, lambda _: ((channel,), ()), StoryPolicy(corroboration=0), T0)
+        desk = StoryDesk(StoryPolicy(corroboration=0), lambda _: ((channel,), ()))
+        store.save_poll(result, desk, T0)
         ids.append(a.id)
     return ids
 
@@ -103,8 +104,8 @@ def test_retry_after_is_honoured(store: SqliteStore) -> None:
     with http_receiver([Reply(429, b"slow down", {"Retry-After": "120"})]) as rx:
         d = deliverer(store, rx.url(), clock)
         d.drain()
-        (row,) = store.due_deliveries(T0 + timedelta(seconds=120))
-        assert store.due_deliveries(T0 + timedelta(seconds=119)) == []
+        (row,) = due(store, T0 + timedelta(seconds=120))
+        assert due(store, T0 + timedelta(seconds=119)) == []
         clock.advance(120)
         assert d.drain().sent == 1
         assert len(rx.requests) == 2

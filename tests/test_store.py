@@ -2,24 +2,47 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
+import requests
 
-from monitor.model import Alert, AlertKind, FeedState, Severity
-from monitor.pipeline import PollResult
-from monitor.store import Store, StoryPolicy
+from monitor.alerts.decide import StoryDesk, StoryPolicy, routed
+from monitor.model import (
+    Alert,
+    AlertKind,
+    FeedSpec,
+    FeedState,
+    Item,
+    Match,
+    PollResult,
+    Severity,
+)
+from monitor.reader.fetch import FetchPolicy
+from monitor.reader.pool import ParsePool
+from monitor.service.poller import Poller, PollSettings
+from monitor.store import SaveOutcome, Store, open_store
+from monitor.store.schema import SCHEMA_VERSION
+from monitor.store.serialize import alert_to_dict
 from tests.factories import T0, alert, item, match
-from tests.stores import ENGINES, open_engine
+from tests.stores import ENGINES, create_at_version, due, new_target, open_engine
 
 POLICY = StoryPolicy(window=72 * 3600, similarity=88, corroboration=3)
 
 
 def to_ops(a: Alert) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return ("ops",), ()
+
+
+def desk() -> StoryDesk:
+    """Story decisions with their own fold cache (alert ids repeat across tests)."""
+    return StoryDesk(POLICY, to_ops)
 
 
 @pytest.fixture(params=ENGINES)
@@ -45,7 +68,7 @@ def test_feed_state_round_trips(store: Store) -> None:
         items_seen=7,
         down_alerted=True,
     )
-    store.save_state(st)
+    store.save_poll(PollResult("f", "failed", st), desk(), T0)
     assert store.feed_state("f") == st
     assert store.feed_states() == {"f": st}
     assert store.feed_state("unknown") == FeedState("unknown")
@@ -54,8 +77,8 @@ def test_feed_state_round_trips(store: Store) -> None:
 def test_items_are_new_exactly_once(store: Store) -> None:
     """An item recorded by one poll is known to the next; only new items count."""
     it = item()
-    first = store.save_poll(poll("un-news", items=(it,)), to_ops, POLICY, T0)
-    again = store.save_poll(poll("un-news", items=(it,)), to_ops, POLICY, T0)
+    first = store.save_poll(poll("un-news", items=(it,)), desk(), T0)
+    again = store.save_poll(poll("un-news", items=(it,)), desk(), T0)
     assert (first.new_items, again.new_items) == (1, 0)
     assert store.seen_keys("un-news", [it.key, "g:other"]) == {it.key}
 
@@ -63,10 +86,10 @@ def test_items_are_new_exactly_once(store: Store) -> None:
 def test_alert_and_outbox_written_with_the_item(store: Store) -> None:
     """A new matching item gives one alert and one pending delivery per routed channel."""
     a = alert()
-    out = store.save_poll(poll("un-news", a), to_ops, POLICY, T0)
+    out = store.save_poll(poll("un-news", a), desk(), T0)
     assert out.created == [a.id]
-    due = store.due_deliveries(T0)
-    assert [(d.alert_id, d.channel, d.status) for d in due] == [(a.id, "ops", "pending")]
+    rows = due(store, T0)
+    assert [(d.alert_id, d.channel, d.status) for d in rows] == [(a.id, "ops", "pending")]
     loaded = store.load_alert(a.id)
     assert loaded is not None and loaded.title == a.title and loaded.severity == Severity.HIGH
     assert loaded.matches[0].hits[0].text == "killed"
@@ -92,16 +115,14 @@ def test_same_story_from_three_feeds_is_one_alert_with_corroboration(store: Stor
         )
     )
     outs = [
-        store.save_poll(poll(a.item.feed, a), to_ops, POLICY, T0 + timedelta(hours=i))
+        store.save_poll(poll(a.item.feed, a), desk(), T0 + timedelta(hours=i))
         for i, a in enumerate((a1, a2, a3))
     ]
     assert outs[0].created == [a1.id] and outs[1].created == [] and outs[2].created == []
     assert outs[2].corroborated == [a1.id + ".corroborated"]
     story = store.load_alert(a1.id)
     assert story is not None and {s.feed for s in story.sources} == {"un-news", "ohchr", "bbc"}
-    kinds = [
-        store.load_alert(d.alert_id).kind for d in store.due_deliveries(T0 + timedelta(days=1))
-    ]
+    kinds = [store.load_alert(d.alert_id).kind for d in due(store, T0 + timedelta(days=1))]
     assert kinds == [AlertKind.MATCH, AlertKind.CORROBORATION]
 
 
@@ -117,8 +138,8 @@ def test_different_story_same_rule_is_a_new_alert(store: Store) -> None:
             summary="Witnesses describe soldiers firing on fleeing families.",
         )
     )
-    store.save_poll(poll("f", a1), to_ops, POLICY, T0)
-    out = store.save_poll(poll("f", a2), to_ops, POLICY, T0)
+    store.save_poll(poll("f", a1), desk(), T0)
+    out = store.save_poll(poll("f", a2), desk(), T0)
     assert out.created == [a2.id]
 
 
@@ -126,8 +147,8 @@ def test_same_link_twice_is_one_alert(store: Store) -> None:
     """Two feeds carrying the same link create one alert (unique id), the second a source."""
     a1 = alert(item(feed="a", key="g:1"))
     a2 = alert(item(feed="b", key="g:7", title="Completely different wording of the headline"))
-    store.save_poll(poll("a", a1), to_ops, POLICY, T0)
-    out = store.save_poll(poll("b", a2), to_ops, POLICY, T0)
+    store.save_poll(poll("a", a1), desk(), T0)
+    out = store.save_poll(poll("b", a2), desk(), T0)
     assert a1.id == a2.id and out.created == [] and out.attached == [a1.id]
 
 
@@ -145,10 +166,10 @@ def test_cooldown_suppresses_but_records(store: Store) -> None:
         m,
         now=T0 + timedelta(hours=1),
     )
-    store.save_poll(poll("f", a1), to_ops, POLICY, T0)
-    out = store.save_poll(poll("f", a2), to_ops, POLICY, T0 + timedelta(hours=1))
+    store.save_poll(poll("f", a1), desk(), T0)
+    out = store.save_poll(poll("f", a2), desk(), T0 + timedelta(hours=1))
     assert out.suppressed == [a2.id]
-    assert len(store.due_deliveries(T0 + timedelta(days=1))) == 1
+    assert len(due(store, T0 + timedelta(days=1))) == 1
     assert store.outbox_counts()["suppressed"] == 1
     assert [a.id for a in store.suppressed_alerts()] == [a2.id]
 
@@ -156,19 +177,19 @@ def test_cooldown_suppresses_but_records(store: Store) -> None:
 def test_outbox_retry_dead_and_requeue(store: Store) -> None:
     """Rows back off, go dead, are counted, and `retry --dead` makes them due again."""
     a = alert()
-    store.save_poll(poll("f", a), to_ops, POLICY, T0)
-    (row,) = store.due_deliveries(T0)
+    store.save_poll(poll("f", a), desk(), T0)
+    (row,) = due(store, T0)
     store.mark_retry(row.id, T0 + timedelta(minutes=5), "HTTP 503")
-    assert store.due_deliveries(T0) == []
-    assert [d.id for d in store.due_deliveries(T0 + timedelta(minutes=5))] == [row.id]
+    assert due(store, T0) == []
+    assert [d.id for d in due(store, T0 + timedelta(minutes=5))] == [row.id]
     store.mark_dead(row.id, "HTTP 404", T0)
     assert store.outbox_counts()["dead"] == 1
     assert store.dead_deliveries()[0].last_error == "HTTP 404"
     assert store.retry(T0, include_dead=False) == 0
     assert store.retry(T0, include_dead=True) == 1
-    assert [d.id for d in store.due_deliveries(T0)] == [row.id]
+    assert [d.id for d in due(store, T0)] == [row.id]
     store.mark_sent([row.id], T0)
-    assert store.outbox_counts()["sent"] == 1 and store.due_deliveries(T0) == []
+    assert store.outbox_counts()["sent"] == 1 and due(store, T0) == []
 
 
 def test_channel_order_is_kept_behind_a_waiting_row(store: Store) -> None:
@@ -183,17 +204,17 @@ def test_channel_order_is_kept_behind_a_waiting_row(store: Store) -> None:
             summary="Elsewhere entirely, nothing alike.",
         )
     )
-    store.save_poll(poll("f", a1, a2), to_ops, POLICY, T0)
-    first, _second = store.due_deliveries(T0)
+    store.save_poll(poll("f", a1, a2), desk(), T0)
+    first, _second = due(store, T0)
     store.mark_retry(first.id, T0 + timedelta(minutes=1), "timeout")
-    assert store.due_deliveries(T0) == []
+    assert due(store, T0) == []
 
 
 def test_digest_rows_are_held(store: Store) -> None:
     """Alerts routed to a digest channel wait as 'held' until the digest is sent."""
     a = alert()
-    store.save_poll(poll("f", a), lambda _: ((), ("mail",)), POLICY, T0)
-    assert store.due_deliveries(T0) == []
+    store.save_poll(poll("f", a), StoryDesk(POLICY, lambda _: ((), ("mail",))), T0)
+    assert due(store, T0) == []
     (held,) = store.held_deliveries("mail")
     store.mark_sent([held.id], T0)
     assert store.held_deliveries("mail") == []
@@ -202,14 +223,14 @@ def test_digest_rows_are_held(store: Store) -> None:
 def test_record_alert_once(store: Store) -> None:
     """Stand-alone alerts (health, escalation) with the same id are recorded once."""
     a = replace(alert(), id="health:x:down:1", kind=AlertKind.SOURCE_DOWN, item=None)
-    assert store.record_alert(a, to_ops, T0) is True
-    assert store.record_alert(a, to_ops, T0) is False
-    assert len(store.due_deliveries(T0)) == 1
+    assert store.record_alert(routed(a, to_ops), T0) is True
+    assert store.record_alert(routed(a, to_ops), T0) is False
+    assert len(due(store, T0)) == 1
 
 
 def test_hit_counts_and_prune(store: Store) -> None:
     """Matched items are counted per country for escalation; pruning forgets old seen items."""
-    store.save_poll(poll("f", alert()), to_ops, POLICY, T0)
+    store.save_poll(poll("f", alert()), desk(), T0)
     assert store.hit_counts(T0 - timedelta(hours=1), T0 + timedelta(hours=1), "country") == {
         "SD": 1
     }
@@ -222,3 +243,88 @@ def test_job_once_per_period(store: Store) -> None:
     assert store.job_once("escalation", "2026-11-20") is True
     assert store.job_once("escalation", "2026-11-20") is False
     assert store.job_once("escalation", "2026-11-21") is True
+
+
+def test_alerts_recorded_before_sources_were_table_only_still_load(
+    engine: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """An alert an older monitor stored with its sources in the body loads with them, once."""
+    target = new_target(engine, tmp_path, request)
+    both, body_only = alert(item(key="g:1")), alert(item(key="g:2", link="https://x.org/2"))
+    rows = [_old_alert_row(a) for a in (both, body_only)]
+    (s,) = both.sources
+    rows.append(
+        "INSERT INTO sources (alert_id, feed, item_key, title, link, published, added) VALUES "
+        f"('{both.id}', '{s.feed}', '{s.item_key}', 'old', NULL, {T0.timestamp()}, 0)"
+    )
+    create_at_version(engine, target, SCHEMA_VERSION, *rows)
+    store = open_store(target)
+    try:
+        loaded = [store.load_alert(a.id) for a in (both, body_only)]
+    finally:
+        store.close()
+    assert [[x.title for x in a.sources] for a in loaded if a] == [["old"], [body_only.title]]
+
+
+def _old_alert_row(a: Alert) -> str:
+    body = json.dumps(alert_to_dict(a)).replace("'", "''")  # sources in the body, as before
+    return (
+        "INSERT INTO alerts (id, kind, created, severity, rule_ids, countries, body) VALUES "
+        f"('{a.id}', 'match', {T0.timestamp()}, 3, 'civilians-killed', 'SD', '{body}')"
+    )
+
+
+class SaveFails:
+    """A store whose poll write fails (the process dies between the fetch and the commit)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    def save_poll(self, *args: Any) -> SaveOutcome:
+        raise RuntimeError("disk full")
+
+
+class Refused(requests.adapters.BaseAdapter):
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        raise requests.ConnectionError("refused")
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_poll_that_is_not_saved_records_no_health_notice(store: Store) -> None:
+    """The "source down" notice is written with the poll or not at all: a failed save leaves
+    none behind, so a retried poll cannot announce the outage twice under two ids."""
+    spec = FeedSpec("un-news", "http://un.example/feed", 600)
+    failing = FeedState("un-news", failing_since=T0 - timedelta(hours=7), consecutive_failures=9)
+    store.save_poll(PollResult("un-news", "failed", failing), desk(), T0)
+    session = requests.Session()
+    session.mount("http://", Refused())
+    settings = PollSettings(None, 3600.0, 6 * 3600.0, POLICY)
+    bundle = SimpleNamespace(matcher=NoRules(), router=to_ops, poll=settings)
+    poller = Poller(
+        SaveFails(store), session, FetchPolicy("test"), ParsePool(0), lambda: bundle, lambda: T0
+    )
+    with pytest.raises(RuntimeError, match="disk full"):
+        poller.poll(spec)
+    assert store.outbox_counts()["pending"] == 0
+    poller.store = store
+    result, _ = poller.poll(spec)
+    assert [n.alert.kind for n in result.notices] == [AlertKind.SOURCE_DOWN]
+    assert store.feed_state("un-news").down_alerted and store.outbox_counts()["pending"] == 1
+
+
+class NoRules:
+    def countries(self, item: Item) -> tuple[str, ...]:
+        return ()
+
+    def match(self, item: Item) -> tuple[Match, ...]:
+        return ()
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)

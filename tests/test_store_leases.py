@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from monitor.model import Alert, AlertKind, FeedState
-from monitor.pipeline import PollResult
-from monitor.store import Store, StoryPolicy, open_store
+from monitor.alerts.decide import StoryDesk, StoryPolicy, routed
+from monitor.model import Alert, AlertKind, FeedState, PollResult
+from monitor.store import Store, open_store
 from tests.factories import T0, alert
 from tests.stores import ENGINES, new_target
 
@@ -36,12 +36,17 @@ def by_channel(a: Alert) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return (f"c{int(a.id.split(':')[1]) % 3}",), ()
 
 
+def desk() -> StoryDesk:
+    """Story decisions with their own fold cache (alert ids repeat across tests)."""
+    return StoryDesk(StoryPolicy(), by_channel)
+
+
 def enqueue(store: Store, n: int) -> None:
     """n stand-alone alerts, each with one pending row on channel c0, c1 or c2."""
     base = alert()
     for i in range(n):
         a = replace(base, id=f"health:{i}", kind=AlertKind.SOURCE_DOWN, item=None)
-        store.record_alert(a, by_channel, T0)
+        store.record_alert(routed(a, by_channel), T0)
 
 
 def run_together(*jobs: Callable[[], None]) -> None:
@@ -65,7 +70,9 @@ def test_a_due_feed_is_leased_to_one_instance(pair: tuple[Store, Store]) -> None
 def test_a_feed_not_yet_due_is_not_claimed(pair: tuple[Store, Store]) -> None:
     """next_poll in the future keeps the feed unclaimed, unless the caller ignores the schedule."""
     a, b = pair
-    a.save_state(FeedState("f", next_poll=T0 + timedelta(minutes=10)))
+    a.save_poll(
+        PollResult("f", "fetched", FeedState("f", next_poll=T0 + timedelta(minutes=10))), desk(), T0
+    )
     assert b.claim_feed("f", "b", T0, LEASE) is False
     assert b.claim_feed("f", "b", T0 + timedelta(minutes=10), LEASE) is True
     assert a.claim_feed("f", "a", T0, LEASE, due_only=False) is False  # b's lease still holds
@@ -85,7 +92,7 @@ def test_save_poll_ends_the_lease_with_the_result(pair: tuple[Store, Store]) -> 
     a, b = pair
     assert a.claim_feed("f", "a", T0, LEASE)
     state = FeedState("f", last_success=T0, next_poll=T0 + timedelta(minutes=5))
-    a.save_poll(PollResult("f", "fetched", state, (), ()), by_channel, StoryPolicy(), T0)
+    a.save_poll(PollResult("f", "fetched", state, (), ()), desk(), T0)
     assert b.leases() == []
     assert b.claim_feed("f", "b", T0 + timedelta(minutes=5), LEASE) is True
 
@@ -202,7 +209,7 @@ def test_run_once_does_not_repoll_what_another_instance_polled(pair: tuple[Store
     run_start = T0
     assert a.claim_feed("f", "a", T0, LEASE, due_only=False, not_since=run_start)
     polled = PollResult("f", "fetched", FeedState("f", last_attempt=T0 + timedelta(seconds=1)))
-    a.save_poll(polled, by_channel, StoryPolicy(), T0 + timedelta(seconds=2))
+    a.save_poll(polled, desk(), T0 + timedelta(seconds=2))
     later = T0 + timedelta(seconds=3)
     assert not b.claim_feed("f", "b", later, LEASE, due_only=False, not_since=run_start)
     next_run = T0 + timedelta(minutes=10)

@@ -9,8 +9,8 @@ are compared with the stricter ``token_sort_ratio``. Reports that name countries
 one. Measured on hand-made pairs: rewordings of one event score 92-100, a different event
 in the same town under the same rule 85, unrelated stories under 80.
 
-Everything here is pure; the store calls it inside the transaction that records the
-item, so the decision and the write cannot race.
+Everything here is pure; alerts/decide.py strings it into the decisions the store applies
+inside the transaction that records the item, so the decision and the write cannot race.
 """
 
 from __future__ import annotations
@@ -92,9 +92,6 @@ class StoryRef:
     title: str
     text: str
     countries: tuple[str, ...]
-    sources: int = 1
-    corroborated: bool = False
-    feeds: tuple[str, ...] = ()
 
 
 def alert_id(item: Item) -> str:
@@ -136,8 +133,6 @@ def story_ref(alert: Alert) -> StoryRef:
         title=fold(alert.title),
         text=fold(f"{alert.title} {item.summary if item else ''}"),
         countries=alert.countries,
-        sources=len(alert.sources),
-        feeds=tuple(sorted({s.feed for s in alert.sources})),
     )
 
 
@@ -147,10 +142,15 @@ def fold(text: str) -> str:
 
 
 def find_story(
-    candidate: Alert, recent: Sequence[StoryRef], similarity: float, window: float
+    candidate: Alert,
+    recent: Sequence[StoryRef],
+    similarity: float,
+    window: float,
+    mine: StoryRef | None = None,
 ) -> StoryRef | None:
-    """The recent alert this candidate repeats, or None when it is a new story."""
-    mine = story_ref(candidate)
+    """The recent alert this candidate repeats, or None when it is a new story
+    (`mine`: the candidate's own ref, when the caller already folded it)."""
+    mine = mine or story_ref(candidate)
     best: tuple[float, StoryRef] | None = None
     for ref in recent:
         if (candidate.created - ref.created).total_seconds() > window:

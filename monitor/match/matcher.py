@@ -58,7 +58,7 @@ from dataclasses import dataclass
 
 from monitor.match.countries import gazetteer
 from monitor.match.explain import Explainer, Pick
-from monitor.match.fold import Words, words
+from monitor.match.fold import words
 from monitor.match.scan import Found, Scanner
 from monitor.match.vocab import TermTable
 from monitor.match.vocab import stem as stem  # re-exported: dedup folds titles with it
@@ -146,10 +146,6 @@ class Matcher:
     def countries(self, item: Item) -> tuple[str, ...]:
         """Sorted unique alpha-2 codes of the countries mentioned in title and summary."""
         return gazetteer().mentioned(words(item.title), words(item.summary))
-
-    def occurrences(self, texts: dict[str, Words]) -> Found:
-        """Every occurrence of every compiled term in the given fields."""
-        return self._scanner.occurrences(texts)
 
 
 def _decide(refs: _RuleRefs, found: Found) -> list[Pick] | None:

@@ -74,11 +74,11 @@ def fetch(
                 raise FetchError(_deadline_text(policy))
             return fetched
         except FetchError as exc:
-            return _failed(spec, exc.reason, exc.retryable, exc.retry_after, clock() - start)
+            return _failed(spec, exc.reason, exc.retry_after, clock() - start)
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             # reading resp.raw ourselves means urllib3's errors arrive unwrapped by requests
             reason = _deadline_text(policy) if dog.expired else _describe(exc)
-            return _failed(spec, reason, True, None, clock() - start)
+            return _failed(spec, reason, None, clock() - start)
 
 
 def _describe(exc: Exception) -> str:
@@ -256,12 +256,8 @@ def retry_after(headers: dict[str, str]) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def _failed(
-    spec: FeedSpec, reason: str, retryable: bool, after: float | None, elapsed: float
-) -> Fetched:
-    return Fetched(
-        spec.name, spec.url, None, None, {}, None, None, elapsed, reason, retryable, after
-    )
+def _failed(spec: FeedSpec, reason: str, after: float | None, elapsed: float) -> Fetched:
+    return Fetched(spec.name, spec.url, None, None, {}, None, None, elapsed, reason, after)
 
 
 def _short(exc: Exception) -> str:

@@ -151,7 +151,6 @@ def normalize_entry(
         link=link,
         published=published,
         tags=spec.tags,
-        guid=guid,
         date_estimated=estimated,
     )
 

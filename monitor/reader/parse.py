@@ -100,11 +100,8 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
         raise FetchError(f"parser failed: {type(exc).__name__}: {exc}"[:300]) from None
     entries = tuple(_entry(e) for e in parsed.entries[:MAX_ENTRIES])
     bozo = _bozo(parsed)
-    feed = parsed.get("feed", {})
     return ParsedFeed(
         entries=entries,
-        title=str(feed.get("title", ""))[:500],
-        link=_str_or_none(feed.get("link")),
         bozo=bozo,
         is_feed=bool(parsed.get("version")) or bool(entries),
     )

@@ -10,14 +10,14 @@ from typing import Any, TextIO
 
 import requests
 
+from monitor.alerts.decide import StoryPolicy
 from monitor.alerts.route import route
 from monitor.channels import Channel, make_channel
 from monitor.config.load import ChannelConfig, Config
 from monitor.match.matcher import Matcher
-from monitor.model import Alert
+from monitor.model import Alert, Router
 from monitor.rules.model import RuleSet
 from monitor.service.poller import PollSettings
-from monitor.store import Router, StoryPolicy
 
 
 @dataclass(frozen=True)

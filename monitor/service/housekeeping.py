@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from monitor.alerts import health
+from monitor.alerts.decide import routed
 from monitor.errors import DeliveryError
 from monitor.model import Alert, AlertKind, FeedState, Severity
 
@@ -45,7 +46,7 @@ def check_silence(rt: Runtime, now: datetime) -> int:
         if state is None or since is None:
             continue
         alert = health.silent(spec, since, now)
-        if rt.store.record_alert(alert, router, now):
+        if rt.store.record_alert(routed(alert, router), now):
             raised += 1
         rt.store.set_silent(spec.name, True)
     return raised
@@ -76,7 +77,8 @@ def check_escalation(rt: Runtime, now: datetime) -> int:
         for key, count, daily in escalations(
             recent, baseline, a.escalation_factor, a.escalation_min, BASELINE_DAYS
         ):
-            if rt.store.record_alert(escalation_alert(by, key, count, daily, now), router, now):
+            notice = routed(escalation_alert(by, key, count, daily, now), router)
+            if rt.store.record_alert(notice, now):
                 created += 1
     return created
 

@@ -16,8 +16,7 @@ from prometheus_client import (
     generate_latest,
 )
 
-from monitor.model import Fetched
-from monitor.pipeline import PollResult
+from monitor.model import Fetched, PollResult
 from monitor.store import SaveOutcome
 
 

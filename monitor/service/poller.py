@@ -1,10 +1,10 @@
-"""EDGE: one poll of one feed: fetch -> parse -> pipeline -> store, plus feed health."""
+"""EDGE: one poll of one feed: claim -> state -> fetch -> pipeline.process -> save -> log."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -13,13 +13,13 @@ import requests
 import structlog
 
 from monitor import pipeline
-from monitor.alerts import health
+from monitor.alerts.decide import StoryDesk, StoryPolicy, StoryRefs
 from monitor.errors import FetchError
-from monitor.model import FeedSpec, FeedState, Fetched
-from monitor.pipeline import MatcherLike, PollResult
+from monitor.model import FeedSpec, Fetched, ParsedFeed, PollResult, Router
+from monitor.pipeline import MatcherLike
 from monitor.reader.fetch import FetchPolicy, fetch
 from monitor.reader.pool import ParsePool
-from monitor.store import Router, SaveOutcome, Store, StoryPolicy
+from monitor.store import PollStore, SaveOutcome
 
 log = structlog.get_logger("monitor.poll")
 
@@ -47,10 +47,10 @@ class Polling(Protocol):
 
 @dataclass
 class Poller:
-    """Everything a feed job needs; matcher, routing and settings come from the live bundle,
+    """Everything a feed job needs. Matcher, routing and settings come from the live bundle,
     read once per poll, so a reload never changes them in the middle of one."""
 
-    store: Store
+    store: PollStore
     session: requests.Session
     policy: FetchPolicy
     parser: ParsePool
@@ -58,6 +58,7 @@ class Poller:
     now: Callable[[], datetime]
     owner: str = "local"
     on_poll: Callable[[PollResult, SaveOutcome, Fetched], None] = lambda r, s, f: None
+    _folds: StoryRefs = field(default_factory=StoryRefs)  # lasts across reloads: keyed by alert
     _hosts: dict[str, threading.BoundedSemaphore] = field(default_factory=dict)
     _hosts_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -89,8 +90,9 @@ class Poller:
             raise
 
     def poll(self, spec: FeedSpec) -> tuple[PollResult, SaveOutcome]:
-        """Poll one feed; never raises for feed trouble (the feed is the failure boundary).
-        save_poll writes the result and ends this instance's lease in one transaction."""
+        """Poll one feed: state -> fetch -> process -> save -> log. Never raises for feed
+        trouble (the feed is the failure boundary). save_poll writes the result, health
+        notices included, and ends this instance's lease in one transaction."""
         b = self.live()
         state = self.store.feed_state(spec.name)
         # The poll's time is when it started, so the next poll is due one interval after
@@ -98,9 +100,11 @@ class Poller:
         now = self.now()
         with self._host_slot(spec.url, b.poll.per_host):
             fetched = fetch(self.session, spec, state, self.policy)
-        result = self._result(b, spec, state, fetched, now)
-        result = self._health(b, spec, state, result, now)
-        saved = self.store.save_poll(result, b.router, b.poll.story, now)
+        result = pipeline.process(
+            spec, state, fetched, self._parse(spec), self._seen(spec), b.matcher,
+            self._policy(b), now,
+        )  # fmt: skip
+        saved = self.store.save_poll(result, self._desk(b), now)
         self._log(spec, result, saved, fetched)
         self.on_poll(result, saved, fetched)
         return result, saved
@@ -113,55 +117,31 @@ class Poller:
                 self._hosts[host] = threading.BoundedSemaphore(per_host)
             return self._hosts[host]
 
-    def _result(
-        self, b: Polling, spec: FeedSpec, state: FeedState, fetched: Fetched, now: datetime
-    ) -> PollResult:
-        s = b.poll
-        if fetched.error:
-            return pipeline.failed(
-                spec, state, fetched.error, now, s.max_backoff, fetched.retry_after
-            )
-        if fetched.not_modified:
-            return pipeline.not_modified(spec, state, fetched, now)
-        assert fetched.body is not None
-        if state.body_hash and pipeline.body_hash(fetched.body) == state.body_hash:
-            return pipeline.not_modified(spec, state, fetched, now)  # server ignores validators
-        try:
-            parsed = self.parser.parse(fetched.body, fetched.headers, fetched.url)
-        except FetchError as exc:
-            return pipeline.failed(spec, state, exc.reason, now, s.max_backoff)
-        except Exception as exc:  # the feed is the failure boundary, whatever the parser did
-            log.exception("feed.parse_crashed", feed=spec.name)
-            reason = f"parse failed: {type(exc).__name__}"
-            return pipeline.failed(spec, state, reason, now, s.max_backoff)
-        problem = pipeline.usable(parsed)
-        if problem:
-            return pipeline.failed(spec, state, problem, now, s.max_backoff)
-        items = pipeline.items_of(parsed, spec, fetched, now)
-        known = self.store.seen_keys(spec.name, [i.key for i in items])
-        return pipeline.process(
-            spec, state, fetched, parsed, items, known, b.matcher, now, s.backfill
-        )
+    def _parse(self, spec: FeedSpec) -> pipeline.Parse:
+        """The parse pool, logging a parser crash (process() turns it into a failed poll)."""
 
-    def _health(
-        self, b: Polling, spec: FeedSpec, before: FeedState, result: PollResult, now: datetime
-    ) -> PollResult:
-        """One "source down" alert after failing for feed_down_after, one "source back" after."""
-        st = result.state
-        if result.outcome == "failed" and st.failing_since and not st.down_alerted:
-            down_for = (now - st.failing_since).total_seconds()
-            if down_for >= b.poll.feed_down_after:
-                self.store.record_alert(health.down(spec, st, now), b.router, now)
-                return replace(result, state=replace(st, down_alerted=True))
-        if result.items and before.silent_alerted:
-            back = health.heard(spec, now)
-            self.store.record_alert(back, b.router, now)
-            result = replace(result, state=replace(result.state, silent_alerted=False))
-            st = result.state
-        if result.outcome != "failed" and before.down_alerted:
-            self.store.record_alert(health.back(spec, before, now), b.router, now)
-            return replace(result, state=replace(st, down_alerted=False))
-        return result
+        def parse(body: bytes, headers: dict[str, str], url: str) -> ParsedFeed:
+            try:
+                return self.parser.parse(body, headers, url)
+            except FetchError:
+                raise
+            except Exception:
+                log.exception("feed.parse_crashed", feed=spec.name)
+                raise
+
+        return parse
+
+    def _seen(self, spec: FeedSpec) -> pipeline.Seen:
+        return lambda keys: self.store.seen_keys(spec.name, keys)
+
+    @staticmethod
+    def _policy(b: Polling) -> pipeline.PollPolicy:
+        s = b.poll
+        return pipeline.PollPolicy(s.backfill, s.max_backoff, s.feed_down_after, b.router)
+
+    def _desk(self, b: Polling) -> StoryDesk:
+        """The story decisions for save_poll: the bundle's policy and router, lasting folds."""
+        return StoryDesk(b.poll.story, b.router, self._folds)
 
     def _log(self, spec: FeedSpec, r: PollResult, saved: SaveOutcome, fetched: Fetched) -> None:
         bound = log.bind(feed=spec.name, elapsed=round(fetched.elapsed, 3))

@@ -22,8 +22,7 @@ from monitor.config.load import Config, load_config
 from monitor.deliver import Deliverer
 from monitor.errors import ConfigError
 from monitor.match.matcher import Matcher
-from monitor.model import Fetched
-from monitor.pipeline import PollResult
+from monitor.model import Fetched, PollResult
 from monitor.reader.fetch import FetchPolicy, make_session
 from monitor.reader.pool import ParsePool
 from monitor.reader.procs import pid_alive

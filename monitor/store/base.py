@@ -1,7 +1,7 @@
 """The SQL both engines share: feed state, seen items, alerts with sources, the outbox.
 
-Engines supply a transaction (`_tx`) whose `q`/`x` take `?` placeholders; everything else,
-including the clustering decision taken inside the transaction, lives here once.
+Engines supply a transaction (`_tx`) whose `q`/`x` take `?` placeholders; everything else
+lives here once. The story decisions taken inside save_poll's transaction are the caller's.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
-from monitor.model import Alert, Delivery, FeedState
-from monitor.pipeline import PollResult
-from monitor.store import Router, SaveOutcome, StoryPolicy, stories
+from monitor.model import Alert, Delivery, FeedState, PollResult, Routed
+from monitor.store import SaveOutcome, StoryDecisions
 from monitor.store import Tx as Tx
+from monitor.store import stories as _stories
 from monitor.store.serialize import alert_from_dict, at, from_ts, ts
 
 FEED_COLUMNS = [
@@ -42,7 +42,7 @@ class SqlStore:
     """Store logic over any engine that gives a transaction with q() and x()."""
 
     def __init__(self) -> None:
-        self._stories = stories.StoryCache()
+        self._alerts = _stories.AlertCache()
 
     def _tx(self) -> AbstractContextManager[Tx]:
         raise NotImplementedError
@@ -61,10 +61,6 @@ class SqlStore:
             rows = tx.q(f"SELECT {', '.join(FEED_COLUMNS)} FROM feeds WHERE name = ?", (name,))
         return _feed_state(rows[0]) if rows else FeedState(name)
 
-    def save_state(self, state: FeedState) -> None:
-        with self._tx() as tx:
-            _upsert_state(tx, state)
-
     def set_silent(self, name: str, flag: bool) -> None:
         """Only the silence flag: housekeeping must not overwrite a concurrent poll's state."""
         with self._tx() as tx:
@@ -82,54 +78,46 @@ class SqlStore:
         return found
 
     # -- one poll, one transaction ---------------------------------------------
-    def save_poll(
-        self, result: PollResult, router: Router, policy: StoryPolicy, now: datetime
-    ) -> SaveOutcome:
-        """Record feed state, seen items, alerts and outbox rows atomically."""
+    def save_poll(self, result: PollResult, stories: StoryDecisions, now: datetime) -> SaveOutcome:
+        """Record health notices, feed state, seen items, alerts and outbox rows atomically;
+        the candidates of items new to the store are placed by `stories`."""
         out = SaveOutcome()
         with self._tx() as tx:
+            for notice in result.notices:
+                _stories.insert_alert(tx, notice, now)
             _upsert_state(tx, result.state, release_lease=True)
             fresh = {i.key for i in result.items if _insert_seen(tx, i.feed, i.key, now)}
             out.new_items = len(fresh)
             candidates = [a for a in result.alerts if a.item and a.item.key in fresh]
             if candidates:
-                # one lock per rule, in a fixed order: stories cluster only within a rule
-                self._lock_stories(tx, sorted({r.id for a in candidates for r in a.rules}))
-                since = now.timestamp() - policy.window
-                recent = self._stories.recent(tx, since)
-                for alert in candidates:
-                    stories.place(tx, alert, recent, router, policy, now, out)
+                self._place(tx, candidates, stories, now, out)
         return out
 
-    def record_alert(self, alert: Alert, router: Router, now: datetime) -> bool:
+    def _place(
+        self,
+        tx: Tx,
+        candidates: list[Alert],
+        stories: StoryDecisions,
+        now: datetime,
+        out: SaveOutcome,
+    ) -> None:
+        # one lock per rule, in a fixed order: stories cluster only within a rule
+        self._lock_stories(tx, sorted({r.id for a in candidates for r in a.rules}))
+        recent = self._alerts.recent(tx, now.timestamp() - stories.window)
+        known = _stories.existing(tx, [a.id for a in candidates])
+        for placement in stories.place(candidates, recent, known):
+            _stories.apply(tx, placement, stories, self._alerts, now, out)
+
+    def record_alert(self, alert: Routed, now: datetime) -> bool:
         """Insert a stand-alone alert (health, escalation, test) and its outbox rows once."""
         with self._tx() as tx:
-            return stories.insert_alert(tx, alert, router, now)
+            return _stories.insert_alert(tx, alert, now)
 
     def load_alert(self, alert_id: str) -> Alert | None:
         with self._tx() as tx:
-            return stories.load_alert(tx, alert_id)
+            return _stories.load_alert(tx, alert_id)
 
     # -- outbox ------------------------------------------------------------------
-    def due_deliveries(self, now: datetime, limit: int = 100) -> list[Delivery]:
-        """Pending rows in creation order per channel, stopping at each channel's first
-        row that is not yet due, so that alerts reach a channel in order."""
-        with self._tx() as tx:
-            rows = tx.q(f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE status = 'pending' ORDER BY id")
-        blocked: set[str] = set()
-        due: list[Delivery] = []
-        for row in rows:
-            d = _delivery(row)
-            if d.channel in blocked:
-                continue
-            if d.next_attempt.timestamp() > now.timestamp():
-                blocked.add(d.channel)
-                continue
-            due.append(d)
-            if len(due) >= limit:
-                break
-        return due
-
     def held_deliveries(self, channel: str) -> list[Delivery]:
         with self._tx() as tx:
             rows = tx.q(
@@ -205,7 +193,7 @@ class SqlStore:
                 "ORDER BY created DESC LIMIT ?",
                 (limit,),
             )
-        return [alert_from_dict(json.loads(r[0])) for r in rows]
+            return [_stories.with_sources(tx, alert_from_dict(json.loads(r[0]))) for r in rows]
 
     # -- escalation, jobs, housekeeping -------------------------------------------
     def hit_counts(self, since: datetime, until: datetime, by: str) -> dict[str, int]:

@@ -93,7 +93,6 @@ def _item(d: dict[str, Any]) -> Item:
         published=_from_iso(d["published"]),
         tags=tuple(d.get("tags", [])),
         countries=tuple(d.get("countries", [])),
-        guid=d.get("guid"),
         date_estimated=bool(d.get("date_estimated", False)),
     )
 

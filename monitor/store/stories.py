@@ -1,114 +1,139 @@
-"""Alerts inside the poll transaction: story clustering, cooldown, sources, corroboration,
-outbox rows. Every function takes the open transaction, so each decision and its write
-are one atomic step (see dedup.py for the pure decisions)."""
+"""The story writes of one poll, inside its transaction: the rows the caller's decisions are
+taken on (recent match alerts, candidates already recorded), then each placement applied
+(alert row, sources, hits, outbox rows) and each corroboration marked once. The decisions
+themselves are the caller's (`StoryDecisions`, see monitor/alerts/decide.py)."""
 
 from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from monitor.alerts import stories as dedup
-from monitor.model import Alert, AlertKind, Source
-from monitor.store import Router, SaveOutcome, StoryPolicy, Tx
-from monitor.store.serialize import alert_from_dict, alert_to_dict, from_ts, ts
+from monitor.model import Alert, AlertKind, Placement, Routed, Source
+from monitor.store import SaveOutcome, StoryDecisions, Tx
+from monitor.store.serialize import alert_from_dict, alert_to_dict, at, ts
+
+_CHUNK = 400  # ids per IN (...) list, well under every engine's parameter limit
 
 
-class StoryCache:
-    """Decoded recent stories by alert id, shared by the threads of one store object.
+class AlertCache:
+    """Decoded alert bodies by id, shared by the threads of one store object.
 
-    An alert's body never changes once inserted, so each is decoded and folded once instead
-    of on every poll with a candidate (quadratic in alerts over a cold cycle). Polls whose
-    alerts fire different rules run side by side (the story locks are per rule), so the
-    cache has a lock of its own."""
+    A body never changes once inserted, so each is decoded once instead of on every poll
+    with a candidate (quadratic in alerts over a cold cycle). Polls whose alerts fire
+    different rules run side by side (the story locks are per rule): hence the lock."""
 
     def __init__(self) -> None:
-        self._refs: dict[str, dedup.StoryRef] = {}
+        self._bodies: dict[str, Alert] = {}
         self._lock = threading.Lock()
 
-    def recent(self, tx: Tx, since: float) -> list[dedup.StoryRef]:
-        """Match alerts of the story window, oldest first."""
-        ids = [
-            r[0]
-            for r in tx.q(
-                "SELECT id FROM alerts WHERE kind = ? AND created >= ? ORDER BY created",
-                (AlertKind.MATCH, since),
-            )
-        ]
+    def recent(self, tx: Tx, since: float) -> list[Alert]:
+        """Match alerts created since then, oldest first (bodies only: no sources)."""
+        sql = "SELECT id FROM alerts WHERE kind = ? AND created >= ? ORDER BY created"
+        ids = [r[0] for r in tx.q(sql, (AlertKind.MATCH, since))]
+        bodies = self._bodies_of(tx, ids)
         with self._lock:
-            missing = [i for i in ids if i not in self._refs]
-        decoded = {}
-        for start in range(0, len(missing), 400):
-            chunk = missing[start : start + 400]
+            if len(self._bodies) > 2 * len(ids) + 1000:  # drop what has left the window
+                self._bodies = {i: self._bodies[i] for i in ids if i in self._bodies}
+        return [bodies[i] for i in ids if i in bodies]
+
+    def _bodies_of(self, tx: Tx, ids: Sequence[str]) -> dict[str, Alert]:
+        with self._lock:
+            found = {i: self._bodies[i] for i in ids if i in self._bodies}
+        missing = [i for i in ids if i not in found]
+        for start in range(0, len(missing), _CHUNK):
+            chunk = missing[start : start + _CHUNK]
             marks = ", ".join("?" * len(chunk))
             for alert_id, body in tx.q(f"SELECT id, body FROM alerts WHERE id IN ({marks})", chunk):
-                decoded[alert_id] = dedup.story_ref(alert_from_dict(json.loads(body)))
+                found[alert_id] = alert_from_dict(json.loads(body))
         with self._lock:
-            self._refs.update(decoded)
-            if len(self._refs) > 2 * len(ids) + 1000:  # drop what has left the window
-                keep = set(ids)
-                self._refs = {i: ref for i, ref in self._refs.items() if i in keep}
-            return [self._refs[i] for i in ids if i in self._refs]
+            self._bodies.update(found)
+        return found
+
+    def load(self, tx: Tx, alert_id: str) -> Alert | None:
+        """One alert with every source it has."""
+        body = self._bodies_of(tx, [alert_id]).get(alert_id)
+        return None if body is None else with_sources(tx, body)
 
 
 def load_alert(tx: Tx, alert_id: str) -> Alert | None:
     rows = tx.q("SELECT body FROM alerts WHERE id = ?", (alert_id,))
-    if not rows:
-        return None
-    alert = alert_from_dict(json.loads(rows[0][0]))
-    sources = tx.q(
+    return with_sources(tx, alert_from_dict(json.loads(rows[0][0]))) if rows else None
+
+
+def with_sources(tx: Tx, alert: Alert) -> Alert:
+    """The alert's sources from the sources table; rows written before the table was the only
+    copy keep the sources of their body when the table has none."""
+    rows = tx.q(
         "SELECT feed, title, link, published, item_key FROM sources WHERE alert_id = ? "
         "ORDER BY added",
-        (alert_id,),
+        (alert.id,),
     )
-    if sources:
-        found = tuple(Source(r[0], r[1], r[2], from_ts(r[3]), r[4]) for r in sources)  # type: ignore[arg-type]
-        alert = _with_sources(alert, found)
-    return alert
+    if not rows:
+        return alert
+    return replace(alert, sources=tuple(Source(r[0], r[1], r[2], at(r[3]), r[4]) for r in rows))
 
 
-def _with_sources(alert: Alert, sources: tuple[Source, ...]) -> Alert:
+def existing(tx: Tx, ids: Sequence[str]) -> set[str]:
+    """Which of these alert ids are recorded already."""
+    found: set[str] = set()
+    for start in range(0, len(ids), _CHUNK):
+        chunk = list(ids[start : start + _CHUNK])
+        marks = ", ".join("?" * len(chunk))
+        found.update(r[0] for r in tx.q(f"SELECT id FROM alerts WHERE id IN ({marks})", chunk))
+    return found
 
-    return replace(alert, sources=sources)
 
-
-def place(
+def apply(
     tx: Tx,
-    alert: Alert,
-    recent: list[dedup.StoryRef],
-    router: Router,
-    policy: StoryPolicy,
+    placement: Placement,
+    stories: StoryDecisions,
+    cache: AlertCache,
     now: datetime,
     out: SaveOutcome,
 ) -> None:
-    """Attach the candidate to a recent story, or record it as a new (maybe suppressed) alert."""
+    """Write one placement: a new alert, or one more source of its story (then maybe the
+    story's corroboration notice, right behind it in the outbox)."""
+    alert = placement.alert.alert
     _record_hits(tx, alert, now)
-    story = dedup.find_story(alert, recent, policy.similarity, policy.window)
-    if story is None and not _alert_exists(tx, alert.id):
-        reason = dedup.cooldown_reason(alert, recent)
-        if reason:
-            from dataclasses import replace
-
-            alert = replace(alert, suppressed=reason)
+    if placement.story is None:
+        if alert.suppressed is not None:
             out.suppressed.append(alert.id)
-        if insert_alert(tx, alert, router, now):
+        if insert_alert(tx, placement.alert, now):
             out.created.append(alert.id)
-            recent.append(dedup.story_ref(alert))
         return
-    story_id = story.id if story else alert.id
-    assert alert.item is not None
-    if _add_source(tx, story_id, dedup.source_of(alert.item), now):
-        out.attached.append(story_id)
-        _maybe_corroborate(tx, story_id, router, policy, now, out)
+    assert placement.source is not None
+    if _add_source(tx, placement.story, placement.source, now):
+        out.attached.append(placement.story)
+        _corroborate(tx, placement.story, stories, cache, now, out)
 
 
-def _alert_exists(tx: Tx, alert_id: str) -> bool:
-    return bool(tx.q("SELECT 1 FROM alerts WHERE id = ?", (alert_id,)))
+def _corroborate(
+    tx: Tx,
+    story_id: str,
+    stories: StoryDecisions,
+    cache: AlertCache,
+    now: datetime,
+    out: SaveOutcome,
+) -> None:
+    story = cache.load(tx, story_id)
+    decided = stories.corroborate(story, now) if story else None
+    if decided is None:
+        return
+    once = "UPDATE alerts SET corroborated = 1 WHERE id = ? AND corroborated = 0"
+    if tx.x(once, (story_id,)) != 1:
+        return  # already announced once (perhaps by another instance)
+    if decided.notice and insert_alert(tx, decided.notice, now):
+        out.corroborated.append(decided.notice.alert.id)
 
 
-def insert_alert(tx: Tx, alert: Alert, router: Router, now: datetime) -> bool:
-    body = json.dumps(alert_to_dict(alert), ensure_ascii=False)
+def insert_alert(tx: Tx, routed: Routed, now: datetime) -> bool:
+    """The alert once (its sources in the sources table only), with its outbox rows."""
+    alert = routed.alert
+    body = alert_to_dict(alert)
+    del body["sources"]
     inserted = tx.x(
         "INSERT INTO alerts (id, kind, created, severity, rule_ids, countries, link, suppressed, "
         "body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
@@ -121,65 +146,39 @@ def insert_alert(tx: Tx, alert: Alert, router: Router, now: datetime) -> bool:
             " ".join(alert.countries),
             alert.item.link if alert.item else None,
             alert.suppressed,
-            body,
+            json.dumps(body, ensure_ascii=False),
         ),
     )
     if inserted != 1:
         return False
     for source in alert.sources:
         _add_source(tx, alert.id, source, now)
-    if alert.suppressed is None:
-        _enqueue(tx, alert, router, now)
+    _enqueue(tx, routed, now)
     return True
 
 
-def _enqueue(tx: Tx, alert: Alert, router: Router, now: datetime) -> None:
-    send, hold = router(alert)
-    for channel, status in [(c, "pending") for c in send] + [(c, "held") for c in hold]:
+def _enqueue(tx: Tx, routed: Routed, now: datetime) -> None:
+    rows = [(c, "pending") for c in routed.send] + [(c, "held") for c in routed.hold]
+    for channel, status in rows:
         tx.x(
             "INSERT INTO outbox (alert_id, channel, status, next_attempt, created) "
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (alert_id, channel) DO NOTHING",
-            (alert.id, channel, status, ts(now), ts(now)),
+            (routed.alert.id, channel, status, ts(now), ts(now)),
         )
 
 
 def _add_source(tx: Tx, alert_id: str, s: Source, now: datetime) -> bool:
-    return (
-        tx.x(
-            "INSERT INTO sources (alert_id, feed, item_key, title, link, published, added) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            (alert_id, s.feed, s.item_key, s.title, s.link, ts(s.published), ts(now)),
-        )
-        == 1
+    sql = (
+        "INSERT INTO sources (alert_id, feed, item_key, title, link, published, added) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
     )
-
-
-def _maybe_corroborate(
-    tx: Tx, story_id: str, router: Router, policy: StoryPolicy, now: datetime, out: SaveOutcome
-) -> None:
-    if policy.corroboration <= 0:
-        return
-    feeds = tx.q("SELECT COUNT(DISTINCT feed) FROM sources WHERE alert_id = ?", (story_id,))
-    if int(feeds[0][0]) < policy.corroboration:
-        return
-    if (
-        tx.x("UPDATE alerts SET corroborated = 1 WHERE id = ? AND corroborated = 0", (story_id,))
-        != 1
-    ):
-        return  # already announced once
-    story = load_alert(tx, story_id)
-    if story is None or story.suppressed:
-        return
-    notice = dedup.corroboration_alert(story, story.sources, now)
-    if insert_alert(tx, notice, router, now):
-        out.corroborated.append(notice.id)
+    return tx.x(sql, (alert_id, s.feed, s.item_key, s.title, s.link, ts(s.published), ts(now))) == 1
 
 
 def _record_hits(tx: Tx, alert: Alert, now: datetime) -> None:
     assert alert.item is not None
-    countries = alert.countries or ("",)
     for rule in alert.rules:
-        for country in countries:
+        for country in alert.countries or ("",):
             tx.x(
                 "INSERT INTO hits (feed, item_key, created, rule_id, theme, country) "
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",

@@ -1,0 +1,108 @@
+"""The story decisions save_poll applies: a new story or a repeat, held back by a cooldown or
+sent, and when a story is corroborated. Pure: data in, decisions out.
+
+The store calls `StoryDesk.place` and `StoryDesk.corroborate` inside the transaction that
+records the poll, after taking the per-rule story locks, with the rows it has just read: so
+the decision sees every story other instances committed, and cannot race its own write.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from monitor.alerts.stories import (
+    StoryRef,
+    cooldown_reason,
+    corroboration_alert,
+    find_story,
+    source_of,
+    story_ref,
+)
+from monitor.model import Alert, Corroboration, Placement, Routed, Router
+
+
+@dataclass(frozen=True)
+class StoryPolicy:
+    """How stories cluster: window (seconds), similarity (0-100), sources that corroborate."""
+
+    window: float = 72 * 3600.0
+    similarity: float = 88.0
+    corroboration: int = 3
+
+
+def routed(alert: Alert, router: Router) -> Routed:
+    """The alert with its channels; a suppressed alert is recorded for status, sent nowhere."""
+    if alert.suppressed is not None:
+        return Routed(alert)
+    send, hold = router(alert)
+    return Routed(alert, send, hold)
+
+
+class StoryRefs:
+    """Folded recent stories by alert id, shared by the polls of one process.
+
+    An alert never changes once recorded, so each is folded and stemmed once instead of on
+    every poll with a candidate (quadratic in alerts over a cold cycle). Polls whose alerts
+    fire different rules decide side by side (the story locks are per rule): hence the lock."""
+
+    def __init__(self) -> None:
+        self._refs: dict[str, StoryRef] = {}
+        self._lock = threading.Lock()
+
+    def of(self, alerts: Sequence[Alert]) -> list[StoryRef]:
+        with self._lock:
+            missing = [a for a in alerts if a.id not in self._refs]
+        folded = {a.id: story_ref(a) for a in missing}
+        with self._lock:
+            self._refs.update(folded)
+            if len(self._refs) > 2 * len(alerts) + 1000:  # drop what has left the window
+                keep = {a.id for a in alerts}
+                self._refs = {i: ref for i, ref in self._refs.items() if i in keep}
+            return [self._refs[a.id] for a in alerts]
+
+
+@dataclass(frozen=True)
+class StoryDesk:
+    """The store's `StoryDecisions`: a policy, the router of the moment, the fold cache."""
+
+    policy: StoryPolicy
+    router: Router
+    refs: StoryRefs = field(default_factory=StoryRefs)
+
+    @property
+    def window(self) -> float:
+        return self.policy.window
+
+    def place(
+        self, candidates: Sequence[Alert], recent: Sequence[Alert], existing: Collection[str]
+    ) -> list[Placement]:
+        """One placement per candidate, in order; `recent`: the match alerts of the window,
+        oldest first; `existing`: the candidates' ids already recorded."""
+        refs = self.refs.of(recent)
+        known = set(existing)
+        return [self._place(alert, refs, known) for alert in candidates]
+
+    def _place(self, alert: Alert, refs: list[StoryRef], known: set[str]) -> Placement:
+        mine = story_ref(alert)
+        p = self.policy
+        story = find_story(alert, refs, p.similarity, p.window, mine)
+        if story is None and alert.id not in known:
+            reason = cooldown_reason(alert, refs)
+            refs.append(mine)  # later candidates of this poll may repeat it
+            known.add(alert.id)
+            return Placement(routed(replace(alert, suppressed=reason), self.router))
+        assert alert.item is not None
+        return Placement(Routed(alert), story.id if story else alert.id, source_of(alert.item))
+
+    def corroborate(self, story: Alert, now: datetime) -> Corroboration | None:
+        """A story (with every source it has) that reached `corroboration` distinct feeds."""
+        needed = self.policy.corroboration
+        if needed <= 0 or len({s.feed for s in story.sources}) < needed:
+            return None
+        if story.suppressed:
+            return Corroboration(story.id, None)
+        notice = corroboration_alert(story, story.sources, now)
+        return Corroboration(story.id, routed(notice, self.router))
