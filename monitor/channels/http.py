@@ -15,14 +15,12 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, cast
 
 import requests
 from urllib3.util import Timeout
 
-from monitor.channels import render
-from monitor.errors import DeliveryError
+from monitor.errors import DeliveryError, retry_after
 
 MAX_ANSWER = 64 * 1024  # bytes of the answer kept; receivers have nothing longer to say
 
@@ -97,20 +95,6 @@ def failure(answer: Answer, label: str, now: datetime, detail: str = "") -> Deli
         wait = retry_after(answer.headers.get("Retry-After"), now)
         return DeliveryError(reason, retryable=True, retry_after=wait)
     return DeliveryError(reason, retryable=False)
-
-
-def retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date), else None."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max((render.as_utc(moment) - render.as_utc(now)).total_seconds(), 0.0)
 
 
 def short_code(body: str) -> str:
