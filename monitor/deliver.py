@@ -8,23 +8,19 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 import structlog
 
+from monitor.channels.base import Channel as Channel  # the one protocol, also for runtime
 from monitor.errors import DeliveryError
 from monitor.log import redact
-from monitor.model import Alert, Delivery, DeliveryResult
+from monitor.model import Delivery
 from monitor.store import Store
 
 log = structlog.get_logger("monitor.deliver")
 BASE_DELAY = 15.0
 MAX_DELAY = 3600.0
-
-
-class Channel(Protocol):
-    def build(self, alert: Alert) -> Any: ...
-    def send(self, payload: Any) -> DeliveryResult: ...
 
 
 @dataclass

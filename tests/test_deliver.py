@@ -12,6 +12,7 @@ import requests
 from channel_servers import Reply, http_receiver
 
 from monitor.channels import make_channel
+from monitor.channels.webhook import WebhookSettings
 from monitor.config import ChannelConfig
 from monitor.deliver import Deliverer
 from monitor.model import FeedState
@@ -67,7 +68,8 @@ def deliverer(
     timeout: float = 5.0,
     sleeps: list[float] | None = None,
 ) -> Deliverer:
-    cfg = ChannelConfig("ops", "webhook", url=url, secret="whsec_c2VjcmV0", timeout=timeout)
+    settings = WebhookSettings(url, timeout, secret="whsec_c2VjcmV0")
+    cfg = ChannelConfig("ops", "webhook", settings=settings)
     session = requests.Session()
     channel = make_channel(cfg, session=session, now=clock)
     record = sleeps if sleeps is not None else []

@@ -13,16 +13,41 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
 import requests
 from urllib3.util import Timeout
 
+from monitor.channels.base import Env, SettingsReader, Transports
 from monitor.errors import DeliveryError, retry_after
 
 MAX_ANSWER = 64 * 1024  # bytes of the answer kept; receivers have nothing longer to say
+KEYS = ("url_env", "timeout")
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """The keys of a channel that posts to one URL: url_env (names the secret URL), timeout."""
+
+    url: str | None = field(default=None, repr=False)  # a secret: it carries the token
+    timeout: float = 10.0
+
+    def secrets(self) -> tuple[str, ...]:
+        return (self.url,) if self.url else ()
+
+
+def read_http(t: SettingsReader, name: str, env: Env) -> HttpSettings:
+    """url_env (required, an http(s) URL) and timeout of one [[channels]] table."""
+    url = t.secret_url("url_env", env, required=True, owner=f"channel {name}")
+    return HttpSettings(url, t.duration("timeout", HttpSettings.timeout))
+
+
+def session_of(name: str, transports: Transports) -> requests.Session:
+    if transports.session is None:
+        raise ValueError(f"channel {name!r} needs an HTTP session")
+    return transports.session
 
 
 @dataclass(frozen=True)

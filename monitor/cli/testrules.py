@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from monitor.channels import CHANNELS
 from monitor.config.load import load_config
 from monitor.errors import ConfigError, FetchError
 from monitor.match.matcher import Matcher
@@ -27,7 +28,7 @@ def _rules(config: Path, override: Path | None) -> Matcher:
         if not override.exists():
             raise ConfigError([f"{override}: no such rule file or folder"])
         return Matcher(load_rules([override]))
-    return Matcher(load_rules(list(load_config(config).rule_paths)))
+    return Matcher(load_rules(list(load_config(config, channel_types=CHANNELS).rule_paths)))
 
 
 def _files(inputs: list[str]) -> Iterator[tuple[str, Path | None]]:

@@ -16,7 +16,7 @@ import requests
 
 from monitor import log
 from monitor.alerts.route import route
-from monitor.channels import make_channel
+from monitor.channels import CHANNELS, make_channel
 from monitor.config.load import ChannelConfig, Config, load_config
 from monitor.deliver import Channel, Deliverer
 from monitor.errors import ConfigError
@@ -63,7 +63,7 @@ def load(path: Path, rules_override: list[Path] | None = None) -> Loaded:
     """Validate config and rules together; ConfigError lists every problem of both."""
     problems: list[str] = []
     try:
-        config = load_config(path)
+        config = load_config(path, channel_types=CHANNELS)
     except ConfigError as exc:
         problems.extend(exc.problems)
         config = None
