@@ -12,19 +12,15 @@ from typing import Any, Protocol
 
 import structlog
 
+from monitor.channels.base import Channel as Channel  # the one protocol, also for runtime
 from monitor.errors import DeliveryError
 from monitor.log import redact
-from monitor.model import Alert, Delivery, DeliveryResult
-from monitor.store import Store
+from monitor.model import Delivery
+from monitor.store import OutboxStore
 
 log = structlog.get_logger("monitor.deliver")
 BASE_DELAY = 15.0
 MAX_DELAY = 3600.0
-
-
-class Channel(Protocol):
-    def build(self, alert: Alert) -> Any: ...
-    def send(self, payload: Any) -> DeliveryResult: ...
 
 
 class Channels(Protocol):
@@ -70,7 +66,7 @@ class Deliverer:
     """Drains the outbox. One instance per daemon; it remembers each channel's last send.
     Channels and rate limits come from `live`, read once per drain (a reload swaps them)."""
 
-    store: Store
+    store: OutboxStore
     live: Callable[[], Channels]
     now: Callable[[], datetime]
     retry_max_age: float = 48 * 3600.0

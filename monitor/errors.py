@@ -1,6 +1,10 @@
-"""The project's exceptions: few, carrying data and one decision bit (retryable)."""
+"""The project's exceptions: few, carrying data and one decision bit (retryable), and the
+one reading of the Retry-After hint they carry (feeds and channels both meet it)."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 
 class MonitorError(Exception):
@@ -39,3 +43,21 @@ class DeliveryError(MonitorError):
 
 class StoreError(MonitorError):
     """The state store cannot be used (e.g. its schema is newer than this program)."""
+
+
+def retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds to wait from a Retry-After header value: delta-seconds or an HTTP-date
+    (counted from now, never negative); None when absent or unreadable."""
+    text = (value or "").strip()
+    if text.isascii() and text.isdigit():
+        return float(text)
+    try:
+        moment = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    return max((_utc(moment) - _utc(now)).total_seconds(), 0.0)
+
+
+def _utc(moment: datetime) -> datetime:
+    # An HTTP-date in "-0000" parses without a zone: it is UTC all the same.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -19,8 +19,13 @@ class Severity(IntEnum):
     CRITICAL = 4
 
     @classmethod
-    def parse(cls, text: str) -> Severity:
-        return cls[text.strip().upper()]
+    def parse(cls, text: object) -> Severity:
+        """A severity from its name, any case ("High"); ValueError naming the choices."""
+        name = text.strip().upper() if isinstance(text, str) else ""
+        if name not in cls.__members__:
+            shown = f'"{text}"' if isinstance(text, str) else repr(text)
+            raise ValueError(f"{shown} is not one of {', '.join(s.name.lower() for s in cls)}")
+        return cls[name]
 
     @property
     def label(self) -> str:

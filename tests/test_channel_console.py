@@ -9,7 +9,7 @@ import pytest
 from channel_servers import HOSTILE, T0, make_alert
 
 from monitor.channels import CHANNELS, make_channel
-from monitor.channels.console import ConsoleChannel
+from monitor.channels.console import ConsoleChannel, ConsoleSettings
 from monitor.config import ChannelConfig
 from monitor.errors import ConfigError, DeliveryError
 
@@ -24,8 +24,8 @@ class Terminal(io.StringIO):
 def console(
     stream: io.StringIO, *, color: bool | None = None, environ: dict[str, str] | None = None
 ) -> ConsoleChannel:
-    cfg = ChannelConfig(name="screen", type="console", color=color)
-    return ConsoleChannel(cfg, stream=stream, now=lambda: T0, environ=environ or {})
+    settings = ConsoleSettings(color=color)
+    return ConsoleChannel("screen", settings, stream=stream, now=lambda: T0, environ=environ or {})
 
 
 def printed(ch: ConsoleChannel, stream: io.StringIO, **alert: Any) -> str:

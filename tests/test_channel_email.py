@@ -21,7 +21,7 @@ from channel_servers import (
 )
 
 from monitor.channels import make_channel
-from monitor.channels.email import EmailChannel, EmailPayload
+from monitor.channels.email import EmailChannel, EmailPayload, EmailSettings
 from monitor.config import ChannelConfig
 from monitor.errors import DeliveryError
 from monitor.model import Severity
@@ -29,10 +29,8 @@ from monitor.model import Severity
 PASSWORD = "s3cret-PASSWORD"
 
 
-def config(port: int = 25, **overrides: Any) -> ChannelConfig:
-    settings: dict[str, Any] = {
-        "name": "desk",
-        "type": "email",
+def settings(port: int = 25, **overrides: Any) -> EmailSettings:
+    given: dict[str, Any] = {
         "smtp_host": "127.0.0.1",
         "smtp_port": port,
         "tls": "none",
@@ -40,13 +38,13 @@ def config(port: int = 25, **overrides: Any) -> ChannelConfig:
         "recipients": ("desk@example.org", "duty@example.org"),
         "timeout": 5.0,
     }
-    return ChannelConfig(**(settings | overrides))
+    return EmailSettings(**(given | overrides))
 
 
 def channel(
     port: int = 25, *, ssl_context: ssl.SSLContext | None = None, **kw: Any
 ) -> EmailChannel:
-    return EmailChannel(config(port, **kw), now=lambda: T0, ssl_context=ssl_context)
+    return EmailChannel("desk", settings(port, **kw), now=lambda: T0, ssl_context=ssl_context)
 
 
 def parts(msg: EmailMessage) -> tuple[str, str]:
@@ -131,7 +129,8 @@ def test_digest_lists_every_alert_most_severe_first() -> None:
 
 def test_alert_arrives_as_well_formed_multipart(sink: SmtpSink) -> None:
     """One message to every recipient: text + HTML alternatives, Message-ID, Date, escaping."""
-    ch = make_channel(config(sink.port), session=None, now=lambda: T0)
+    cfg = ChannelConfig("desk", "email", settings=settings(sink.port))
+    ch = make_channel(cfg, session=None, now=lambda: T0)
     result = ch.send(ch.build(make_alert(title="Killings <b>reported</b> & denied")))
     assert "accepted for 2 recipient(s)" in result.detail
     (got,) = sink.received

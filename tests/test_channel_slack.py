@@ -21,6 +21,7 @@ from channel_servers import (
 )
 
 from monitor.channels import make_channel
+from monitor.channels.http import HttpSettings
 from monitor.channels.slack import SlackChannel, SlackPayload
 from monitor.config import ChannelConfig
 from monitor.errors import DeliveryError
@@ -37,7 +38,7 @@ def session() -> Iterator[requests.Session]:
 def channel(
     session: requests.Session, url: str | None = None, timeout: float = 5.0
 ) -> SlackChannel:
-    cfg = ChannelConfig(name="ops", type="slack", url=url, timeout=timeout)
+    cfg = ChannelConfig(name="ops", type="slack", settings=HttpSettings(url, timeout))
     made = make_channel(cfg, session=session, now=lambda: T0)
     assert isinstance(made, SlackChannel)
     return made

@@ -24,7 +24,7 @@ from channel_servers import (
 )
 
 from monitor.channels import make_channel
-from monitor.channels.webhook import WebhookChannel, WebhookPayload
+from monitor.channels.webhook import WebhookChannel, WebhookPayload, WebhookSettings
 from monitor.config import ChannelConfig
 from monitor.errors import ConfigError, DeliveryError
 from monitor.model import AlertKind
@@ -58,7 +58,8 @@ def channel(
     timeout: float = 5.0,
     now: Clock | None = None,
 ) -> WebhookChannel:
-    cfg = ChannelConfig(name="ops", type="webhook", url=url, secret=secret, timeout=timeout)
+    settings = WebhookSettings(url, timeout, secret)
+    cfg = ChannelConfig(name="ops", type="webhook", settings=settings)
     made = make_channel(cfg, session=session, now=now or Clock())
     assert isinstance(made, WebhookChannel)
     return made

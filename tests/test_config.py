@@ -9,7 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import load_config
+from monitor.channels import CHANNELS
+from monitor.channels.console import ConsoleSettings
+from monitor.channels.webhook import WebhookSettings
+from monitor.config import Config
+from monitor.config import load_config as load
+from monitor.config.reader import Problems, Table
 from monitor.errors import ConfigError
 from tests.feedserver import RULES
 
@@ -41,7 +46,23 @@ ENV = {"OPS_WEBHOOK_URL": "https://hooks.example.org/x", "OPS_WEBHOOK_SECRET": "
 
 # (mistake, TOML appended to GOOD or replacing a line, expected fragment of the one message)
 MISTAKES = {
-    "unknown key": ("[logging]\nlevle = 'info'\n", "logging.levle: unknown key"),
+    "unknown key": (
+        "[logging]\nlevle = 'info'\n",
+        'logging.levle: unknown key; did you mean "level"?',
+    ),
+    "misspelt feed key": (
+        "[[feeds]]\nname = 'x'\nurl = 'https://a.org/f'\nintervall = '5m'\n",
+        'feeds[1].intervall: unknown key; did you mean "interval"?',
+    ),
+    "misspelt channel key": (
+        "[[channels]]\nname = 'c'\ntype = 'webhook'\nurl_env = 'OPS_WEBHOOK_URL'\n"
+        "secret_evn = 'X'\n",
+        'channels[1].secret_evn: unknown key; did you mean "secret_env"?',
+    ),
+    "bad severity": (
+        "[[channels]]\nname = 'c'\nmin_severity = 'severe'\n",
+        'channels[1].min_severity: "severe" is not one of info, low, medium, high, critical',
+    ),
     "wrong type": (
         "[[feeds]]\nname = 'x'\nurl = 'https://a.org/f'\ntags = 'un'\n",
         "feeds[1].tags",
@@ -57,6 +78,11 @@ MISTAKES = {
     ),
     "zero timeout": ("", "defaults.total_timeout: must be more than 0s"),
 }
+
+
+def load_config(path: Path, env: dict[str, str]) -> Config:
+    """The config at path, read with the real channel registry as the daemon reads it."""
+    return load(path, env, channel_types=CHANNELS)
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -88,7 +114,10 @@ def check(path: Path, env: dict[str, str], cwd: Path = REPO) -> subprocess.Compl
 def test_good_config_loads(tmp_path: Path):
     """The documented example loads, secrets resolved from the environment."""
     config = load_config(write(tmp_path, GOOD), ENV)
-    assert config.feeds[0].tags == ("un",) and config.channels[0].secret == "s3cret"
+    assert config.feeds[0].tags == ("un",)
+    assert config.channels[0].settings == WebhookSettings(
+        "https://hooks.example.org/x", 10, "s3cret"
+    )
     assert config.defaults.backfill is None
 
 
@@ -172,3 +201,65 @@ def test_monitor_check_good_config_one_line(tmp_path: Path):
     (line,) = out.stdout.strip().splitlines()
     assert "ok: 1 feeds, 1 rules, 1 channels" in line
     assert str(tmp_path / "data" / "monitor.db") in line
+
+
+@pytest.mark.parametrize(
+    ("written", "seconds"),
+    [("'1w'", 604800), ("'1h30m'", 5400), ("'1d12h'", 129600), ("'90s'", 90), ("90", 90)],
+)
+def test_every_duration_key_takes_compound_values(tmp_path: Path, written: str, seconds: float):
+    """interval reads "1w" and "1h30m" alike, as a rule's cooldown does; bare numbers are s."""
+    config = load_config(write(tmp_path, GOOD.replace('"10m"', written)), ENV)
+    assert config.defaults.interval == seconds
+
+
+def test_milliseconds_are_a_duration(tmp_path: Path):
+    """A sub-second duration is written in ms."""
+    config = load_config(write(tmp_path, GOOD + "[alerts]\ndelivery_interval = '500ms'\n"), ENV)
+    assert config.alerts.delivery_interval == 0.5
+
+
+@pytest.mark.parametrize("written", ["'10 minutes'", "'1h 30x'", "'-5m'", "''", "true"])
+def test_what_is_not_a_duration_is_refused_with_advice(tmp_path: Path, written: str):
+    """Words, stray units, signs, nothing and booleans are one problem each, with advice."""
+    path = write(tmp_path, GOOD.replace('"10m"', written))
+    (problem,) = problems_of(path)
+    assert problem.startswith(f"{path}: defaults.interval: ")
+    assert problem.endswith("is not a duration; write 10m, 1h or 2d")
+
+
+def test_a_key_of_another_channel_type_is_accepted(tmp_path: Path):
+    """Keys of any channel type may sit on a console channel, as before; they are unused."""
+    console = (
+        "[[channels]]\nname = 'screen'\ntype = 'console'\nurl_env = 'NOT_SET'\n"
+        "timeout = '5s'\nsmtp_host = 'mail.example.org'\nto = ['a@example.org']\n"
+    )
+    config = load_config(write(tmp_path, GOOD + console), ENV)
+    assert config.channels[1].settings == ConsoleSettings()
+    assert config.secrets() == ("https://hooks.example.org/x", "s3cret")
+
+
+@pytest.mark.parametrize("kind", sorted(CHANNELS))
+def test_each_channel_type_lists_the_keys_it_reads(kind: str):
+    """A type's keys are exactly what it reads, so other types know which keys to accept."""
+    table = Table({}, "channels[0]", Problems("config.toml"))
+    CHANNELS[kind].read_settings(table, "c", {})
+    assert table.used == set(CHANNELS[kind].keys)
+
+
+def test_secrets_lists_every_secret_of_every_channel(tmp_path: Path):
+    """The log redactor learns the database URL, webhook URL and secret, and SMTP password."""
+    mail = (
+        "[[channels]]\nname = 'mail'\ntype = 'email'\npassword_env = 'SMTP_PASSWORD'\n"
+        "to = ['a@example.org']\n"
+    )
+    text = GOOD.replace('path = "data/monitor.db"', 'url_env = "PG"') + mail
+    env = {**ENV, "PG": "postgresql://u:pw@h/db", "SMTP_PASSWORD": "hunter2"}
+    config = load_config(write(tmp_path, text), env)
+    assert set(config.secrets()) == {
+        "postgresql://u:pw@h/db",
+        "https://hooks.example.org/x",
+        "s3cret",
+        "hunter2",
+    }
+    assert not any(secret in repr(config) for secret in config.secrets())

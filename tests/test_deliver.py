@@ -13,6 +13,7 @@ from channel_servers import Reply, http_receiver
 
 from monitor.alerts.decide import StoryDesk, StoryPolicy
 from monitor.channels import make_channel
+from monitor.channels.webhook import WebhookSettings
 from monitor.config import ChannelConfig
 from monitor.deliver import ChannelSet, Deliverer
 from monitor.model import FeedState, PollResult
@@ -69,7 +70,8 @@ def deliverer(
     sleeps: list[float] | None = None,
     rate_limit: float = 0.0,
 ) -> Deliverer:
-    cfg = ChannelConfig("ops", "webhook", url=url, secret="whsec_c2VjcmV0", timeout=timeout)
+    settings = WebhookSettings(url, timeout, secret="whsec_c2VjcmV0")
+    cfg = ChannelConfig("ops", "webhook", settings=settings)
     session = requests.Session()
     channel = make_channel(cfg, session=session, now=clock)
     record = sleeps if sleeps is not None else []

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from monitor.errors import retry_after
 from monitor.model import FeedSpec, FeedState, Fetched, ParsedFeed
 from monitor.reader.fetch import FetchPolicy, fetch, make_session
 from monitor.reader.pool import ParsePool
@@ -60,12 +61,33 @@ def test_validators_sent_and_304_has_no_body(feeds: FeedServer, session: request
 
 @pytest.mark.parametrize("as_date", [False, True], ids=["seconds", "http-date"])
 def test_429_reads_retry_after(feeds: FeedServer, session: requests.Session, as_date: bool):
-    """A 429 is a retryable failure carrying Retry-After (seconds or HTTP date)."""
-    header = format_datetime(datetime.now(UTC) + timedelta(seconds=300)) if as_date else "300"
+    """A 429 is a retryable failure carrying Retry-After, a date counted from the wall clock."""
+    header = format_datetime(T0 + timedelta(seconds=300), usegmt=True) if as_date else "300"
     url = feeds.serve("/f", Response(429, headers={"Retry-After": header}))
-    got = get(session, url)
+    got = fetch(session, FeedSpec("f", url, 600), FeedState("f"), POLICY, wall=lambda: T0)
     assert got.error == "HTTP 429"
-    assert got.retry_after == pytest.approx(300, abs=5)
+    assert got.retry_after == 300
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        ("120", 120.0),
+        (" 7 ", 7.0),
+        ("Mon, 02 Mar 2026 12:01:30 GMT", 90.0),
+        ("Mon, 02 Mar 2026 13:01:30 +0100", 90.0),
+        ("Mon, 02 Mar 2026 11:00:00 GMT", 0.0),  # a date already past: retry now, not never
+        (None, None),
+        ("", None),
+        ("soon", None),
+        ("-5", None),
+        ("1.5", None),
+        ("²", None),
+    ],
+)
+def test_retry_after_parser(header: str | None, seconds: float | None):
+    """Delta-seconds or an HTTP-date from an injected now; None when absent or unreadable."""
+    assert retry_after(header, T0) == seconds
 
 
 def test_500_is_a_retryable_failure(feeds: FeedServer, session: requests.Session):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from monitor.alerts.route import route
+from monitor.channels.email import EmailSettings
 from monitor.config import ChannelConfig
 from monitor.model import AlertKind, Severity
 from monitor.service.bundle import make_router
@@ -62,7 +63,7 @@ def test_digest_channels_hold_all_but_immediate_severity() -> None:
         "email",
         digest="0 7 * * *",
         immediate_severity=Severity.CRITICAL,
-        recipients=("a@b.org",),
+        settings=EmailSettings(recipients=("a@b.org",)),
     )
     router = make_router((ChannelConfig("ops", "webhook"), mail))
     assert router(alert(item(), match(severity=Severity.HIGH))) == (("ops",), ("mail",))

@@ -80,7 +80,7 @@ def test_every_problem_is_reported_at_once() -> None:
         "problems.toml: rules[3] (id=empty-group).all[1]: must be a non-empty list",
         "problems.toml: rules[4] (id=weights-no-threshold).threshold: missing",
         "problems.toml: rules[5] (id=threshold-no-weights).threshold: given without weights",
-        "problems.toml: rules[6] (id=bad-cooldown).cooldown: '6 hours' is not a duration",
+        'problems.toml: rules[6] (id=bad-cooldown).cooldown: "6 hours" is not a duration; write',
         "problems.toml: rules[7] (id=bad-fields).fields: ['body'] not allowed",
         "problems.toml: rules[8] (id=bad-near).near[0]: missing within",
         "problems.toml: rules[9] (id=no-terms): has no terms",
@@ -129,3 +129,40 @@ def test_weights_as_a_list_of_tables(tmp_path: Path) -> None:
     rule = load_rules([path]).get("w")
     assert rule is not None
     assert [(t.text, t.weight) for t in rule.weights] == [("shelling", 2.0), ("killed", 1.0)]
+
+
+def one_rule(tmp_path: Path, extra: str) -> Path:
+    path = tmp_path / "r.toml"
+    path.write_text(
+        '[[rules]]\nid = "r"\ntitle = "R"\nseverity = "low"\ndescription = "d"\n'
+        f'any = ["killed"]\n{extra}\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    ("written", "seconds"),
+    [("'1w'", 604800), ("'1h30m'", 5400), ("'1d12h'", 129600), ("'500ms'", 0.5), ("90", 90)],
+)
+def test_cooldown_takes_the_duration_grammar_of_the_config(
+    tmp_path: Path, written: str, seconds: float
+) -> None:
+    """cooldown reads like every config duration: compound values, weeks, bare seconds."""
+    rule = load_rules([one_rule(tmp_path, f"cooldown = {written}")]).get("r")
+    assert rule is not None and rule.cooldown == seconds
+
+
+@pytest.mark.parametrize("written", ["'10 minutes'", "'1h 30x'", "'-5m'", "''", "true"])
+def test_cooldown_refuses_what_is_not_a_duration(tmp_path: Path, written: str) -> None:
+    """A cooldown that is not a duration is one problem with the usual advice."""
+    path = one_rule(tmp_path, f"cooldown = {written}")
+    (problem,) = problems(path)
+    assert problem.startswith(f"{path}: rules[0] (id=r).cooldown: ")
+    assert problem.endswith("is not a duration; write 10m, 1h or 2d")
+
+
+def test_unknown_rule_key_without_a_close_name_lists_the_allowed_keys(tmp_path: Path) -> None:
+    """An unknown key with no near spelling is named with the keys a rule may have."""
+    (problem,) = problems(one_rule(tmp_path, "zzz = 1"))
+    assert "rules[0] (id=r).zzz: unknown key; allowed: id, title, severity" in problem

@@ -1,21 +1,24 @@
-"""Delivery channels, one module each, all the same shape: `build(alert)` is pure and
-returns the channel's payload; `send(payload)` does the I/O and returns a DeliveryResult
-or raises DeliveryError(reason, retryable=..., retry_after=...).
+"""Delivery channels, one module each, all the same shape: each reads its own keys of a
+[[channels]] table into a frozen settings value; `build(alert)` is pure and returns the
+channel's payload; `send(payload)` does the I/O and returns a DeliveryResult or raises
+DeliveryError(reason, retryable=..., retry_after=...).
 
-CHANNELS is a plain registry from the config's `type` to the channel class;
-make_channel() builds one from its settings and the injected transports.
+CHANNELS is a plain registry from the config's `type` to the channel type (its keys, its
+settings reader, its constructor); config reads through it when the composition root
+passes it in; make_channel() builds one channel from its config and the transports.
 """
 
 from __future__ import annotations
 
-from typing import TextIO
+from typing import Any, TextIO
 
 import requests
 
+from monitor.channels import console, email, slack, webhook
 from monitor.channels.base import (
     Channel,
-    ChannelClass,
-    ChannelSettings,
+    ChannelSpec,
+    ChannelType,
     Clock,
     SmtpFactory,
     Transports,
@@ -27,17 +30,17 @@ from monitor.channels.slack import SlackChannel
 from monitor.channels.webhook import WebhookChannel
 from monitor.errors import ConfigError
 
-CHANNELS: dict[str, ChannelClass] = {
-    "console": ConsoleChannel,
-    "slack": SlackChannel,
-    "webhook": WebhookChannel,
-    "email": EmailChannel,
+CHANNELS: dict[str, ChannelType[Any]] = {
+    "console": console.TYPE,
+    "slack": slack.TYPE,
+    "webhook": webhook.TYPE,
+    "email": email.TYPE,
 }
 
 __all__ = [
     "CHANNELS",
     "Channel",
-    "ChannelSettings",
+    "ChannelType",
     "ConsoleChannel",
     "EmailChannel",
     "SlackChannel",
@@ -48,7 +51,7 @@ __all__ = [
 
 
 def make_channel(
-    cfg: ChannelSettings,
+    cfg: ChannelSpec,
     *,
     session: requests.Session | None = None,
     smtp_factory: SmtpFactory | None = None,
@@ -56,9 +59,10 @@ def make_channel(
     stream: TextIO | None = None,
 ) -> Channel:
     """The channel for cfg.type, given the transports (each channel uses what it needs)."""
-    cls = CHANNELS.get(cfg.type)
-    if cls is None:
+    kind = CHANNELS.get(cfg.type)
+    if kind is None:
         known = ", ".join(sorted(CHANNELS))
         raise ConfigError([f"channels.{cfg.name}.type: unknown {cfg.type!r} (known: {known})"])
     transports = Transports(session=session, smtp_factory=smtp_factory, now=now, stream=stream)
-    return cls.from_transports(cfg, transports)
+    settings = cfg.settings if cfg.settings is not None else kind.defaults()
+    return kind.make(cfg.name, settings, transports)

@@ -1,59 +1,43 @@
-"""The shape every channel shares: the settings it reads, the transports it is given,
-and the Channel protocol (build is pure, send does the I/O)."""
+"""The shape every channel shares: the reader its settings are read with, the transports
+it is given, the Channel protocol (build is pure, send does the I/O) and its registry entry."""
 
 from __future__ import annotations
 
 import smtplib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol, TextIO
+from typing import Any, Generic, Protocol, TextIO, TypeVar
 
 import requests
 
 from monitor.model import Alert, DeliveryResult
 
+T = TypeVar("T")
+S = TypeVar("S")
 Clock = Callable[[], datetime]
 # smtp_factory(host, port, timeout) -> a connected smtplib.SMTP (or SMTP_SSL for tls="ssl").
 SmtpFactory = Callable[[str, int, float], smtplib.SMTP]
+Env = Mapping[str, str]
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class ChannelSettings(Protocol):
-    """The attributes of monitor.config.ChannelConfig that the channels read.
+class SettingsReader(Protocol):
+    """The strict-reader methods a channel reads its own [[channels]] keys with.
 
-    Declared here (read-only) so the channels depend on the shape, not on the config module.
+    monitor.config.reader.Table has them; declared here because channels may not import
+    config. Each records a problem at the key's path and returns the default on a mistake.
     """
 
-    @property
-    def name(self) -> str: ...
-    @property
-    def type(self) -> str: ...
-    @property
-    def url(self) -> str | None: ...
-    @property
-    def secret(self) -> str | None: ...
-    @property
-    def timeout(self) -> float: ...
-    @property
-    def smtp_host(self) -> str: ...
-    @property
-    def smtp_port(self) -> int: ...
-    @property
-    def tls(self) -> str: ...
-    @property
-    def username(self) -> str | None: ...
-    @property
-    def password(self) -> str | None: ...
-    @property
-    def sender(self) -> str: ...
-    @property
-    def recipients(self) -> tuple[str, ...]: ...
-    @property
-    def color(self) -> bool | None: ...
+    def get(self, name: str, kind: type[T] | tuple[type, ...], default: T) -> T: ...
+    def strings(self, name: str, default: tuple[str, ...] = ()) -> tuple[str, ...]: ...
+    def duration(self, name: str, default: float) -> float: ...
+    def problem(self, name: str, message: str) -> None: ...
+    def secret(self, name: str, env: Env, *, required: bool, owner: str = "") -> str | None: ...
+    def secret_url(self, name: str, env: Env, *, required: bool, owner: str) -> str | None: ...
 
 
 class Channel(Protocol):
@@ -75,7 +59,24 @@ class Transports:
     stream: TextIO | None = None
 
 
-class ChannelClass(Protocol):
-    """A channel class as registered in CHANNELS: built from its settings and transports."""
+@dataclass(frozen=True)
+class ChannelType(Generic[S]):
+    """One entry of the CHANNELS registry: a type's own keys, how to read them into its
+    settings S, and how to build the channel from a name, settings and transports."""
 
-    def from_transports(self, cfg: ChannelSettings, transports: Transports) -> Channel: ...
+    keys: tuple[str, ...]  # every key read_settings reads (other types accept and ignore them)
+    read_settings: Callable[[SettingsReader, str, Env], S]
+    make: Callable[[str, S, Transports], Channel]
+    defaults: Callable[[], S]  # the settings of a channel configured without any
+    rate_limit: float = 0.0  # default min seconds between two sends
+
+
+class ChannelSpec(Protocol):
+    """What make_channel reads of a monitor.config.ChannelConfig."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def settings(self) -> object | None: ...

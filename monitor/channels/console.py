@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from monitor.channels import render
-from monitor.channels.base import ChannelSettings, Clock, Transports, utcnow
+from monitor.channels.base import ChannelType, Clock, Env, SettingsReader, Transports, utcnow
 from monitor.errors import DeliveryError
 from monitor.model import Alert, DeliveryResult, Severity
 
@@ -28,6 +28,20 @@ SEVERITY_ANSI = {
     Severity.CRITICAL: "\x1b[1;97;41m",
 }
 RULE = "─" * 60
+
+
+@dataclass(frozen=True)
+class ConsoleSettings:
+    """A console channel's own key: color (None: colour on a terminal unless NO_COLOR)."""
+
+    color: bool | None = None
+
+    def secrets(self) -> tuple[str, ...]:
+        return ()
+
+
+def read_settings(t: SettingsReader, name: str, env: Env) -> ConsoleSettings:
+    return ConsoleSettings(color=t.get("color", bool, None))
 
 
 @dataclass(frozen=True)
@@ -58,26 +72,19 @@ class ConsoleChannel:
 
     def __init__(
         self,
-        cfg: ChannelSettings,
+        name: str,
+        settings: ConsoleSettings,
         *,
         stream: TextIO | None = None,
         now: Clock = utcnow,
         environ: Mapping[str, str] | None = None,
     ) -> None:
-        self._cfg = cfg
+        self.name = name
         self._stream = stream if stream is not None else sys.stdout
         self._now = now
         env = os.environ if environ is None else environ
-        self.colour = wants_colour(self._stream, env, cfg.color)
-        self.label = f"console '{cfg.name}'"
-
-    @classmethod
-    def from_transports(cls, cfg: ChannelSettings, transports: Transports) -> ConsoleChannel:
-        return cls(cfg, stream=transports.stream, now=transports.now)
-
-    @property
-    def name(self) -> str:
-        return self._cfg.name
+        self.colour = wants_colour(self._stream, env, settings.color)
+        self.label = f"console '{name}'"
 
     def build(self, alert: Alert) -> ConsolePayload:
         """Pure: the text block (coloured or not, as decided at construction)."""
@@ -91,3 +98,10 @@ class ConsoleChannel:
             reason = f"{self.label}: cannot write ({type(exc).__name__})"
             raise DeliveryError(reason, retryable=True) from None
         return DeliveryResult(f"{self.label}: printed")
+
+
+def _make(name: str, settings: ConsoleSettings, transports: Transports) -> ConsoleChannel:
+    return ConsoleChannel(name, settings, stream=transports.stream, now=transports.now)
+
+
+TYPE = ChannelType(("color",), read_settings, _make, ConsoleSettings)

@@ -17,18 +17,63 @@ import re
 import smtplib
 import ssl
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
 from monitor.channels import emailbody, render
-from monitor.channels.base import ChannelSettings, Clock, SmtpFactory, Transports, utcnow
+from monitor.channels.base import (
+    ChannelType,
+    Clock,
+    Env,
+    SettingsReader,
+    SmtpFactory,
+    Transports,
+    utcnow,
+)
 from monitor.errors import ConfigError, DeliveryError
 from monitor.model import Alert, DeliveryResult
 
 TLS_MODES = ("starttls", "ssl", "none")
 SUBJECT_MAX = 200
+KEYS = ("smtp_host", "smtp_port", "tls", "username", "password_env", "from", "to", "timeout")
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    """An email channel's own keys (from = sender, to = recipients, password_env = password)."""
+
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    tls: str = "starttls"  # one of TLS_MODES
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)  # a secret, from password_env
+    sender: str = "monitor@localhost"
+    recipients: tuple[str, ...] = ()
+    timeout: float = 10.0
+
+    def secrets(self) -> tuple[str, ...]:
+        return (self.password,) if self.password else ()
+
+
+def read_settings(t: SettingsReader, name: str, env: Env) -> EmailSettings:
+    d = EmailSettings()
+    out = EmailSettings(
+        smtp_host=t.get("smtp_host", str, d.smtp_host),
+        smtp_port=t.get("smtp_port", int, d.smtp_port),
+        tls=t.get("tls", str, d.tls),
+        username=t.get("username", str, "") or None,
+        password=t.secret("password_env", env, required=False, owner=f"channel {name}"),
+        sender=t.get("from", str, d.sender),
+        recipients=t.strings("to"),
+        timeout=t.duration("timeout", d.timeout),
+    )
+    if not out.recipients:
+        t.problem("to", f"channel {name}: email needs at least one recipient")
+    if out.tls not in TLS_MODES:
+        t.problem("tls", f'"{out.tls}" is not one of {", ".join(TLS_MODES)}')
+    return out
 
 
 @dataclass(frozen=True)
@@ -79,28 +124,22 @@ class EmailChannel:
 
     def __init__(
         self,
-        cfg: ChannelSettings,
+        name: str,
+        settings: EmailSettings,
         *,
         smtp_factory: SmtpFactory | None = None,
         now: Clock = utcnow,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
-        if cfg.tls not in TLS_MODES:
-            problem = f"channels.{cfg.name}.tls: must be one of {', '.join(TLS_MODES)}"
+        if settings.tls not in TLS_MODES:
+            problem = f"channels.{name}.tls: must be one of {', '.join(TLS_MODES)}"
             raise ConfigError([problem])
-        self._cfg = cfg
+        self.name = name
+        self._cfg = settings
         self._ssl = ssl_context
-        self._connect = smtp_factory or default_factory(cfg.tls, ssl_context)
+        self._connect = smtp_factory or default_factory(settings.tls, ssl_context)
         self._now = now
-        self.label = f"email '{cfg.name}'"
-
-    @classmethod
-    def from_transports(cls, cfg: ChannelSettings, transports: Transports) -> EmailChannel:
-        return cls(cfg, smtp_factory=transports.smtp_factory, now=transports.now)
-
-    @property
-    def name(self) -> str:
-        return self._cfg.name
+        self.label = f"email '{name}'"
 
     def build(self, alert: Alert) -> EmailPayload:
         """Pure: the message for one alert; Subject "[severity] title"."""
@@ -127,7 +166,7 @@ class EmailChannel:
 
     def _payload(self, key: str, subject: str, text: str, html: str) -> EmailPayload:
         cfg = self._cfg
-        msg_id = message_id(cfg.name, key, cfg.sender)
+        msg_id = message_id(self.name, key, cfg.sender)
         return EmailPayload(key, msg_id, cfg.sender, tuple(cfg.recipients), subject, text, html)
 
     def send(self, payload: EmailPayload) -> DeliveryResult:
@@ -193,3 +232,10 @@ def _quit(smtp: smtplib.SMTP) -> None:
         smtp.quit()
     except (smtplib.SMTPException, OSError):
         smtp.close()
+
+
+def _make(name: str, settings: EmailSettings, transports: Transports) -> EmailChannel:
+    return EmailChannel(name, settings, smtp_factory=transports.smtp_factory, now=transports.now)
+
+
+TYPE = ChannelType(KEYS, read_settings, _make, EmailSettings)

@@ -13,18 +13,41 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, cast
 
 import requests
 from urllib3.util import Timeout
 
-from monitor.channels import render
-from monitor.errors import DeliveryError
+from monitor.channels.base import Env, SettingsReader, Transports
+from monitor.errors import DeliveryError, retry_after
 
 MAX_ANSWER = 64 * 1024  # bytes of the answer kept; receivers have nothing longer to say
+KEYS = ("url_env", "timeout")
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """The keys of a channel that posts to one URL: url_env (names the secret URL), timeout."""
+
+    url: str | None = field(default=None, repr=False)  # a secret: it carries the token
+    timeout: float = 10.0
+
+    def secrets(self) -> tuple[str, ...]:
+        return (self.url,) if self.url else ()
+
+
+def read_http(t: SettingsReader, name: str, env: Env) -> HttpSettings:
+    """url_env (required, an http(s) URL) and timeout of one [[channels]] table."""
+    url = t.secret_url("url_env", env, required=True, owner=f"channel {name}")
+    return HttpSettings(url, t.duration("timeout", HttpSettings.timeout))
+
+
+def session_of(name: str, transports: Transports) -> requests.Session:
+    if transports.session is None:
+        raise ValueError(f"channel {name!r} needs an HTTP session")
+    return transports.session
 
 
 @dataclass(frozen=True)
@@ -97,20 +120,6 @@ def failure(answer: Answer, label: str, now: datetime, detail: str = "") -> Deli
         wait = retry_after(answer.headers.get("Retry-After"), now)
         return DeliveryError(reason, retryable=True, retry_after=wait)
     return DeliveryError(reason, retryable=False)
-
-
-def retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date), else None."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max((render.as_utc(moment) - render.as_utc(now)).total_seconds(), 0.0)
 
 
 def short_code(body: str) -> str:

@@ -19,7 +19,8 @@ from typing import Any
 import requests
 
 from monitor.channels import http, render
-from monitor.channels.base import ChannelSettings, Clock, Transports, utcnow
+from monitor.channels.base import ChannelType, Clock, Transports, utcnow
+from monitor.channels.http import HttpSettings
 from monitor.errors import DeliveryError
 from monitor.model import Alert, DeliveryResult, Match
 
@@ -157,22 +158,13 @@ class SlackChannel:
     """Posts Block Kit messages to one Slack incoming webhook."""
 
     def __init__(
-        self, cfg: ChannelSettings, *, session: requests.Session, now: Clock = utcnow
+        self, name: str, settings: HttpSettings, *, session: requests.Session, now: Clock = utcnow
     ) -> None:
-        self._cfg = cfg
+        self.name = name
+        self._cfg = settings
         self._session = session
         self._now = now
-        self.label = f"slack '{cfg.name}'"
-
-    @classmethod
-    def from_transports(cls, cfg: ChannelSettings, transports: Transports) -> SlackChannel:
-        if transports.session is None:
-            raise ValueError(f"channel {cfg.name!r} needs an HTTP session")
-        return cls(cfg, session=transports.session, now=transports.now)
-
-    @property
-    def name(self) -> str:
-        return self._cfg.name
+        self.label = f"slack '{name}'"
 
     def build(self, alert: Alert) -> SlackPayload:
         """Pure: the message for alert."""
@@ -196,3 +188,13 @@ class SlackChannel:
             reason = f"HTTP {answer.status} from {self.label} without 'ok'"
             raise DeliveryError(reason, retryable=False)
         raise http.failure(answer, self.label, self._now(), code)
+
+
+def _make(name: str, settings: HttpSettings, transports: Transports) -> SlackChannel:
+    return SlackChannel(
+        name, settings, session=http.session_of(name, transports), now=transports.now
+    )
+
+
+# Slack allows about one message a second per webhook: that is the default pace.
+TYPE = ChannelType(http.KEYS, http.read_http, _make, HttpSettings, rate_limit=1.0)

@@ -13,14 +13,15 @@ import binascii
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import requests
 
 from monitor.channels import http, render
-from monitor.channels.base import ChannelSettings, Clock, Transports, utcnow
+from monitor.channels.base import ChannelType, Clock, Env, SettingsReader, Transports, utcnow
+from monitor.channels.http import HttpSettings
 from monitor.errors import ConfigError, DeliveryError
 from monitor.model import Alert, DeliveryResult, Item, Match, RuleRef, Source, TermHit
 
@@ -28,6 +29,22 @@ SCHEMA_VERSION = 1
 MATCHES_MAX = 50
 TERMS_MAX = 20
 SOURCES_MAX = 100
+
+
+@dataclass(frozen=True)
+class WebhookSettings(HttpSettings):
+    """url_env and timeout as every HTTP channel, plus secret_env: the signing secret."""
+
+    secret: str | None = field(default=None, repr=False)
+
+    def secrets(self) -> tuple[str, ...]:
+        return super().secrets() + ((self.secret,) if self.secret else ())
+
+
+def read_settings(t: SettingsReader, name: str, env: Env) -> WebhookSettings:
+    target = http.read_http(t, name, env)
+    secret = t.secret("secret_env", env, required=False, owner=f"channel {name}")
+    return WebhookSettings(target.url, target.timeout, secret)
 
 
 @dataclass(frozen=True)
@@ -133,28 +150,24 @@ class WebhookChannel:
     """Posts each alert as signed JSON to one URL."""
 
     def __init__(
-        self, cfg: ChannelSettings, *, session: requests.Session, now: Clock = utcnow
+        self,
+        name: str,
+        settings: WebhookSettings,
+        *,
+        session: requests.Session,
+        now: Clock = utcnow,
     ) -> None:
-        self._cfg = cfg
+        self.name = name
+        self._cfg = settings
         self._session = session
         self._now = now
-        self.label = f"webhook '{cfg.name}'"
+        self.label = f"webhook '{name}'"
         try:
-            self._key = signing_key(cfg.secret) if cfg.secret else None
+            self._key = signing_key(settings.secret) if settings.secret else None
         except (binascii.Error, ValueError):
             # Say where, never what: the secret itself must not reach a log.
-            problem = f"channels.{cfg.name}.secret: starts with whsec_ but is not valid base64"
+            problem = f"channels.{name}.secret: starts with whsec_ but is not valid base64"
             raise ConfigError([problem]) from None
-
-    @classmethod
-    def from_transports(cls, cfg: ChannelSettings, transports: Transports) -> WebhookChannel:
-        if transports.session is None:
-            raise ValueError(f"channel {cfg.name!r} needs an HTTP session")
-        return cls(cfg, session=transports.session, now=transports.now)
-
-    @property
-    def name(self) -> str:
-        return self._cfg.name
 
     def build(self, alert: Alert) -> WebhookPayload:
         """Pure: the document and its serialised body."""
@@ -195,3 +208,11 @@ class WebhookChannel:
             reason = f"HTTP 410 Gone from {self.label}: the receiver retired this endpoint"
             raise DeliveryError(reason, retryable=False)
         raise http.failure(answer, self.label, now, http.short_code(answer.body))
+
+
+def _make(name: str, settings: WebhookSettings, transports: Transports) -> WebhookChannel:
+    session = http.session_of(name, transports)
+    return WebhookChannel(name, settings, session=session, now=transports.now)
+
+
+TYPE = ChannelType((*http.KEYS, "secret_env"), read_settings, _make, WebhookSettings)

@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from monitor.channels import CHANNELS
 from monitor.cli.common import Subparsers, add, config_path
 from monitor.config.load import load_config
 from monitor.errors import ConfigError, FetchError
@@ -42,7 +43,7 @@ def _rules(config: Path, override: Path | None) -> Matcher:
         if not override.exists():
             raise ConfigError([f"{override}: no such rule file or folder"])
         return Matcher(load_rules([override]))
-    return Matcher(load_rules(list(load_config(config).rule_paths)))
+    return Matcher(load_rules(list(load_config(config, channel_types=CHANNELS).rule_paths)))
 
 
 def _files(inputs: list[str]) -> Iterator[tuple[str, Path | None]]:

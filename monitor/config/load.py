@@ -10,8 +10,16 @@ from functools import cached_property
 from pathlib import Path
 
 from monitor.config.channels import ChannelConfig as ChannelConfig
-from monitor.config.channels import channels_from
-from monitor.config.reader import Problems, Table, check_url, parse_duration, parse_size
+from monitor.config.channels import ChannelType, channels_from
+from monitor.config.reader import (
+    Problems,
+    Table,
+    check_url,
+    duration,
+    parse_duration,
+    read_fields,
+    size,
+)
 from monitor.errors import ConfigError
 from monitor.model import FeedSpec
 
@@ -22,38 +30,38 @@ DEFAULT_USER_AGENT = "monitor/0.1 (atrocity early-warning feed monitor; +https:/
 class StateConfig:
     path: Path | None = None  # SQLite file
     url_env: str | None = None  # env var holding a postgresql:// URL
-    url: str | None = None  # resolved from url_env (secret)
+    url: str | None = field(default=None, repr=False)  # resolved from url_env (secret)
 
 
 @dataclass(frozen=True)
 class Defaults:
-    interval: float = 600.0
-    jitter: float = 30.0
-    connect_timeout: float = 10.0
-    read_timeout: float = 30.0
-    total_timeout: float = 60.0  # whole fetch, so a trickling server is cut off
-    parse_timeout: float = 20.0
-    max_body: int = 10 * 2**20
+    interval: float = duration(600.0)
+    jitter: float = duration(30.0)
+    connect_timeout: float = duration(10.0)
+    read_timeout: float = duration(30.0)
+    total_timeout: float = duration(60.0)  # whole fetch, so a trickling server is cut off
+    parse_timeout: float = duration(20.0)
+    max_body: int = size(10 * 2**20)
     max_redirects: int = 5
     user_agent: str = DEFAULT_USER_AGENT
     backfill: float | None = 2 * 86400.0  # None = "all"
-    max_backoff: float = 6 * 3600.0
+    max_backoff: float = duration(6 * 3600.0)
     workers: int = 32  # polls in flight: a warm poll is one round trip, mostly waiting
     per_host: int = 2
-    retention: float = 180 * 86400.0
-    silent_after: float | None = None  # a feed with no new item this long is "down"
+    retention: float = duration(180 * 86400.0)
+    silent_after: float | None = duration(None)  # no new item this long: the feed is "down"
 
 
 @dataclass(frozen=True)
 class AlertsConfig:
-    story_window: float = 72 * 3600.0
+    story_window: float = duration(72 * 3600.0)
     similarity: float = 88.0  # see dedup.py: stemmed token_set_ratio of titles / texts
     corroboration: int = 3  # sources that make a story corroborated (0 = never)
-    retry_max_age: float = 48 * 3600.0
+    retry_max_age: float = duration(48 * 3600.0)
     escalation_factor: float = 3.0
     escalation_min: int = 5
-    feed_down_after: float = 6 * 3600.0
-    delivery_interval: float = 5.0
+    feed_down_after: float = duration(6 * 3600.0)
+    delivery_interval: float = duration(5.0)
 
 
 @dataclass(frozen=True)
@@ -81,16 +89,24 @@ class Config:
 
     def secrets(self) -> tuple[str, ...]:
         """Every secret value, so the log layer can redact them."""
-        vals = [self.state.url] + [v for c in self.channels for v in (c.url, c.secret, c.password)]
-        return tuple(v for v in vals if v)
+        held = [v for c in self.channels if c.settings is not None for v in c.settings.secrets()]
+        return tuple(v for v in [self.state.url, *held] if v)
 
 
 def default_config_path() -> Path:
     return Path(os.environ.get("MONITOR_CONFIG") or "config.toml")
 
 
-def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
-    """Read and validate a config file; raise ConfigError listing every problem."""
+def load_config(
+    path: Path,
+    env: Mapping[str, str] | None = None,
+    *,
+    channel_types: Mapping[str, ChannelType],
+) -> Config:
+    """Read and validate a config file; raise ConfigError listing every problem.
+
+    channel_types is the channel registry (monitor.channels.CHANNELS): each type reads
+    its own keys of a [[channels]] table."""
     env = os.environ if env is None else env
     problems = Problems(str(path))
     try:
@@ -103,13 +119,15 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
         raise ConfigError([f"{path}: cannot read: {exc}"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{path}: TOML syntax error: {exc}"]) from None
-    config = _build(Table(data, "", problems), path, env)
+    config = _build(Table(data, "", problems), path, env, channel_types)
     if problems.items:
         raise ConfigError(problems.items)
     return config
 
 
-def _build(root: Table, path: Path, env: Mapping[str, str]) -> Config:
+def _build(
+    root: Table, path: Path, env: Mapping[str, str], types: Mapping[str, ChannelType]
+) -> Config:
     base = path.parent
     state = _state(root.table("state"), base, env)
     defaults = _defaults(root.table("defaults"))
@@ -117,13 +135,13 @@ def _build(root: Table, path: Path, env: Mapping[str, str]) -> Config:
     rule_paths = tuple(base / p for p in rules.strings("paths", ("rules",)))
     rules.finish()
     feeds = _feeds(root.tables("feeds"), defaults)
-    channels = channels_from(root.tables("channels"), env)
+    channels = channels_from(root.tables("channels"), env, types)
     alerts = _alerts(root.table("alerts"))
     logging = _logging(root.table("logging"))
     metrics = root.table("metrics")
     listen = metrics.get("listen", str, "") or None
     if listen and ":" not in listen:
-        root.problems.add("metrics.listen", f'"{listen}" must be HOST:PORT, e.g. 127.0.0.1:9464')
+        metrics.problem("listen", f'"{listen}" must be HOST:PORT, e.g. 127.0.0.1:9464')
     metrics.finish()
     root.finish()
     return Config(path, state, defaults, alerts, feeds, rule_paths, channels, logging, listen)
@@ -134,13 +152,11 @@ def _state(t: Table, base: Path, env: Mapping[str, str]) -> StateConfig:
     url_env = t.get("url_env", str, "") or None
     t.finish()
     if raw_path and url_env:
-        t.problems.add("state", "set either path (SQLite) or url_env (PostgreSQL), not both")
+        t.problem("", "set either path (SQLite) or url_env (PostgreSQL), not both")
     if url_env:
-        url = env.get(url_env)
-        if not url:
-            t.problems.add("state.url_env", f"environment variable {url_env} is not set")
-        elif not url.startswith(("postgresql://", "postgres://")):
-            t.problems.add("state.url_env", f"{url_env} must hold a postgresql:// URL")
+        url = t.secret("url_env", env, required=False)
+        if url and not url.startswith(("postgresql://", "postgres://")):
+            t.problem("url_env", f"{url_env} must hold a postgresql:// URL")
         return StateConfig(None, url_env, url)
     return StateConfig(base / (raw_path or "state/monitor.db"))
 
@@ -148,44 +164,28 @@ def _state(t: Table, base: Path, env: Mapping[str, str]) -> StateConfig:
 def _defaults(t: Table) -> Defaults:
     d = Defaults()
     backfill_raw = t.get("backfill", (str, int, float), "2d")
-    backfill = None if backfill_raw == "all" else _duration(t, "backfill", backfill_raw, d.backfill)
-    out = Defaults(
-        interval=t.convert("interval", parse_duration, d.interval),
-        jitter=t.convert("jitter", parse_duration, d.jitter),
-        connect_timeout=t.convert("connect_timeout", parse_duration, d.connect_timeout),
-        read_timeout=t.convert("read_timeout", parse_duration, d.read_timeout),
-        total_timeout=t.convert("total_timeout", parse_duration, d.total_timeout),
-        parse_timeout=t.convert("parse_timeout", parse_duration, d.parse_timeout),
-        max_body=t.convert("max_body", parse_size, d.max_body),
-        max_redirects=t.get("max_redirects", int, d.max_redirects),
-        user_agent=t.get("user_agent", str, d.user_agent),
-        backfill=backfill,
-        max_backoff=t.convert("max_backoff", parse_duration, d.max_backoff),
-        workers=t.get("workers", int, d.workers),
-        per_host=t.get("per_host", int, d.per_host),
-        retention=t.convert("retention", parse_duration, d.retention),
-        silent_after=t.convert("silent_after", parse_duration, d.silent_after),
-    )
+    backfill = None if backfill_raw == "all" else _backfill(t, backfill_raw, d.backfill)
+    out = read_fields(t, d, backfill=backfill)
     if out.interval < 1:
-        t.problems.add(t.key("interval"), "must be at least 1s")
+        t.problem("interval", "must be at least 1s")
     for name in ("connect_timeout", "read_timeout", "total_timeout", "parse_timeout"):
         if getattr(out, name) <= 0:
-            t.problems.add(t.key(name), "must be more than 0s")
+            t.problem(name, "must be more than 0s")
     if out.max_body < 1024:
-        t.problems.add(t.key("max_body"), "must be at least 1KiB; write e.g. 10MB")
+        t.problem("max_body", "must be at least 1KiB; write e.g. 10MB")
     if out.max_redirects < 0:
-        t.problems.add(t.key("max_redirects"), "must be 0 or more")
+        t.problem("max_redirects", "must be 0 or more")
     if out.workers < 1 or out.per_host < 1:
-        t.problems.add(t.key("workers"), "workers and per_host must be at least 1")
+        t.problem("workers", "workers and per_host must be at least 1")
     t.finish()
     return out
 
 
-def _duration(t: Table, name: str, raw: object, default: float | None) -> float | None:
+def _backfill(t: Table, raw: object, default: float | None) -> float | None:
     try:
         return parse_duration(raw)
     except ValueError as exc:
-        t.problems.add(t.key(name), f'{exc} (or "all")' if name == "backfill" else str(exc))
+        t.problem("backfill", f'{exc} (or "all")')
         return default
 
 
@@ -196,42 +196,32 @@ def _feeds(tables: list[Table], defaults: Defaults) -> tuple[FeedSpec, ...]:
         name = t.get("name", str, "")
         url = t.get("url", str, "")
         if not name:
-            t.problems.add(t.key("name"), "missing; every feed needs a unique name")
+            t.problem("name", "missing; every feed needs a unique name")
         elif name in seen:
-            t.problems.add(t.key("name"), f'duplicate feed name "{name}" (also {seen[name]})')
+            t.problem("name", f'duplicate feed name "{name}" (also {seen[name]})')
         else:
             seen[name] = t.path
         if not url:
-            t.problems.add(t.key("url"), "missing; write the feed's http(s) address")
+            t.problem("url", "missing; write the feed's http(s) address")
         else:
             t.convert("url", check_url, "")
         spec = FeedSpec(
             name=name,
             url=url,
-            interval=t.convert("interval", parse_duration, defaults.interval),
+            interval=t.duration("interval", defaults.interval),
             tags=t.strings("tags"),
-            jitter=t.convert("jitter", parse_duration, defaults.jitter),
+            jitter=t.duration("jitter", defaults.jitter),
             silent_after=t.convert("silent_after", parse_duration, defaults.silent_after),
         )
         if spec.interval < 1:
-            t.problems.add(t.key("interval"), "must be at least 1s")
+            t.problem("interval", "must be at least 1s")
         feeds.append(spec)
         t.finish()
     return tuple(feeds)
 
 
 def _alerts(t: Table) -> AlertsConfig:
-    d = AlertsConfig()
-    out = AlertsConfig(
-        story_window=t.convert("story_window", parse_duration, d.story_window),
-        similarity=t.get("similarity", float, d.similarity),
-        corroboration=t.get("corroboration", int, d.corroboration),
-        retry_max_age=t.convert("retry_max_age", parse_duration, d.retry_max_age),
-        escalation_factor=t.get("escalation_factor", float, d.escalation_factor),
-        escalation_min=t.get("escalation_min", int, d.escalation_min),
-        feed_down_after=t.convert("feed_down_after", parse_duration, d.feed_down_after),
-        delivery_interval=t.convert("delivery_interval", parse_duration, d.delivery_interval),
-    )
+    out = read_fields(t, AlertsConfig())
     t.finish()
     return out
 
@@ -240,8 +230,8 @@ def _logging(t: Table) -> LoggingConfig:
     fmt = t.get("format", str, "auto")
     level = t.get("level", str, "info").lower()
     if fmt not in ("auto", "console", "json"):
-        t.problems.add(t.key("format"), f'"{fmt}" is not one of auto, console, json')
+        t.problem("format", f'"{fmt}" is not one of auto, console, json')
     if level not in ("debug", "info", "warning", "error"):
-        t.problems.add(t.key("level"), f'"{level}" is not one of debug, info, warning, error')
+        t.problem("level", f'"{level}" is not one of debug, info, warning, error')
     t.finish()
     return LoggingConfig(fmt, level)

@@ -1,13 +1,9 @@
 """OPML 2.0, the subscription list every feed reader exchanges, and the config's [[feeds]].
 
-`parse` reads OPML into candidate feeds, `plan` decides which join the config (new URL,
-http(s), unique slug name), `build` writes feeds as OPML. `import_file` alone edits
-config.toml: through tomlkit (comments, order and other settings survive), atomically.
-
-OPML comes from other programs and other people, so it is untrusted: a DOCTYPE or an
-entity declaration is refused before anything is expanded (an outline list has no use
-for either, and they are how entity bombs and XXE work), the size is capped, and every
-failure is one OpmlError naming the file and, when known, the line.
+`parse` (in `monitor.config.outline`, where the untrusted XML is read) gives candidate
+feeds, `plan` decides which join the config (new URL, http(s), unique slug name), `build`
+writes feeds as OPML. `import_file` alone edits config.toml: through tomlkit (comments,
+order and other settings survive), atomically.
 """
 
 from __future__ import annotations
@@ -23,33 +19,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-from xml.parsers import expat
 
 import tomlkit
 from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import AoT, Array, Table
 
+from monitor.config.outline import Candidate, OpmlError, parse, slug
 from monitor.config.reader import check_url
-from monitor.errors import MonitorError
 
-MAX_OPML = 10 * 2**20  # a subscription list of 10 MB is already tens of thousands of feeds
-MAX_NAME = 60
+__all__ = [
+    "Candidate", "Feed", "OpmlError", "Plan", "build", "configured", "import_file",
+    "parse", "plan", "report", "slug",
+]  # fmt: skip
 # Characters XML 1.0 cannot carry even escaped (TOML strings can hold them); export drops them.
 _XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-class OpmlError(MonitorError):
-    """The OPML or the config cannot be used; the message names the file (and line)."""
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """An outline with an xmlUrl, as found in the OPML (not yet validated)."""
-
-    title: str
-    url: str
-    tags: tuple[str, ...]
-    line: int
 
 
 @dataclass(frozen=True)
@@ -68,85 +51,6 @@ class Plan:
     added: list[Feed] = field(default_factory=list)
     existing: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
-
-
-def slug(text: str) -> str:
-    """'Human Rights Watch — Africa' -> 'human-rights-watch-africa' (ASCII, at most 60)."""
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")[:MAX_NAME].strip("-")
-
-
-def parse(data: bytes, source: str) -> list[Candidate]:
-    """Every outline with an xmlUrl under <body>, in document order; OpmlError otherwise."""
-    if len(data) > MAX_OPML:
-        raise OpmlError(f"{source}: larger than {MAX_OPML // 2**20} MB; not a subscription list")
-    parser = expat.ParserCreate()
-    walker = _Walker(source, parser)
-    parser.StartDoctypeDeclHandler = walker.refuse_doctype
-    parser.EntityDeclHandler = walker.refuse_entity
-    parser.StartElementHandler = walker.start
-    parser.EndElementHandler = walker.end
-    try:
-        parser.Parse(data, True)
-    except expat.ExpatError as exc:
-        message = expat.ErrorString(exc.code)
-        raise OpmlError(f"{source}: line {exc.lineno}: malformed OPML: {message}") from None
-    if not walker.seen_body:
-        raise OpmlError(f"{source}: no <body> in <opml>; not a subscription list")
-    return walker.found
-
-
-class _Walker:
-    """expat handlers: checks the <opml><body> frame and collects outlines with an xmlUrl."""
-
-    def __init__(self, source: str, parser: Any) -> None:
-        self.source = source
-        self.parser = parser
-        self.stack: list[str] = []
-        self.titles: list[str] = []  # titles of the enclosing outlines, for folder tags
-        self.seen_body = False
-        self.found: list[Candidate] = []
-
-    def fail(self, message: str) -> OpmlError:
-        return OpmlError(f"{self.source}: line {self.parser.CurrentLineNumber}: {message}")
-
-    def refuse_doctype(self, *_: object) -> None:
-        raise self.fail("DOCTYPE declarations are refused (OPML needs none; entities are unsafe)")
-
-    def refuse_entity(self, *_: object) -> None:
-        raise self.fail("ENTITY declarations are refused")
-
-    def start(self, name: str, attrs: dict[str, str]) -> None:
-        if not self.stack and name != "opml":
-            raise self.fail(f"the root element is <{name}>, not <opml>")
-        if name == "body" and self.stack == ["opml"]:
-            self.seen_body = True
-        in_body = len(self.stack) >= 2 and self.stack[1] == "body"
-        self.stack.append(name)
-        if name != "outline" or not in_body:
-            return
-        lower = {k.lower(): v for k, v in attrs.items()}  # some writers spell it xmlurl
-        title = (lower.get("title") or lower.get("text") or "").strip()
-        url = lower.get("xmlurl", "").strip()
-        if url:
-            line = self.parser.CurrentLineNumber
-            self.found.append(Candidate(title, url, self._tags(lower.get("category")), line))
-        self.titles.append(title)
-
-    def end(self, name: str) -> None:
-        self.stack.pop()
-        in_body = len(self.stack) >= 2 and self.stack[1] == "body"
-        if name == "outline" and in_body:
-            self.titles.pop()
-
-    def _tags(self, category: str | None) -> tuple[str, ...]:
-        # OPML 2.0 category: comma-separated slash paths ("/News/World,/UN"); the last step
-        # of each path is its most specific name. Without one, the enclosing folder is it.
-        if category:
-            steps = [p.strip().rstrip("/").rsplit("/", 1)[-1] for p in category.split(",")]
-        else:
-            steps = [t for t in self.titles[-1:] if t]
-        return tuple(dict.fromkeys(s for s in map(slug, steps) if s))
 
 
 def plan(candidates: Iterable[Candidate], existing: Sequence[Feed], source: str) -> Plan:

@@ -7,19 +7,24 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
+from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3
 
-from monitor.errors import FetchError
+from monitor.errors import FetchError, retry_after
 from monitor.model import FeedSpec, FeedState, Fetched
 from monitor.reader.deadline import WatchedPool, WatchedTLSPool, watchdog
 
 REDIRECTS = (301, 302, 303, 307, 308)
 RETRY_AFTER_STATUSES = (429, 503)
 Resolver = Callable[[str], list[str]]
+WallClock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -60,8 +65,11 @@ def fetch(
     policy: FetchPolicy,
     clock: Callable[[], float] = time.monotonic,
     resolve: Resolver | None = None,
+    wall: WallClock = utcnow,
 ) -> Fetched:
-    """Fetch one feed. Never raises for network or HTTP trouble: the result carries it."""
+    """Fetch one feed. Never raises for network or HTTP trouble: the result carries it.
+
+    clock times the deadline; wall is the time of day a Retry-After date is counted from."""
     start = clock()
     with watchdog(policy.total_timeout) as dog:
         try:
@@ -69,7 +77,7 @@ def fetch(
                 session, spec.url, _validators(state), policy, start, clock, resolve
             )
             with resp:
-                fetched = _read(resp, spec, url, policy, start, clock)
+                fetched = _read(resp, spec, url, policy, start, clock, wall)
             if dog.expired:  # the socket was shut under a read that then saw "EOF"
                 raise FetchError(_deadline_text(policy))
             return fetched
@@ -176,6 +184,7 @@ def _read(
     policy: FetchPolicy,
     start: float,
     clock: Callable[[], float],
+    wall: WallClock,
 ) -> Fetched:
     status = resp.status_code
     headers = {k.lower(): v for k, v in resp.headers.items()}
@@ -194,7 +203,8 @@ def _read(
             clock() - start,
         )
     if status in RETRY_AFTER_STATUSES or status >= 500:
-        raise FetchError(f"HTTP {status}", retryable=True, retry_after=retry_after(headers))
+        wait = retry_after(headers.get("retry-after"), wall())
+        raise FetchError(f"HTTP {status}", retryable=True, retry_after=wait)
     if status >= 400:
         raise FetchError(f"HTTP {status}", retryable=True)
     if status != 200:
@@ -240,20 +250,6 @@ def _read_capped(
 def _check_deadline(start: float, clock: Callable[[], float], policy: FetchPolicy) -> None:
     if clock() - start > policy.total_timeout:
         raise FetchError(f"total deadline of {policy.total_timeout:g}s exceeded")
-
-
-def retry_after(headers: dict[str, str]) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or HTTP-date), None when absent/bad."""
-    value = headers.get("retry-after", "").strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 def _failed(spec: FeedSpec, reason: str, after: float | None, elapsed: float) -> Fetched:

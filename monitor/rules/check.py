@@ -1,92 +1,78 @@
 """Rule values checked one by one: terms, groups, scope and routing keys, each problem named.
 
-A `Checker` collects problems with the file and rule path they belong to;
-the functions here read one key (or one group of terms) of a rule table and
-return its validated value, adding a problem (and a usable default) when it
-is wrong. `monitor.rules` walks files and rules and calls them.
+Each function reads one key (or one group of terms) of a rule and returns its
+validated value, adding a problem at its key path through the shared strict
+reader (`monitor.config.reader.Table`) and a usable default when it is wrong.
+`monitor.rules.load` walks files and rules and calls them.
 """
 
 from __future__ import annotations
 
-import difflib
 import re
-from collections.abc import Sequence
 from typing import Any
 
+from monitor.config.reader import Table
 from monitor.match.countries import country_code
 from monitor.match.fold import finditer, fold_word
+from monitor.model import Severity
 from monitor.rules.model import FIELDS, MIN_SCORE_DEFAULT, Near, Term
 
 FUZZY_DEFAULT = True
 EXACT_MAX_LEN = 4  # terms this short are exact unless the term says otherwise
 BAD_STAR_RE = re.compile(r"(?<![^\W_])\*|\*(?=[^\W_])")  # "*" not ending a word
-DURATION_RE = re.compile(r"(?:\d+[smhd])+\Z")
-UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 TERM_KEYS = ("term", "fuzzy", "weight", "min_score", "case_sensitive")
 NEAR_KEYS = ("a", "b", "within")
 
 
-class Checker:
-    """Collects problems; each view prefixes its messages with a file and rule path."""
-
-    def __init__(self, prefix: str = "", problems: list[str] | None = None) -> None:
-        self.prefix = prefix
-        self.problems: list[str] = [] if problems is None else problems
-
-    def at(self, prefix: str) -> Checker:
-        return Checker(prefix, self.problems)
-
-    def add(self, message: str) -> None:
-        glue = "" if message[:1] in ".:" else ": "
-        self.problems.append(f"{self.prefix}{glue}{message}")
-
-    def unknown_keys(self, table: dict[str, Any], allowed: Sequence[str], key: str) -> None:
-        for name in table:
-            if name not in allowed:
-                close = difflib.get_close_matches(name, allowed, n=1)
-                hint = f'did you mean "{close[0]}"?' if close else f"allowed: {', '.join(allowed)}"
-                self.add(f"{key}{name}: unknown key; {hint}")
-
-    def string(
-        self, table: dict[str, Any], name: str, key: str, required: bool = True
-    ) -> str | None:
-        value = table.get(name)
-        if value is None or value == "":
-            if required:
-                self.add(f"{key}: missing; every rule needs id, title, severity and description")
-            return None
-        if not isinstance(value, str):
-            self.add(f"{key}: {value!r} must be a string")
-            return None
-        return value
-
-    def strings(self, table: dict[str, Any], name: str, key: str) -> tuple[str, ...]:
-        value = table.get(name, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            self.add(f'{key}: {value!r} must be a list of strings, e.g. {name} = ["a", "b"]')
-            return ()
-        return tuple(value)
-
-    def score(self, value: Any, key: str) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
-            self.add(f"{key}: {value!r} must be a number from 0 to 100, e.g. min_score = 88")
-            return MIN_SCORE_DEFAULT
-        return float(value)
+def string(entry: dict[str, Any], name: str, at: Table, required: bool = True) -> str | None:
+    value = entry.get(name)
+    if value is None or value == "":
+        if required:
+            at.problem(name, "missing; every rule needs id, title, severity and description")
+        return None
+    if not isinstance(value, str):
+        at.problem(name, f"{value!r} must be a string")
+        return None
+    return value
 
 
-def term_defaults(merged: dict[str, Any], at: Checker) -> tuple[bool, float]:
+def strings(merged: dict[str, Any], name: str, at: Table) -> tuple[str, ...]:
+    value = merged.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        at.problem(name, f'{value!r} must be a list of strings, e.g. {name} = ["a", "b"]')
+        return ()
+    return tuple(value)
+
+
+def score(value: Any, key: str, at: Table) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
+        at.problem(key, f"{value!r} must be a number from 0 to 100, e.g. min_score = 88")
+        return MIN_SCORE_DEFAULT
+    return float(value)
+
+
+def severity(entry: dict[str, Any], at: Table) -> Severity:
+    text = string(entry, "severity", at)
+    try:
+        return Severity.parse(text) if text is not None else Severity.INFO
+    except ValueError as exc:
+        at.problem("severity", str(exc))
+        return Severity.INFO
+
+
+def term_defaults(merged: dict[str, Any], at: Table) -> tuple[bool, float]:
     fuzzy = merged.get("fuzzy", FUZZY_DEFAULT)
     if not isinstance(fuzzy, bool):
-        at.add(f".fuzzy: {fuzzy!r} must be true or false")
+        at.problem("fuzzy", f"{fuzzy!r} must be true or false")
         fuzzy = FUZZY_DEFAULT
-    return fuzzy, at.score(merged.get("min_score", MIN_SCORE_DEFAULT), ".min_score")
+    return fuzzy, score(merged.get("min_score", MIN_SCORE_DEFAULT), "min_score", at)
 
 
-def groups(entry: dict[str, Any], at: Checker, dflt: tuple[bool, float]) -> dict[str, Any]:
+def groups(entry: dict[str, Any], at: Table, dflt: tuple[bool, float]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in ("any", "none"):
         if key in entry:
-            out[key] = _terms(entry[key], at, f".{key}", dflt)
+            out[key] = _terms(entry[key], at, key, dflt)
     if "all" in entry:
         out["all"] = _all(entry["all"], at, dflt)
     if "weights" in entry:
@@ -95,48 +81,48 @@ def groups(entry: dict[str, Any], at: Checker, dflt: tuple[bool, float]) -> dict
         out["near"] = _near(entry["near"], at, dflt)
     threshold = entry.get("threshold")
     if "weights" in entry and threshold is None:
-        at.add(".threshold: missing; weights need a threshold, e.g. threshold = 3")
+        at.problem("threshold", "missing; weights need a threshold, e.g. threshold = 3")
     if threshold is not None:
         if "weights" not in entry:
-            at.add(
-                ".threshold: given without weights; add weights = { term = 1, ... } or remove it"
+            at.problem(
+                "threshold", "given without weights; add weights = { term = 1, ... } or remove it"
             )
         elif (
             isinstance(threshold, bool) or not isinstance(threshold, int | float) or threshold <= 0
         ):
-            at.add(f".threshold: {threshold!r} must be a positive number, e.g. threshold = 3")
+            at.problem("threshold", f"{threshold!r} must be a positive number, e.g. threshold = 3")
         else:
             out["threshold"] = float(threshold)
     if not any(k in entry for k in ("any", "all", "weights", "near")):
-        at.add(": has no terms; give at least one of any, all, weights or near")
+        at.problem("", "has no terms; give at least one of any, all, weights or near")
     return out
 
 
-def _terms(value: Any, at: Checker, key: str, dflt: tuple[bool, float]) -> tuple[Term, ...]:
+def _terms(value: Any, at: Table, key: str, dflt: tuple[bool, float]) -> tuple[Term, ...]:
     if not isinstance(value, list) or not value:
-        at.add(f'{key}: must be a non-empty list of terms, e.g. ["genocide", "génocide"]')
+        at.problem(key, 'must be a non-empty list of terms, e.g. ["genocide", "génocide"]')
         return ()
     terms = (_term(v, at, f"{key}[{i}]", dflt) for i, v in enumerate(value))
     return tuple(t for t in terms if t is not None)
 
 
-def _term(value: Any, at: Checker, key: str, dflt: tuple[bool, float]) -> Term | None:
+def _term(value: Any, at: Table, key: str, dflt: tuple[bool, float]) -> Term | None:
     spec: dict[str, Any] = {"term": value} if isinstance(value, str) else value
     if not isinstance(spec, dict) or not isinstance(spec.get("term"), str):
-        at.add(
-            f'{key}: {value!r} must be a string or a table like {{ term = "ICC", fuzzy = false }}'
+        at.problem(
+            key, f'{value!r} must be a string or a table like {{ term = "ICC", fuzzy = false }}'
         )
         return None
-    at.unknown_keys(spec, TERM_KEYS, f"{key}.")
+    at.at(key, spec).finish(TERM_KEYS)
     raw = spec["term"].strip()
     words, prefixes = _words_and_prefixes(raw)
     if not words:
-        at.add(f'{key}: "{raw}" has no letters or digits; write a word or phrase')
+        at.problem(key, f'"{raw}" has no letters or digits; write a word or phrase')
         return None
     if BAD_STAR_RE.search(raw):
-        at.add(f'{key}: "{raw}": "*" must end a word, e.g. "displac*" or "recognis* as"')
+        at.problem(key, f'"{raw}": "*" must end a word, e.g. "displac*" or "recognis* as"')
     if any(len(words[i]) < 3 for i in prefixes):
-        at.add(f'{key}: "{raw}": a prefix needs at least 3 letters before "*"')
+        at.problem(key, f'"{raw}": a prefix needs at least 3 letters before "*"')
     acronym = any(c.isupper() for c in raw) and not any(c.islower() for c in raw)
     case_sensitive = _flag(spec, "case_sensitive", acronym, at, key)
     exact_default = acronym or len("".join(words)) <= EXACT_MAX_LEN
@@ -144,9 +130,9 @@ def _term(value: Any, at: Checker, key: str, dflt: tuple[bool, float]) -> Term |
     fuzzy = fuzzy and len(prefixes) < len(words)  # prefix words are never fuzzy
     weight = spec.get("weight", 1)
     if isinstance(weight, bool) or not isinstance(weight, int | float) or weight <= 0:
-        at.add(f"{key}.weight: {weight!r} must be a positive number")
+        at.problem(f"{key}.weight", f"{weight!r} must be a positive number")
         weight = 1
-    min_score = at.score(spec.get("min_score", dflt[1]), f"{key}.min_score")
+    min_score = score(spec.get("min_score", dflt[1]), f"{key}.min_score", at)
     return Term(raw, words, prefixes, fuzzy, case_sensitive, min_score, float(weight))
 
 
@@ -161,48 +147,50 @@ def _words_and_prefixes(raw: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
     return tuple(words), tuple(prefixes)
 
 
-def _flag(spec: dict[str, Any], name: str, default: bool, at: Checker, key: str) -> bool:
+def _flag(spec: dict[str, Any], name: str, default: bool, at: Table, key: str) -> bool:
     value = spec.get(name, default)
     if not isinstance(value, bool):
-        at.add(f"{key}.{name}: {value!r} must be true or false")
+        at.problem(f"{key}.{name}", f"{value!r} must be true or false")
         return default
     return value
 
 
-def _all(value: Any, at: Checker, dflt: tuple[bool, float]) -> tuple[tuple[Term, ...], ...]:
+def _all(value: Any, at: Table, dflt: tuple[bool, float]) -> tuple[tuple[Term, ...], ...]:
     if not isinstance(value, list) or not value:
-        at.add('.all: must be a non-empty list of groups, e.g. all = [["killed"], ["civilians"]]')
+        at.problem(
+            "all", 'must be a non-empty list of groups, e.g. all = [["killed"], ["civilians"]]'
+        )
         return ()
     # A bare term stands for a group of one.
     groups = ([g] if isinstance(g, str | dict) else g for g in value)
-    return tuple(_terms(g, at, f".all[{i}]", dflt) for i, g in enumerate(groups))
+    return tuple(_terms(g, at, f"all[{i}]", dflt) for i, g in enumerate(groups))
 
 
-def _weights(value: Any, at: Checker, dflt: tuple[bool, float]) -> tuple[Term, ...]:
+def _weights(value: Any, at: Table, dflt: tuple[bool, float]) -> tuple[Term, ...]:
     if isinstance(value, dict):
         items = [v if isinstance(v, dict) else {"term": k, "weight": v} for k, v in value.items()]
         for item, key in zip(items, value, strict=True):
             item.setdefault("term", key)
         value = items
-    return _terms(value, at, ".weights", dflt)
+    return _terms(value, at, "weights", dflt)
 
 
-def _near(value: Any, at: Checker, dflt: tuple[bool, float]) -> tuple[Near, ...]:
+def _near(value: Any, at: Table, dflt: tuple[bool, float]) -> tuple[Near, ...]:
     example = 'near = [{ a = ["killed"], b = ["civilians"], within = 8 }]'
     if not isinstance(value, list) or not value or not all(isinstance(v, dict) for v in value):
-        at.add(f".near: must be a non-empty list of tables, e.g. {example}")
+        at.problem("near", f"must be a non-empty list of tables, e.g. {example}")
         return ()
     out = []
     for i, clause in enumerate(value):
-        key = f".near[{i}]"
-        at.unknown_keys(clause, NEAR_KEYS, f"{key}.")
+        key = f"near[{i}]"
+        at.at(key, clause).finish(NEAR_KEYS)
         missing = [k for k in NEAR_KEYS if k not in clause]
         if missing:
-            at.add(f"{key}: missing {', '.join(missing)}; write {example}")
+            at.problem(key, f"missing {', '.join(missing)}; write {example}")
             continue
         within = clause["within"]
         if isinstance(within, bool) or not isinstance(within, int) or within < 1:
-            at.add(f"{key}.within: {within!r} must be a whole number of words >= 1")
+            at.problem(f"{key}.within", f"{within!r} must be a whole number of words >= 1")
             continue
         a = _terms(clause["a"], at, f"{key}.a", dflt)
         b = _terms(clause["b"], at, f"{key}.b", dflt)
@@ -210,32 +198,21 @@ def _near(value: Any, at: Checker, dflt: tuple[bool, float]) -> tuple[Near, ...]
     return tuple(out)
 
 
-def fields(merged: dict[str, Any], at: Checker) -> tuple[str, ...]:
-    fields = at.strings(merged, "fields", ".fields") or FIELDS
+def fields(merged: dict[str, Any], at: Table) -> tuple[str, ...]:
+    fields = strings(merged, "fields", at) or FIELDS
     bad = [f for f in fields if f not in FIELDS]
     if bad or ("fields" in merged and not merged["fields"]):
-        at.add(f".fields: {bad or '[]'} not allowed; use one or more of {', '.join(FIELDS)}")
+        at.problem("fields", f"{bad or '[]'} not allowed; use one or more of {', '.join(FIELDS)}")
     return tuple(f for f in FIELDS if f in fields)
 
 
-def countries(merged: dict[str, Any], at: Checker) -> tuple[str, ...]:
+def countries(merged: dict[str, Any], at: Table) -> tuple[str, ...]:
     codes = []
-    for i, name in enumerate(at.strings(merged, "countries", ".countries")):
+    for i, name in enumerate(strings(merged, "countries", at)):
         code = country_code(name)
         if code is None:
-            at.add(f'.countries[{i}]: "{name}" is not a known country; write an ISO '
-                   'alpha-2 code such as "SD" or a name such as "Sudan"')  # fmt: skip
+            at.problem(f"countries[{i}]", f'"{name}" is not a known country; write an ISO '
+                       'alpha-2 code such as "SD" or a name such as "Sudan"')  # fmt: skip
         else:
             codes.append(code)
     return tuple(dict.fromkeys(codes))
-
-
-def cooldown(merged: dict[str, Any], at: Checker) -> float:
-    value = merged.get("cooldown", 0)
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return float(value)
-    if isinstance(value, str) and DURATION_RE.match(value.strip()):
-        parts = re.findall(r"(\d+)([smhd])", value)
-        return float(sum(int(n) * UNITS[u] for n, u in parts))
-    at.add(f'.cooldown: {value!r} is not a duration; write e.g. "30s", "10m", "6h" or "2d"')
-    return 0.0

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import requests
 
 from monitor import log
+from monitor.channels import CHANNELS
 from monitor.config.load import Config, load_config
 from monitor.deliver import Deliverer
 from monitor.errors import ConfigError
@@ -69,7 +70,7 @@ def load(path: Path, rules_override: list[Path] | None = None) -> Loaded:
     """Validate config and rules together; ConfigError lists every problem of both."""
     problems: list[str] = []
     try:
-        config = load_config(path)
+        config = load_config(path, channel_types=CHANNELS)
     except ConfigError as exc:
         problems.extend(exc.problems)
         config = None
