@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import requests
-from channel_servers import Reply, http_receiver
 
 from monitor.channels import make_channel
 from monitor.config import ChannelConfig
@@ -18,20 +17,9 @@ from monitor.model import FeedState
 from monitor.pipeline import PollResult
 from monitor.store import StoryPolicy
 from monitor.store.sqlite import SqliteStore
+from tests.channel_servers import Reply, http_receiver
+from tests.clock import FakeClock
 from tests.factories import T0, alert, item
-
-
-class Clock:
-    """A settable clock: tests move time instead of sleeping."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @pytest.fixture
@@ -63,7 +51,7 @@ def enqueue(store: SqliteStore, n: int, channel: str = "ops") -> list[str]:
 def deliverer(
     store: SqliteStore,
     url: str,
-    clock: Clock,
+    clock: FakeClock,
     timeout: float = 5.0,
     sleeps: list[float] | None = None,
 ) -> Deliverer:
@@ -81,7 +69,7 @@ def posted_ids(requests_: list) -> list[str]:
 def test_503_then_accept_delivers_each_once_in_order(store: SqliteStore) -> None:
     """A receiver failing the first posts with 503 gets every alert once, in creation order."""
     ids = enqueue(store, 3)
-    clock = Clock(T0)
+    clock = FakeClock(T0)
     with http_receiver([Reply(503), Reply(503)]) as rx:
         d = deliverer(store, rx.url(), clock)
         for _ in range(10):
@@ -97,7 +85,7 @@ def test_503_then_accept_delivers_each_once_in_order(store: SqliteStore) -> None
 def test_retry_after_is_honoured(store: SqliteStore) -> None:
     """A 429 with Retry-After: 120 makes the next attempt wait exactly that long."""
     enqueue(store, 1)
-    clock = Clock(T0)
+    clock = FakeClock(T0)
     with http_receiver([Reply(429, b"slow down", {"Retry-After": "120"})]) as rx:
         d = deliverer(store, rx.url(), clock)
         d.drain()
@@ -113,7 +101,7 @@ def test_404_is_dead_at_once_and_visible(store: SqliteStore) -> None:
     """A 404 is permanent: the row is dead after one attempt and counted."""
     enqueue(store, 1)
     with http_receiver(default=Reply(404, b"no such hook")) as rx:
-        report = deliverer(store, rx.url(), Clock(T0)).drain()
+        report = deliverer(store, rx.url(), FakeClock(T0)).drain()
         assert len(rx.requests) == 1
     assert report.dead == 1
     assert store.outbox_counts()["dead"] == 1
@@ -123,7 +111,7 @@ def test_404_is_dead_at_once_and_visible(store: SqliteStore) -> None:
 def test_hanging_receiver_times_out_and_is_retried(store: SqliteStore) -> None:
     """A receiver that never answers is cut off by the timeout; the row stays pending."""
     enqueue(store, 1)
-    clock = Clock(T0)
+    clock = FakeClock(T0)
     with http_receiver([Reply(200, delay=30)]) as rx:
         d = deliverer(store, rx.url(), clock, timeout=0.5)
         report = d.drain()
@@ -136,7 +124,7 @@ def test_hanging_receiver_times_out_and_is_retried(store: SqliteStore) -> None:
 def test_gives_up_after_the_retry_bound(store: SqliteStore) -> None:
     """A receiver down for longer than retry_max_age ends dead, not retried for ever."""
     enqueue(store, 1)
-    clock = Clock(T0)
+    clock = FakeClock(T0)
     with http_receiver(default=Reply(503)) as rx:
         d = deliverer(store, rx.url(), clock)
         d.retry_max_age = 6 * 3600
@@ -150,7 +138,7 @@ def test_gives_up_after_the_retry_bound(store: SqliteStore) -> None:
 def test_webhook_id_is_the_alert_id_on_every_retry(store: SqliteStore) -> None:
     """Every attempt carries the same webhook-id, so receivers can drop resends."""
     (aid,) = enqueue(store, 1)
-    clock = Clock(T0)
+    clock = FakeClock(T0)
     with http_receiver([Reply(500)]) as rx:
         d = deliverer(store, rx.url(), clock)
         d.drain()
@@ -164,7 +152,7 @@ def test_rate_limit_spaces_sends(store: SqliteStore) -> None:
     enqueue(store, 3)
     sleeps: list[float] = []
     with http_receiver() as rx:
-        d = deliverer(store, rx.url(), Clock(T0), sleeps=sleeps)
+        d = deliverer(store, rx.url(), FakeClock(T0), sleeps=sleeps)
         d.rate_limits = {"ops": 1.0}
         d.drain()
         assert len(rx.requests) == 3
