@@ -3,87 +3,74 @@
 HttpReceiver records every request and answers from a script of Replies (then the default),
 each with a status, body, headers and an optional delay to play a hanging receiver.
 SmtpSink runs aiosmtpd on 127.0.0.1 and records what it accepted, or answers scripted
-rejections at RCPT or DATA.
+rejections at RCPT or DATA. The alerts the channels render come from tests/factories.py;
+make_alert, T0 and HOSTILE stay importable from here.
 """
 
 from __future__ import annotations
 
-import socket
 import ssl
 import subprocess
-import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from monitor.model import Alert, AlertKind, Item, Match, RuleRef, Severity, Source, TermHit
+from tests.factories import HOSTILE, make_alert
+from tests.factories import RENDERED as T0
+from tests.loopback import LoopbackServer, QuietHandler, Reply, Request, closed_port, running
+
+__all__ = [
+    "HOSTILE",
+    "T0",
+    "HttpReceiver",
+    "Received",
+    "Reply",
+    "Request",
+    "SmtpSink",
+    "closed_port",
+    "http_receiver",
+    "make_alert",
+    "self_signed_cert",
+    "smtp_sink",
+]
 
 
-@dataclass(frozen=True)
-class Reply:
-    status: int = 200
-    body: bytes = b"ok"
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0  # hold the answer this long (cut short when the server stops)
-
-
-@dataclass(frozen=True)
-class Request:
-    method: str
-    path: str
-    headers: dict[str, str]  # names lower-cased
-    body: bytes
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
+class _Server(LoopbackServer):
     def __init__(self, replies: Sequence[Reply], default: Reply) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(_Handler)
         self.script: deque[Reply] = deque(replies)
         self.default = default
         self.requests: list[Request] = []
-        self.lock = threading.Lock()
-        self.released = threading.Event()
 
     def next_reply(self, request: Request) -> Reply:
         with self.lock:
             self.requests.append(request)
             return self.script.popleft() if self.script else self.default
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client that timed out and hung up is what some tests want
 
-
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server: _Server
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length)
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        reply = self.server.next_reply(Request("POST", self.path, headers, body))
+        reply = self.server.next_reply(Request("POST", self.path, self.lowered_headers(), body))
         if reply.delay:
-            self.server.released.wait(reply.delay)
+            self.server.stopping.wait(reply.delay)
         self.send_response(reply.status)
         for name, value in reply.headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(reply.body)))
         self.end_headers()
         self.wfile.write(reply.body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 class HttpReceiver:
@@ -93,7 +80,7 @@ class HttpReceiver:
         self._server = server
 
     def url(self, path: str = "/hook") -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}{path}"
+        return f"http://127.0.0.1:{self._server.port}{path}"
 
     @property
     def requests(self) -> list[Request]:
@@ -105,24 +92,8 @@ class HttpReceiver:
 def http_receiver(
     replies: Sequence[Reply] = (), default: Reply | None = None
 ) -> Iterator[HttpReceiver]:
-    server = _Server(replies, default or Reply())
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    try:
+    with running(_Server(replies, default or Reply())) as server:
         yield HttpReceiver(server)
-    finally:
-        server.released.set()
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-
-def closed_port() -> int:
-    """A loopback port with nothing listening on it (just released by the OS)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -207,45 +178,3 @@ def self_signed_cert(directory: Path) -> tuple[Path, Path]:
         check=True, capture_output=True,
     )  # fmt: skip
     return cert, key
-
-
-# Alerts for the channel tests -------------------------------------------------------------
-
-T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
-HOSTILE = (
-    "<!channel> <@U123> <https://evil.example|un.org> & <script>alert(1)</script>"
-    " \x1b[31mred\x1b[0m \u202eevil\u202c"
-)
-
-
-def make_alert(
-    title: str = "Reports of mass killings in El Fasher",
-    *,
-    kind: str = AlertKind.MATCH,
-    severity: Severity = Severity.CRITICAL,
-    link: str | None = "https://news.un.org/en/story/2024/05/1149000",
-    summary: str = "The UN human rights office said civilians were killed.",
-    matches: int = 1,
-    hits: int = 1,
-    sources: int = 1,
-    text: str = "",
-    alert_id: str = "a1b2c3d4e5f6",
-) -> Alert:
-    """An alert with as many matches, hits per match and sources as asked for."""
-    item = Item(
-        key="k1", feed="UN News", title=title, summary=summary, link=link,
-        published=T0 - timedelta(minutes=20), countries=("SD",),
-    )  # fmt: skip
-    rule = RuleRef("mass-killing", "Mass killing", severity, "Killings of civilians", "violence")
-    term = TermHit("mass killing", "mass killings", "title", 96.0, snippet=f"… {title[:150]} …")
-    found = tuple(
-        Match(f"rule-{i}", f"Rule {i}", severity, "d", 90.0, (term,) * hits, theme="violence")
-        for i in range(matches)
-    )
-    reports = tuple(
-        Source(f"Feed {i}", title, f"https://example.org/{i}", T0, f"k{i}") for i in range(sources)
-    )
-    return Alert(
-        id=alert_id, kind=kind, created=T0, severity=severity, title=title, rules=(rule,),
-        item=item, matches=found, countries=("SD",), sources=reports, text=text,
-    )  # fmt: skip

@@ -1,44 +1,53 @@
-"""A scriptable loopback feed server for fetch, parse and end-to-end tests.
+"""The loopback feed server every test fetches from, scripted per path.
 
-FeedServer runs a ThreadingHTTPServer on 127.0.0.1, port 0, in a thread. Each path answers
+FeedServer runs on 127.0.0.1, port 0, in a thread (tests/loopback.py). Each path answers
 from its own script of Responses (then repeats the last one): status, headers, body, a delay
 before the headers, a trickle (bytes dribbled one by one), a streamed body of any size, and
 validators (etag / last_modified answered with 304 when the client sends them back).
+`publish(name, body)` serves a feed that tests change while a daemon polls it.
 Every request is recorded with its headers (names lower-cased) so tests can assert what
-the client sent.
+the client sent. The documents and configs tests serve live in tests/feedfiles.py; their
+names are importable from here too.
 """
 
 from __future__ import annotations
 
 import gzip
-import threading
+import hashlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
+
+from tests.feedfiles import RULES, item, rss, write_config
+from tests.loopback import LoopbackServer, QuietHandler, Reply, Request, running
+
+__all__ = [
+    "RULES",
+    "FeedServer",
+    "Request",
+    "Response",
+    "feed_server",
+    "gzipped",
+    "item",
+    "redirect",
+    "rss",
+    "write_config",
+    "zeros",
+]
 
 
 @dataclass(frozen=True)
-class Response:
-    status: int = 200
+class Response(Reply):
+    """A feed's answer: a Reply (empty body by default) that may also trickle, stream, or
+    carry validators."""
+
     body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0  # seconds before the status line (cut short when the server stops)
     trickle: float = 0.0  # seconds between single bytes of the body
     trickle_head: bool = False  # dribble the status line and headers too (with trickle)
     stream: Callable[[], Iterable[bytes]] | None = None  # body of unknown length; closes after
     etag: str | None = None  # sent, and answered with 304 when If-None-Match matches
     last_modified: str | None = None  # likewise with If-Modified-Since
-
-
-@dataclass(frozen=True)
-class Request:
-    method: str
-    path: str
-    headers: dict[str, str]  # names lower-cased
 
 
 def redirect(to: str, status: int = 302) -> Response:
@@ -65,16 +74,13 @@ def zeros(total: int, chunk: int = 1 << 16) -> Callable[[], Iterator[bytes]]:
     return gen
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+class _Server(LoopbackServer):
     block_on_close = False
 
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(_Handler)
         self.scripts: dict[str, deque[Response]] = {}
         self.requests: list[Request] = []
-        self.lock = threading.Lock()
-        self.stopping = threading.Event()
 
     def next_response(self, request: Request) -> Response:
         with self.lock:
@@ -84,16 +90,13 @@ class _Server(ThreadingHTTPServer):
                 return Response(404, b"not found")
             return script.popleft() if len(script) > 1 else script[0]
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # clients that hang up mid-body are what several tests want
 
-
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:
-        headers = {k.lower(): v for k, v in self.headers.items()}
+        headers = self.lowered_headers()
         r = self.server.next_response(Request("GET", self.path, headers))
         if r.delay and self.server.stopping.wait(r.delay):
             return
@@ -149,9 +152,6 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             pass  # the client gave up (cap, deadline): that is the point
 
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
 
 def _not_modified(r: Response, headers: dict[str, str]) -> bool:
     if r.etag and headers.get("if-none-match") == r.etag:
@@ -167,8 +167,7 @@ class FeedServer:
 
     @property
     def port(self) -> int:
-        port: int = self._server.server_address[1]
-        return port
+        return self._server.port
 
     def url(self, path: str, host: str = "127.0.0.1") -> str:
         return f"http://{host}:{self.port}{path}"
@@ -179,6 +178,14 @@ class FeedServer:
             self._server.scripts[path] = deque(responses or (Response(),))
         return self.url(path)
 
+    def publish(self, name: str, body: bytes) -> str:
+        """Serve body at /<name>.xml as a live feed would (an RSS Content-Type, an ETag made
+        from the bytes, so 304 while they stay the same); returns its URL. Call again to
+        change what the feed says."""
+        etag = '"' + hashlib.sha1(body).hexdigest() + '"'
+        rss_type = {"Content-Type": "application/rss+xml"}
+        return self.serve(f"/{name}.xml", Response(body=body, headers=rss_type, etag=etag))
+
     def requests(self, path: str | None = None) -> list[Request]:
         with self._server.lock:
             return [r for r in self._server.requests if path is None or r.path == path]
@@ -186,81 +193,5 @@ class FeedServer:
 
 @contextmanager
 def feed_server() -> Iterator[FeedServer]:
-    server = _Server()
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    try:
+    with running(_Server()) as server:
         yield FeedServer(server)
-    finally:
-        server.stopping.set()
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-
-def rss(*items: str, title: str = "Test feed", link: str = "http://example.org/") -> bytes:
-    """An RSS 2.0 document around the given <item> elements."""
-    body = "".join(items)
-    return (
-        '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
-        f"<title>{title}</title><link>{link}</link><description>d</description>"
-        f"{body}</channel></rss>"
-    ).encode()
-
-
-def item(
-    title: str,
-    *,
-    guid: str | None = None,
-    link: str | None = None,
-    date: str | None = "Mon, 02 Mar 2026 10:00:00 GMT",
-    description: str = "",
-    extra: str = "",
-) -> str:
-    parts = [f"<title>{title}</title>"]
-    if guid is not None:
-        parts.append(f"<guid isPermaLink='false'>{guid}</guid>")
-    if link is not None:
-        parts.append(f"<link>{link}</link>")
-    if date is not None:
-        parts.append(f"<pubDate>{date}</pubDate>")
-    if description:
-        parts.append(f"<description>{description}</description>")
-    return "<item>" + "".join(parts) + extra + "</item>"
-
-
-RULES = """theme = "test"
-
-[[rules]]
-id = "massacre"
-title = "Massacre reported"
-severity = "high"
-description = "A test rule."
-any = ["massacre"]
-"""
-
-
-def write_config(
-    folder: Path,
-    feeds: dict[str, str],
-    *,
-    defaults: str = "",
-    channels: str = '[[channels]]\nname = "console"\ntype = "console"\ncolor = false\n',
-) -> Path:
-    """A config in folder (with a one-rule rules/ beside it): backfill all, fast timeouts."""
-    (folder / "rules").mkdir(exist_ok=True)
-    (folder / "rules" / "test.toml").write_text(RULES, encoding="utf-8")
-    tables = "".join(
-        f'[[feeds]]\nname = "{name}"\nurl = "{url}"\njitter = "0s"\n\n'
-        for name, url in feeds.items()
-    )
-    path = folder / "config.toml"
-    path.write_text(
-        '[state]\npath = "state/monitor.db"\n\n[defaults]\nbackfill = "all"\n'
-        'connect_timeout = "2s"\nread_timeout = "3s"\ntotal_timeout = "5s"\n'
-        f'interval = "10m"\nmax_backoff = "6h"\n{defaults}\n'
-        '[logging]\nformat = "json"\nlevel = "info"\n\n'
-        f"{tables}{channels}",
-        encoding="utf-8",
-    )
-    return path

@@ -6,9 +6,10 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from channel_servers import Reply, http_receiver
-
-from tests.e2e import env_with, feed_site, rss, run_monitor, write_config
+from tests.channel_servers import Reply, http_receiver
+from tests.e2e import env_with, run_monitor
+from tests.feedfiles import rss, story, write_config
+from tests.feedserver import FeedServer
 
 RULES = Path(__file__).parent / "data" / "rules_fixtures" / "good"
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -22,62 +23,55 @@ min_severity = "low"
 """
 
 
-def story_feeds(site) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    t = NOW - timedelta(hours=1)
-    site.set(
+# One story told by three sources, and an unrelated item: (feed, guid, title, summary).
+STORIES = [
+    (
         "un-news",
-        rss(
-            [
-                (
-                    "un-1",
-                    "Dozens of civilians killed in shelling of El Fasher market",
-                    "UN chief condemns the attack in North Darfur, Sudan.",
-                    t,
-                ),
-                (
-                    "un-2",
-                    "General Assembly adopts budget for 2027",
-                    "Member states agreed the regular budget.",
-                    t,
-                ),
-            ]
-        ),
-    )
-    site.set(
+        "un-1",
+        "Dozens of civilians killed in shelling of El Fasher market",
+        "UN chief condemns the attack in North Darfur, Sudan.",
+    ),
+    (
+        "un-news",
+        "un-2",
+        "General Assembly adopts budget for 2027",
+        "Member states agreed the regular budget.",
+    ),
+    (
         "ohchr",
-        rss(
-            [
-                (
-                    "oh-1",
-                    "Sudan: civilians killed in shelling of El Fasher market",
-                    "UN rights office says dozens of civilians killed in North Darfur.",
-                    t,
-                )
-            ]
-        ),
-    )
-    site.set(
+        "oh-1",
+        "Sudan: civilians killed in shelling of El Fasher market",
+        "UN rights office says dozens of civilians killed in North Darfur.",
+    ),
+    (
         "news-bbc",
-        rss(
-            [
-                (
-                    "bbc-1",
-                    "El Fasher: dozens of civilians killed as shells hit market",
-                    "Sudan's army and RSF trade blame for the killing in Darfur.",
-                    t,
-                )
-            ]
-        ),
-    )
-    return {n: site.url(n) for n in ("un-news", "ohchr", "news-bbc")}
+        "bbc-1",
+        "El Fasher: dozens of civilians killed as shells hit market",
+        "Sudan's army and RSF trade blame for the killing in Darfur.",
+    ),
+]
 
 
-def test_one_story_three_sources_one_alert_and_one_corroboration(tmp_path: Path) -> None:
+def story_feeds(server: FeedServer) -> dict[str, str]:
+    """The three feeds of STORIES, published an hour ago; their URLs by name."""
+    t = NOW - timedelta(hours=1)
+    names = dict.fromkeys(feed for feed, *_ in STORIES)
+    return {
+        name: server.publish(name, rss(*(story(*s, t) for f, *s in STORIES if f == name)))
+        for name in names
+    }
+
+
+def configured(tmp_path: Path, server: FeedServer) -> Path:
+    return write_config(tmp_path, story_feeds(server), rules=RULES, channels=WEBHOOK)
+
+
+def test_one_story_three_sources_one_alert_and_one_corroboration(
+    tmp_path: Path, feeds: FeedServer
+) -> None:
     """UN News, OHCHR and a news feed carrying one story give one alert and one notice."""
-    with feed_site() as site, http_receiver() as rx:
-        cfg = write_config(
-            tmp_path / "config.toml", story_feeds(site), rules=RULES, channels=WEBHOOK
-        )
+    with http_receiver() as rx:
+        cfg = configured(tmp_path, feeds)
         env = env_with(TEST_HOOK_URL=rx.url(), TEST_HOOK_SECRET="s3cret-value")
         first = run_monitor(["run", "--once", "-c", str(cfg)], env)
         bodies = [json.loads(r.body) for r in rx.requests]
@@ -95,12 +89,10 @@ def test_one_story_three_sources_one_alert_and_one_corroboration(tmp_path: Path)
     assert "s3cret-value" not in first.stderr
 
 
-def test_undeliverable_alert_stays_queued_and_exit_is_1(tmp_path: Path) -> None:
+def test_undeliverable_alert_stays_queued_and_exit_is_1(tmp_path: Path, feeds: FeedServer) -> None:
     """A receiver answering 503 leaves the alert pending (exit 1); a later run delivers it."""
-    with feed_site() as site, http_receiver([Reply(503)]) as rx:
-        cfg = write_config(
-            tmp_path / "config.toml", story_feeds(site), rules=RULES, channels=WEBHOOK
-        )
+    with http_receiver([Reply(503)]) as rx:
+        cfg = configured(tmp_path, feeds)
         env = env_with(TEST_HOOK_URL=rx.url(), TEST_HOOK_SECRET="x" * 8)
         first = run_monitor(["run", "--once", "-c", str(cfg)], env)
         status = json.loads(run_monitor(["status", "--json", "-c", str(cfg)], env).stdout)
@@ -114,12 +106,10 @@ def test_undeliverable_alert_stays_queued_and_exit_is_1(tmp_path: Path) -> None:
     assert len(set(ids)) == 2  # the story and its corroboration notice
 
 
-def test_dead_webhook_is_visible_in_status(tmp_path: Path) -> None:
+def test_dead_webhook_is_visible_in_status(tmp_path: Path, feeds: FeedServer) -> None:
     """A 410 Gone is permanent: the delivery is dead and status says so; retry --dead requeues."""
-    with feed_site() as site, http_receiver(default=Reply(410, b"gone")) as rx:
-        cfg = write_config(
-            tmp_path / "config.toml", story_feeds(site), rules=RULES, channels=WEBHOOK
-        )
+    with http_receiver(default=Reply(410, b"gone")) as rx:
+        cfg = configured(tmp_path, feeds)
         env = env_with(TEST_HOOK_URL=rx.url(), TEST_HOOK_SECRET="x" * 8)
         assert run_monitor(["run", "--once", "-c", str(cfg)], env).returncode == 1
         status = run_monitor(["status", "--json", "-c", str(cfg)], env)

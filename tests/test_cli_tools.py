@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from channel_servers import Reply, http_receiver
 
-from tests.e2e import env_with, rss, run_monitor, write_config
+from tests.channel_servers import Reply, http_receiver
+from tests.e2e import env_with, run_monitor
+from tests.feedfiles import rss, story, write_config
 
 RULES = Path(__file__).parent / "data" / "rules_fixtures" / "good"
 REAL_FEEDS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "real-feeds"
@@ -21,10 +22,8 @@ def feed_file(tmp_path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(
         rss(
-            [
-                ("1", "UN warns of genocide in Kenya", "Officials warn.", NOW),
-                ("2", "Budget talks resume in New York", "", NOW),
-            ]
+            story("1", "UN warns of genocide in Kenya", "Officials warn.", NOW),
+            story("2", "Budget talks resume in New York", "", NOW),
         )
     )
     return path
@@ -96,7 +95,7 @@ def test_send_test_reports_the_real_answer(tmp_path: Path) -> None:
         '[[channels]]\nname = "bad"\ntype = "webhook"\nurl_env = "BAD_URL"\n'
     )
     with http_receiver() as good, http_receiver(default=Reply(404, b"nope")) as bad:
-        cfg = write_config(tmp_path / "c.toml", {}, rules=RULES, channels=channels)
+        cfg = write_config(tmp_path, {}, rules=RULES, channels=channels)
         env = env_with(GOOD_URL=good.url("/ok-hook"), BAD_URL=bad.url("/secret-path"))
         one = run_monitor(["send-test", "--channel", "good", "-c", str(cfg)], env)
         both = run_monitor(["send-test", "-c", str(cfg)], env)
@@ -112,7 +111,7 @@ def test_unusable_state_path_is_a_clear_error(tmp_path: Path) -> None:
     """A state path that is not a database gives exit 2 and one line naming it, no traceback."""
     notdb = tmp_path / "notes.txt"
     notdb.write_text("not a database")
-    cfg = write_config(tmp_path / "c.toml", {}, rules=RULES, channels="", state=f'path = "{notdb}"')
+    cfg = write_config(tmp_path, {}, rules=RULES, channels="", state=f'path = "{notdb}"')
     for args in (["run", "--once"], ["status"]):
         out = run_monitor([*args, "-c", str(cfg)], env_with())
         assert out.returncode == 2

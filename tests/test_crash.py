@@ -5,60 +5,38 @@ from __future__ import annotations
 import json
 import random
 import signal
-import subprocess
 import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from channel_servers import http_receiver
 
-from tests.e2e import MONITOR, PLACES, REPO, Newsroom, env_with, feed_site, write_config
+from tests.channel_servers import http_receiver
+from tests.e2e import PLACES, Newsroom, env_with, start_daemon
+from tests.feedfiles import GOOD_RULES, webhook, write_config
+from tests.feedserver import FeedServer
 
-RULES = Path(__file__).parent / "data" / "rules_fixtures" / "good"
 KILLS = 20
-WEBHOOK = """[[channels]]
-name = "ops"
-type = "webhook"
-url_env = "CRASH_HOOK_URL"
-min_severity = "info"
-"""
+WEBHOOK = webhook("CRASH_HOOK_URL")
 
 
 @pytest.mark.slow
-def test_sigkill_loses_nothing_and_repeats_at_most_once_per_kill(tmp_path: Path) -> None:
+def test_sigkill_loses_nothing_and_repeats_at_most_once_per_kill(
+    tmp_path: Path, feeds: FeedServer
+) -> None:
     """20 SIGKILLs at random moments: every alert arrives, duplicates <= one per kill."""
     rng = random.Random(20261125)
-    with (
-        feed_site() as site,
-        http_receiver() as rx,
-        (tmp_path / "daemon.log").open("w") as log,
-    ):
-        room = Newsroom(site, 4)
-        cfg = write_config(
-            tmp_path / "config.toml",
-            room.urls(),
-            rules=RULES,
-            channels=WEBHOOK,
-            interval="1s",
-        )
+    with http_receiver() as rx, (tmp_path / "daemon.log").open("w") as log:
+        room = Newsroom(feeds, 4)
+        cfg = write_config(tmp_path, room.urls(), rules=GOOD_RULES, channels=WEBHOOK, interval="1s")
         env = env_with(CRASH_HOOK_URL=rx.url())
         for _ in range(KILLS):
-            proc = subprocess.Popen(
-                [*MONITOR, "run", "-c", str(cfg)], env=env, cwd=REPO, stdout=log, stderr=log
-            )
-            deadline = time.monotonic() + rng.uniform(0.8, 3.0)
-            while time.monotonic() < deadline:
-                if rng.random() < 0.5:
-                    room.publish()
-                time.sleep(0.2)
+            proc = start_daemon(cfg, env, log)
+            room.publish_for(rng.uniform(0.8, 3.0), 0.2, lambda: rng.random() < 0.5)
             proc.send_signal(signal.SIGKILL)
             proc.wait(10)
-        while room.publish():
-            pass
-        final = subprocess.Popen(
-            [*MONITOR, "run", "-c", str(cfg)], env=env, cwd=REPO, stdout=log, stderr=log
-        )
+        room.publish_rest()
+        final = start_daemon(cfg, env, log)
         try:
             started = time.monotonic()
             deadline = started + 60

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import requests
-from channel_servers import Reply, http_receiver
 
 from monitor.alerts.decide import StoryDesk, StoryPolicy
 from monitor.channels import make_channel
@@ -18,21 +17,10 @@ from monitor.config import ChannelConfig
 from monitor.deliver import ChannelSet, Deliverer
 from monitor.model import FeedState, PollResult
 from monitor.store.sqlite import SqliteStore
+from tests.channel_servers import Reply, http_receiver
+from tests.clock import FakeClock
 from tests.factories import T0, alert, item
 from tests.stores import due
-
-
-class Clock:
-    """A settable clock: tests move time instead of sleeping."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @pytest.fixture
@@ -65,7 +53,7 @@ def enqueue(store: SqliteStore, n: int, channel: str = "ops") -> list[str]:
 def deliverer(
     store: SqliteStore,
     url: str,
-    clock: Clock,
+    clock: FakeClock,
     timeout: float = 5.0,
     sleeps: list[float] | None = None,
     rate_limit: float = 0.0,
@@ -76,7 +64,7 @@ def deliverer(
     channel = make_channel(cfg, session=session, now=clock)
     record = sleeps if sleeps is not None else []
     channels = ChannelSet({"ops": channel}, {"ops": rate_limit})
-    return Deliverer(store, channels, clock, sleep=record.append)
+    return Deliverer(store, channels, clock, sleep=record.append, mono=clock.monotonic)
 
 
 def posted_ids(requests_: list) -> list[str]:
@@ -86,7 +74,7 @@ def posted_ids(requests_: list) -> list[str]:
 def test_503_then_accept_delivers_each_once_in_order(store: SqliteStore) -> None:
     """A receiver failing the first posts with 503 gets every alert once, in creation order."""
     ids = enqueue(store, 3)
-    clock = Clock(T0)
+    clock = FakeClock(T0)
     with http_receiver([Reply(503), Reply(503)]) as rx:
         d = deliverer(store, rx.url(), clock)
         for _ in range(10):
@@ -102,7 +90,7 @@ def test_503_then_accept_delivers_each_once_in_order(store: SqliteStore) -> None
 def test_retry_after_is_honoured(store: SqliteStore) -> None:
     """A 429 with Retry-After: 120 makes the next attempt wait exactly that long."""
     enqueue(store, 1)
-    clock = Clock(T0)
+    clock = FakeClock(T0)
     with http_receiver([Reply(429, b"slow down", {"Retry-After": "120"})]) as rx:
         d = deliverer(store, rx.url(), clock)
         d.drain()
@@ -118,7 +106,7 @@ def test_404_is_dead_at_once_and_visible(store: SqliteStore) -> None:
     """A 404 is permanent: the row is dead after one attempt and counted."""
     enqueue(store, 1)
     with http_receiver(default=Reply(404, b"no such hook")) as rx:
-        report = deliverer(store, rx.url(), Clock(T0)).drain()
+        report = deliverer(store, rx.url(), FakeClock(T0)).drain()
         assert len(rx.requests) == 1
     assert report.dead == 1
     assert store.outbox_counts()["dead"] == 1
@@ -128,7 +116,7 @@ def test_404_is_dead_at_once_and_visible(store: SqliteStore) -> None:
 def test_hanging_receiver_times_out_and_is_retried(store: SqliteStore) -> None:
     """A receiver that never answers is cut off by the timeout; the row stays pending."""
     enqueue(store, 1)
-    clock = Clock(T0)
+    clock = FakeClock(T0)
     with http_receiver([Reply(200, delay=30)]) as rx:
         d = deliverer(store, rx.url(), clock, timeout=0.5)
         report = d.drain()
@@ -141,7 +129,7 @@ def test_hanging_receiver_times_out_and_is_retried(store: SqliteStore) -> None:
 def test_gives_up_after_the_retry_bound(store: SqliteStore) -> None:
     """A receiver down for longer than retry_max_age ends dead, not retried for ever."""
     enqueue(store, 1)
-    clock = Clock(T0)
+    clock = FakeClock(T0)
     with http_receiver(default=Reply(503)) as rx:
         d = deliverer(store, rx.url(), clock)
         d.retry_max_age = 6 * 3600
@@ -155,7 +143,7 @@ def test_gives_up_after_the_retry_bound(store: SqliteStore) -> None:
 def test_webhook_id_is_the_alert_id_on_every_retry(store: SqliteStore) -> None:
     """Every attempt carries the same webhook-id, so receivers can drop resends."""
     (aid,) = enqueue(store, 1)
-    clock = Clock(T0)
+    clock = FakeClock(T0)
     with http_receiver([Reply(500)]) as rx:
         d = deliverer(store, rx.url(), clock)
         d.drain()
@@ -165,12 +153,12 @@ def test_webhook_id_is_the_alert_id_on_every_retry(store: SqliteStore) -> None:
 
 
 def test_rate_limit_spaces_sends(store: SqliteStore) -> None:
-    """A channel with rate_limit=1s waits between two sends (on the monotonic clock)."""
+    """A channel with rate_limit=1s waits between two sends: the clock stands still, so the
+    whole gap is waited each time (the monotonic clock is injected, never read)."""
     enqueue(store, 3)
     sleeps: list[float] = []
     with http_receiver() as rx:
-        d = deliverer(store, rx.url(), Clock(T0), sleeps=sleeps, rate_limit=1.0)
-        d.mono = lambda: 100.25  # each send follows the last at once: a full gap is waited
+        d = deliverer(store, rx.url(), FakeClock(T0), sleeps=sleeps, rate_limit=1.0)
         d.drain()
         assert len(rx.requests) == 3
     assert sleeps == [1.0, 1.0]

@@ -13,21 +13,17 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 import tomllib
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from monitor import cli
+from monitor.cli import main
 from monitor.config.reader import parse_duration
 from monitor.service.daemon import STOP_GRACE
+from tests.e2e import REPO
+from tests.feedserver import FeedServer, Response
 
-REPO = Path(__file__).resolve().parents[1]
 UNIT = REPO / "deploy" / "monitor.service"
 DOCKERFILE = REPO / "Dockerfile"
 EXEC = "/opt/monitor/.venv/bin/monitor"
@@ -124,50 +120,25 @@ def test_dockerfile_config_edits_apply_and_the_result_checks(tmp_path: Path):
     config = tmp_path / "config.toml"
     config.write_text(text, encoding="utf-8")
     (tmp_path / "rules").symlink_to(REPO / "rules")
-    assert cli.main(["check", "-c", str(config)]) == 0
+    assert main(["check", "-c", str(config)]) == 0
     loaded = tomllib.loads(text)
     assert loaded["state"]["path"] == "/var/lib/monitor/monitor.db"
     assert loaded["metrics"]["listen"] == "0.0.0.0:9464"
 
 
-class _Health(BaseHTTPRequestHandler):
-    status = 200
-
-    def do_GET(self) -> None:
-        self.send_response(self.server.status if self.path == "/healthz" else 404)  # type: ignore[attr-defined]
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@contextmanager
-def healthz(status: int) -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Health)
-    server.status = status  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/healthz"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 @pytest.mark.parametrize("status, healthy", [(200, True), (503, False)])
-def test_dockerfile_healthcheck_follows_healthz(status: int, healthy: bool):
+def test_dockerfile_healthcheck_follows_healthz(feeds: FeedServer, status: int, healthy: bool):
     """The HEALTHCHECK command exits 0 on a 200 from /healthz and non-zero on a 503."""
     (health,) = instruction("HEALTHCHECK")
     command = json.loads(health.split("CMD", 1)[1])
     assert command[0] == "python"
-    with healthz(status) as url:
-        out = subprocess.run(
-            [sys.executable, *command[1:]],
-            env={"MONITOR_HEALTHZ": url},
-            capture_output=True,
-            timeout=30,
-        )
+    url = feeds.serve("/healthz", Response(status))
+    out = subprocess.run(
+        [sys.executable, *command[1:]],
+        env={"MONITOR_HEALTHZ": url},
+        capture_output=True,
+        timeout=30,
+    )
     assert (out.returncode == 0) is healthy
 
 

@@ -154,6 +154,22 @@ def table(s: Scores, name: str) -> str:
     return "\n".join(lines)
 
 
+def assert_well_formed(rows: list[Row], ruleset: RuleSet, at_least: int) -> None:
+    """Enough rows, a fifth each in French and Spanish, no repeated title, every positive
+    naming a known rule (negatives none), and at least 100 hard cases."""
+    assert len(rows) >= at_least
+    langs = Counter(r.lang for r in rows)
+    assert set(langs) == {"en", "fr", "es"}
+    assert langs["fr"] >= 0.2 * len(rows) and langs["es"] >= 0.2 * len(rows), langs
+    titles = [r.title for r in rows]
+    assert len(set(titles)) == len(titles), "duplicate titles"
+    for r in rows:
+        assert r.label in (0, 1), r
+        assert bool(r.rule) == bool(r.label), f"positives name a rule, negatives none: {r}"
+        assert not r.rule or ruleset.get(r.rule) is not None, f"unknown rule {r.rule!r}"
+    assert sum(1 for r in rows if r.note.startswith("hard")) >= 100
+
+
 @pytest.fixture(scope="module")
 def ruleset() -> RuleSet:
     return load_rules([RULES])
@@ -170,20 +186,10 @@ def eval_rows() -> list[Row]:
 
 
 def test_eval_set_is_well_formed(eval_rows: list[Row], ruleset: RuleSet) -> None:
-    assert len(eval_rows) >= 400
-    langs = Counter(r.lang for r in eval_rows)
-    assert set(langs) == {"en", "fr", "es"}
-    assert langs["fr"] >= 0.2 * len(eval_rows) and langs["es"] >= 0.2 * len(eval_rows), langs
-    titles = [r.title for r in eval_rows]
-    assert len(set(titles)) == len(titles), "duplicate titles"
-    for r in eval_rows:
-        assert r.label in (0, 1), r
-        assert bool(r.rule) == bool(r.label), f"positives name a rule, negatives none: {r}"
-        assert not r.rule or ruleset.get(r.rule) is not None, f"unknown rule {r.rule!r}"
+    assert_well_formed(eval_rows, ruleset, 400)
     per_rule = Counter(r.rule for r in eval_rows if r.label)
     thin = {rid: per_rule[rid] for rid in ruleset.ids if per_rule[rid] < 3}
     assert not thin, f"rules with fewer than 3 positives in eval.tsv: {thin}"
-    assert sum(1 for r in eval_rows if r.note.startswith("hard")) >= 100
 
 
 def test_pack_loads_and_names_sources(ruleset: RuleSet) -> None:
@@ -236,19 +242,9 @@ def test_dev_headlines_precision_and_recall(matcher: Matcher) -> None:
 
 def test_probe_set_is_well_formed(ruleset: RuleSet) -> None:
     rows = read_rows(PROBE)
-    assert len(rows) >= 250
-    langs = Counter(r.lang for r in rows)
-    assert set(langs) == {"en", "fr", "es"}
-    assert langs["fr"] >= 0.2 * len(rows) and langs["es"] >= 0.2 * len(rows), langs
-    titles = [r.title for r in rows]
-    assert len(set(titles)) == len(titles), "duplicate titles"
+    assert_well_formed(rows, ruleset, 250)
     eval_titles = {r.title.casefold() for r in read_rows(EVAL)}
-    assert not eval_titles & {t.casefold() for t in titles}, "probe titles copied from eval.tsv"
-    for r in rows:
-        assert r.label in (0, 1), r
-        assert bool(r.rule) == bool(r.label), f"positives name a rule, negatives none: {r}"
-        assert not r.rule or ruleset.get(r.rule) is not None, f"unknown rule {r.rule!r}"
-    assert sum(1 for r in rows if r.note.startswith("hard")) >= 100
+    assert not eval_titles & {r.title.casefold() for r in rows}, "probe titles copied from eval.tsv"
 
 
 def test_probe_precision_and_recall(matcher: Matcher) -> None:

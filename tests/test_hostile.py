@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import subprocess
+import sys
 import threading
 import time
 import tracemalloc
@@ -12,14 +14,16 @@ from typing import Any
 
 import pytest
 import requests
+import urllib3
 
 from monitor.errors import FetchError
-from monitor.model import FeedSpec, FeedState, Fetched
-from monitor.pipeline import PollResult
+from monitor.model import FeedSpec, FeedState, Fetched, PollResult
 from monitor.reader.fetch import FetchPolicy, fetch, make_session
 from monitor.reader.parse import parse_feed
-from monitor.service import runtime
-from tests.feedserver import FeedServer, Response, gzipped, item, redirect, rss, write_config, zeros
+from tests.e2e import env_with
+from tests.feedfiles import item, rss, write_config
+from tests.feedserver import FeedServer, Response, gzipped, redirect, zeros
+from tests.runtimes import poll, runtime_of
 
 CAP = 2_000_000
 POLICY = FetchPolicy("monitor-test/1", 1.0, 1.5, 2.0, CAP, 3)
@@ -115,11 +119,8 @@ def test_entity_documents_refused_bounded(
 def test_entity_bomb_fails_the_feed_through_the_poller(feeds: FeedServer, tmp_path: Path):
     """The poller marks a feed serving an entity bomb failed, with the reason."""
     config = write_config(tmp_path, {"bomb": feeds.serve("/b", Response(body=QUADRATIC))})
-    rt = runtime.build(runtime.load(config), parse_workers=0)
-    try:
-        result, _ = rt.poller.poll(rt.config.feeds[0])
-    finally:
-        rt.close()
+    with runtime_of(config) as rt:
+        result = poll(rt)
     assert result.outcome == "failed" and "entities" in (result.error or "")
 
 
@@ -133,23 +134,20 @@ def test_backtracking_author_abandoned_other_feed_succeeds(feeds: FeedServer, tm
     urls = {"hostile": feeds.serve("/h", Response(body=hostile)), "good": feeds.serve("/g")}
     feeds.serve("/g", Response(body=GOOD))
     config = write_config(tmp_path, urls, defaults='parse_timeout = "2s"')
-    rt = runtime.build(runtime.load(config), parse_workers=1)
     results: dict[str, PollResult] = {}
-    try:
+    with runtime_of(config, parse_workers=1) as rt:
         rt.parser.parse(GOOD, {}, "http://warm.example/")  # start the worker outside the clock
 
-        def poll(spec: FeedSpec) -> None:
-            results[spec.name] = rt.poller.poll(spec)[0]
+        def poll_into_results(spec: FeedSpec) -> None:
+            results[spec.name] = poll(rt, spec)
 
-        threads = [threading.Thread(target=poll, args=(s,)) for s in rt.config.feeds]
+        threads = [threading.Thread(target=poll_into_results, args=(s,)) for s in rt.config.feeds]
         start = time.monotonic()
         for t in threads:
             t.start()
         for t in threads:
             t.join(30)
         elapsed = time.monotonic() - start
-    finally:
-        rt.close()
     assert results["hostile"].outcome == "failed"
     assert "deadline" in (results["hostile"].error or "")
     assert results["good"].outcome == "fetched" and len(results["good"].items) == 1
@@ -253,8 +251,6 @@ def test_trickle_cut_off_by_total_deadline(
 
 def test_nested_gzip_decodes(feeds: FeedServer, session: requests.Session):
     """Content-Encoding: gzip, gzip is decoded twice (urllib3 >= 2.7 required)."""
-    import urllib3
-
     assert tuple(int(p) for p in urllib3.__version__.split(".")[:2]) >= (2, 7)
     got = get(session, feeds.serve("/f", gzipped(GOOD, times=2)))
     assert got.body == GOOD
@@ -273,11 +269,8 @@ def test_deflate_and_gzip_body(feeds: FeedServer, session: requests.Session):
 
 def poll_one(feeds: FeedServer, tmp_path: Path, response: Response) -> PollResult:
     config = write_config(tmp_path, {"f": feeds.serve("/f", response)})
-    rt = runtime.build(runtime.load(config), parse_workers=0)
-    try:
-        return rt.poller.poll(rt.config.feeds[0])[0]
-    finally:
-        rt.close()
+    with runtime_of(config) as rt:
+        return poll(rt)
 
 
 def test_invalid_utf8_nul_bytes_and_mixed_encodings(feeds: FeedServer, tmp_path: Path):
@@ -338,16 +331,11 @@ os.kill(os.getpid(), 9)
 
 def test_parse_workers_exit_when_their_daemon_is_killed(tmp_path: Path):
     """SIGKILL of the daemon leaves no parse worker behind (they watch their owner)."""
-    import os
-    import subprocess
-    import sys
-
-    repo = str(Path(__file__).resolve().parents[1])
     out = subprocess.run(
         [sys.executable, "-c", KILLED_OWNER],
         capture_output=True,
         text=True,
-        env={**os.environ, "PYTHONPATH": repo},
+        env=env_with(),
         timeout=60,
     )
     workers = [int(pid) for pid in out.stdout.split()]

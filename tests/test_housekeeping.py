@@ -8,13 +8,24 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from channel_servers import SmtpSink, smtp_sink
 
 from monitor import pipeline
 from monitor.alerts.decide import StoryDesk, StoryPolicy
 from monitor.model import AlertKind, FeedSpec, FeedState, PollResult
-from monitor.service import housekeeping, runtime
+from monitor.service.housekeeping import (
+    check_escalation,
+    check_silence,
+    escalations,
+    send_digest,
+    silent_since,
+)
+from monitor.service.housekeeping import run as run_housekeeping
+from monitor.service.runtime import Runtime
+from tests.channel_servers import SmtpSink, smtp_sink
+from tests.clock import FakeClock
 from tests.factories import T0, alert, item
+from tests.feedfiles import GOOD_RULES
+from tests.runtimes import runtime_of
 
 CONFIG = """[state]
 path = "state.db"
@@ -38,32 +49,20 @@ to = ["analysts@example.org"]
 digest = "0 7 * * *"
 timezone = "Europe/Zurich"
 """
-RULES = Path(__file__).parent / "data" / "rules_fixtures" / "good"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self):  # type: ignore[no-untyped-def]
-        return self.now
 
 
 @pytest.fixture
-def rt(tmp_path: Path) -> Iterator[tuple[runtime.Runtime, SmtpSink, Clock]]:
+def rt(tmp_path: Path) -> Iterator[tuple[Runtime, SmtpSink]]:
+    """The runtime of CONFIG at T0 (its clock stands still), and the mail channel's sink."""
     sink = SmtpSink()
     with smtp_sink(sink):
         cfg = tmp_path / "config.toml"
-        cfg.write_text(CONFIG.format(rules=RULES, port=sink.port))
-        clock = Clock()
-        r = runtime.build(runtime.load(cfg), now=clock, parse_workers=0)
-        try:
-            yield r, sink, clock
-        finally:
-            r.close()
+        cfg.write_text(CONFIG.format(rules=GOOD_RULES, port=sink.port))
+        with runtime_of(cfg, now=FakeClock(T0)) as r:
+            yield r, sink
 
 
-def record(r: runtime.Runtime, n: int, country: str, start_key: int, when) -> None:  # type: ignore[no-untyped-def]
+def record(r: Runtime, n: int, country: str, start_key: int, when) -> None:  # type: ignore[no-untyped-def]
     for i in range(n):
         k = start_key + i
         a = alert(
@@ -82,12 +81,12 @@ def record(r: runtime.Runtime, n: int, country: str, start_key: int, when) -> No
         r.store.save_poll(result, desk, when)
 
 
-def desk(r: runtime.Runtime) -> StoryDesk:
+def desk(r: Runtime) -> StoryDesk:
     return StoryDesk(r.bundle.poll.story, r.bundle.router)
 
 
 def health(
-    r: runtime.Runtime, spec: FeedSpec, before: FeedState, result: PollResult, when: datetime
+    r: Runtime, spec: FeedSpec, before: FeedState, result: PollResult, when: datetime
 ) -> PollResult:
     """The poll's health decision on `result`, saved with it as the poller saves a poll."""
     s = r.bundle.poll
@@ -99,18 +98,17 @@ def health(
 
 def test_escalations_pure() -> None:
     """A jump over factor x baseline and the minimum escalates; a steady rate does not."""
-    got = housekeeping.escalations({"SD": 9, "MM": 6, "UA": 2}, {"SD": 14, "MM": 140}, 3, 4, 14)
+    got = escalations({"SD": 9, "MM": 6, "UA": 2}, {"SD": 14, "MM": 140}, 3, 4, 14)
     assert [(k, n) for k, n, _ in got] == [("SD", 9)]
 
 
 def test_escalation_alert_once_per_day(rt) -> None:  # type: ignore[no-untyped-def]
     """A country's matched items tripling its baseline raise one escalation alert a day."""
-    r, _, clock = rt
+    r, _ = rt
     record(r, 7, "SD", 0, T0 - timedelta(days=5))  # baseline: 7 in 14 days
     record(r, 6, "SD", 100, T0 - timedelta(hours=2))  # 6 in the last 24 h
-    clock.now = T0
-    assert housekeeping.check_escalation(r, T0) == 2  # the country and the rule theme
-    assert housekeeping.check_escalation(r, T0 + timedelta(hours=3)) == 0
+    assert check_escalation(r, T0) == 2  # the country and the rule theme
+    assert check_escalation(r, T0 + timedelta(hours=3)) == 0
     alert_ = r.store.load_alert(f"escalation:country:SD:{T0.date().isoformat()}")
     assert alert_ is not None and alert_.kind == AlertKind.ESCALATION
     assert "6 matched reports" in alert_.title
@@ -119,35 +117,34 @@ def test_escalation_alert_once_per_day(rt) -> None:  # type: ignore[no-untyped-d
 
 def test_digest_sends_one_email_and_marks_held_rows_sent(rt) -> None:  # type: ignore[no-untyped-def]
     """Held alerts go out as one digest email, then nothing is held any more."""
-    r, sink, _ = rt
+    r, sink = rt
     record(r, 3, "SD", 0, T0)
     assert len(r.store.held_deliveries("mail")) == 3
-    assert housekeeping.send_digest(r, "mail") == 3
+    assert send_digest(r, "mail") == 3
     assert r.store.held_deliveries("mail") == []
     assert len(sink.received) == 1
     body = sink.received[0].message.get_body(("plain",)).get_content()
     assert body.count("Unrelated report number") == 3
-    assert housekeeping.send_digest(r, "mail") == 0 and len(sink.received) == 1
+    assert send_digest(r, "mail") == 0 and len(sink.received) == 1
 
 
 def test_prune_forgets_old_seen_items_but_keeps_alerts(rt) -> None:  # type: ignore[no-untyped-def]
     """Housekeeping forgets seen items past retention; alerts stay for status and dedup."""
-    r, _, clock = rt
+    r, _ = rt
     record(r, 1, "SD", 0, T0 - timedelta(days=200))
-    clock.now = T0
-    housekeeping.run(r)
+    run_housekeeping(r)
     assert r.store.seen_keys("un-news", ["g:0"]) == set()
     assert r.store.load_alert(alert(item(key="g:0", link="https://x.org/0")).id) is not None
 
 
 def test_silent_feed_raises_one_down_alert_and_one_back_alert(rt) -> None:  # type: ignore[no-untyped-def]
     """A feed answering but publishing nothing for silent_after: one alert, then one "back"."""
-    r, _, _ = rt
+    r, _ = rt
     old = T0 - timedelta(days=3)
     quiet = FeedState("un-news", last_success=T0, last_new_item=old)
     r.store.save_poll(PollResult("un-news", "fetched", quiet), desk(r), T0)
-    assert housekeeping.check_silence(r, T0) == 1
-    assert housekeeping.check_silence(r, T0 + timedelta(hours=1)) == 0
+    assert check_silence(r, T0) == 1
+    assert check_silence(r, T0 + timedelta(hours=1)) == 0
     assert r.store.feed_state("un-news").silent_alerted
     spec = r.config.feeds[0]
     before = r.store.feed_state("un-news")
@@ -161,14 +158,14 @@ def test_silent_feed_raises_one_down_alert_and_one_back_alert(rt) -> None:  # ty
 def test_silence_needs_a_success_and_a_setting() -> None:
     """A feed never polled, or without silent_after, is never called silent."""
     quiet = FeedState("f", last_success=T0, last_new_item=T0 - timedelta(days=9))
-    assert housekeeping.silent_since(quiet, None, T0) is None
-    assert housekeeping.silent_since(FeedState("f"), 3600, T0) is None
-    assert housekeeping.silent_since(quiet, 86400, T0) == T0 - timedelta(days=9)
+    assert silent_since(quiet, None, T0) is None
+    assert silent_since(FeedState("f"), 3600, T0) is None
+    assert silent_since(quiet, 86400, T0) == T0 - timedelta(days=9)
 
 
 def test_failing_feed_one_down_alert_then_one_back_alert(rt) -> None:  # type: ignore[no-untyped-def]
     """A feed failing past feed_down_after (6 h) gives one "down" and, on recovery, one "back"."""
-    r, _, _ = rt
+    r, _ = rt
     spec = r.config.feeds[0]
     failing = FeedState(
         "un-news",
@@ -190,7 +187,7 @@ def test_failing_feed_one_down_alert_then_one_back_alert(rt) -> None:  # type: i
 
 def test_recent_failure_is_not_yet_down(rt) -> None:  # type: ignore[no-untyped-def]
     """A feed failing for less than feed_down_after raises nothing."""
-    r, _, _ = rt
+    r, _ = rt
     st = FeedState("un-news", failing_since=T0 - timedelta(hours=1), consecutive_failures=3)
     out = health(r, r.config.feeds[0], st, PollResult("un-news", "failed", st), T0)
     assert not out.state.down_alerted and r.store.held_deliveries("mail") == []

@@ -13,43 +13,25 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from channel_servers import http_receiver
 
-from tests import pg
-from tests.e2e import (
-    MONITOR,
-    PLACES,
-    REPO,
-    Newsroom,
-    env_with,
-    feed_site,
-    rss,
-    run_monitor,
-    write_config,
-)
+from tests.channel_servers import HttpReceiver, http_receiver
+from tests.e2e import PLACES, Newsroom, env_with, run_monitor, start_daemon
+from tests.feedfiles import GOOD_RULES, rss, story, webhook, write_config
+from tests.feedserver import FeedServer
+from tests.pg import PgServer
 
-RULES = Path(__file__).parent / "data" / "rules_fixtures" / "good"
 PG_STATE = 'url_env = "MONITOR_PG_URL"'
-WEBHOOK = """[[channels]]
-name = "ops"
-type = "webhook"
-url_env = "I_HOOK_URL"
-min_severity = "info"
-"""
+WEBHOOK = webhook("I_HOOK_URL")
 
 
 @pytest.fixture
-def pg_url(pg_server: pg.PgServer) -> str:
+def pg_url(pg_server: PgServer) -> str:
     return pg_server.new_database()
 
 
 def start(cfg: Path, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    out = log.open("ab")
-    proc = subprocess.Popen(
-        [*MONITOR, "run", "-c", str(cfg)], env=env, cwd=REPO, stdout=out, stderr=out
-    )
-    out.close()
-    return proc
+    with log.open("ab") as out:
+        return start_daemon(cfg, env, out)
 
 
 def stop(procs: list[subprocess.Popen[bytes]]) -> None:
@@ -64,16 +46,26 @@ def stop(procs: list[subprocess.Popen[bytes]]) -> None:
 
 
 @pytest.fixture
-def newsroom() -> Iterator[tuple[Newsroom, object]]:
-    with feed_site() as site, http_receiver() as rx:
-        yield Newsroom(site, 30, PLACES[:30]), rx
+def newsroom(feeds: FeedServer) -> Iterator[tuple[Newsroom, HttpReceiver]]:
+    with http_receiver() as rx:
+        yield Newsroom(feeds, 30, PLACES[:30]), rx
 
 
-def wait_all(rx: object, n: int, timeout: float) -> set[str]:
+def shared(
+    tmp_path: Path, room: Newsroom, rx: HttpReceiver, pg_url: str
+) -> tuple[Path, dict[str, str]]:
+    """A config polling the newsroom every 2 s with its state on PostgreSQL, and its env."""
+    cfg = write_config(
+        tmp_path, room.urls(), rules=GOOD_RULES, channels=WEBHOOK, interval="2s", state=PG_STATE
+    )
+    return cfg, env_with(MONITOR_PG_URL=pg_url, I_HOOK_URL=rx.url())
+
+
+def wait_all(rx: HttpReceiver, n: int, timeout: float) -> set[str]:
     deadline = time.monotonic() + timeout
     got: set[str] = set()
     while time.monotonic() < deadline:
-        got = {r.headers["webhook-id"] for r in rx.requests}  # type: ignore[attr-defined]
+        got = {r.headers["webhook-id"] for r in rx.requests}
         if len(got) >= n:
             break
         time.sleep(0.3)
@@ -81,35 +73,27 @@ def wait_all(rx: object, n: int, timeout: float) -> set[str]:
 
 
 def test_three_instances_share_polling_without_duplicates(
-    tmp_path: Path, pg_url: str, newsroom: tuple[Newsroom, object]
+    tmp_path: Path, pg_url: str, newsroom: tuple[Newsroom, HttpReceiver]
 ) -> None:
     """Three daemons: each feed fetched about once per interval in total, each alert once."""
     room, rx = newsroom
     interval = 2.0
-    cfg = write_config(
-        tmp_path / "config.toml",
-        room.urls(),
-        rules=RULES,
-        channels=WEBHOOK,
-        interval="2s",
-        state=PG_STATE,
-    )
-    env = env_with(MONITOR_PG_URL=pg_url, I_HOOK_URL=rx.url())  # type: ignore[attr-defined]
+    cfg, env = shared(tmp_path, room, rx, pg_url)
     procs = [start(cfg, env, tmp_path / f"d{i}.log") for i in range(3)]
     try:
         time.sleep(3)
-        room.site.hits.clear()
+        before = room.fetches()
         began = time.monotonic()
         while room.publish():
             time.sleep(0.4)
         time.sleep(max(0.0, 16 - (time.monotonic() - began)))
         elapsed = time.monotonic() - began
-        fetches = sum(room.site.hits.values())
+        fetches = room.fetches() - before
         got = wait_all(rx, len(room.places), 30)
         status = json.loads(run_monitor(["status", "--json", "-c", str(cfg)], env).stdout)
     finally:
         stop(procs)
-    ids = [r.headers["webhook-id"] for r in rx.requests]  # type: ignore[attr-defined]
+    ids = [r.headers["webhook-id"] for r in rx.requests]
     ratio = fetches / (len(room.names) * elapsed / interval)
     print(
         f"instances: {fetches} fetches for {len(room.names)} feeds over {elapsed:.1f}s "
@@ -124,59 +108,47 @@ def test_three_instances_share_polling_without_duplicates(
 
 @pytest.mark.slow
 def test_killing_one_of_three_loses_nothing(
-    tmp_path: Path, pg_url: str, newsroom: tuple[Newsroom, object]
+    tmp_path: Path, pg_url: str, newsroom: tuple[Newsroom, HttpReceiver]
 ) -> None:
     """One of three daemons SIGKILLed 10 times: every alert arrives, duplicates <= kills."""
     room, rx = newsroom
     rng = random.Random(8)
-    cfg = write_config(
-        tmp_path / "config.toml",
-        room.urls(),
-        rules=RULES,
-        channels=WEBHOOK,
-        interval="2s",
-        state=PG_STATE,
-    )
-    env = env_with(MONITOR_PG_URL=pg_url, I_HOOK_URL=rx.url())  # type: ignore[attr-defined]
+    cfg, env = shared(tmp_path, room, rx, pg_url)
     steady = [start(cfg, env, tmp_path / f"d{i}.log") for i in range(2)]
     kills = 10
     try:
         for _ in range(kills):
             victim = start(cfg, env, tmp_path / "victim.log")
-            end = time.monotonic() + rng.uniform(1.0, 3.0)
-            while time.monotonic() < end:
-                room.publish()
-                time.sleep(0.3)
+            room.publish_for(rng.uniform(1.0, 3.0), 0.3)
             victim.send_signal(signal.SIGKILL)
             victim.wait(10)
-        while room.publish():
-            pass
+        room.publish_rest()
         got = wait_all(rx, len(room.places), 60)
     finally:
         stop(steady)
-    ids = [r.headers["webhook-id"] for r in rx.requests]  # type: ignore[attr-defined]
+    ids = [r.headers["webhook-id"] for r in rx.requests]
     duplicates = len(ids) - len(set(ids))
     print(f"instances with kills: {len(got)} alerts, {duplicates} duplicates, {kills} kills")
     assert len(got) == len(room.places)
     assert duplicates <= kills
 
 
-def test_db_copy_then_postgres_alerts_on_nothing_seen(tmp_path: Path, pg_url: str) -> None:
+def test_db_copy_then_postgres_alerts_on_nothing_seen(
+    tmp_path: Path, pg_url: str, feeds: FeedServer
+) -> None:
     """A SQLite state copied with `monitor db copy` makes PostgreSQL re-alert on nothing."""
     now = datetime.now(UTC)
-    with feed_site() as site, http_receiver() as rx:
-        site.set(
+    news = {
+        "news": feeds.publish(
             "news",
             rss(
-                [
-                    ("1", "UN warns of genocide in Kenya", "", now),
-                    ("2", "Genocide warning for Peru", "", now),
-                ]
+                story("1", "UN warns of genocide in Kenya", "", now),
+                story("2", "Genocide warning for Peru", "", now),
             ),
         )
-        lite = write_config(
-            tmp_path / "lite.toml", {"news": site.url("news")}, rules=RULES, channels=WEBHOOK
-        )
+    }
+    with http_receiver() as rx:
+        lite = write_config(tmp_path, news, rules=GOOD_RULES, channels=WEBHOOK, name="lite.toml")
         env = env_with(MONITOR_PG_URL=pg_url, I_HOOK_URL=rx.url(), TARGET_PG=pg_url)
         assert run_monitor(["run", "--once", "-c", str(lite)], env).returncode == 0
         sent = len(rx.requests)
@@ -184,11 +156,7 @@ def test_db_copy_then_postgres_alerts_on_nothing_seen(tmp_path: Path, pg_url: st
         assert copied.returncode == 0, copied.stderr
         assert pg_url not in copied.stdout + copied.stderr
         heavy = write_config(
-            tmp_path / "pg.toml",
-            {"news": site.url("news")},
-            rules=RULES,
-            channels=WEBHOOK,
-            state=PG_STATE,
+            tmp_path, news, rules=GOOD_RULES, channels=WEBHOOK, state=PG_STATE, name="pg.toml"
         )
         again = run_monitor(["run", "--once", "-c", str(heavy)], env)
         assert again.returncode == 0, again.stderr[-2000:]

@@ -13,7 +13,7 @@ from monitor.reader.normalize import (
     plain_text,
 )
 from monitor.reader.parse import parse_feed
-from tests.feedserver import item, rss
+from tests.feedfiles import item, rss
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 SPEC = FeedSpec("f", "http://news.example.org/feed/rss.xml", 600, ("un",))

@@ -7,11 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from monitor import cli
-from monitor.config import opml
-from monitor.config.opml import Candidate, Feed, OpmlError
+from monitor.cli import main
+from monitor.config.opml import (
+    Candidate,
+    Feed,
+    OpmlError,
+    build,
+    configured,
+    import_file,
+    parse,
+    plan,
+)
+from tests.e2e import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 W3C = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "w3c-feedvalidator"
 
 CONFIG = f"""# monitor test config: this comment must survive an import
@@ -64,7 +72,7 @@ def write(tmp_path: Path, name: str, data: bytes | str) -> Path:
 
 def test_parse_takes_tags_from_category_or_folder():
     """Outlines with an xmlUrl are found; tags come from category, else the parent folder."""
-    found = opml.parse(SUBSCRIPTIONS, "subs.opml")
+    found = parse(SUBSCRIPTIONS, "subs.opml")
     assert [(c.title, c.url, c.tags) for c in found] == [
         ("HRW & Friends", "https://www.hrw.org/rss?a=1&b=2", ("human-rights",)),
         ("UN News", "https://news.un.org/feed/rss.xml", ("human-rights",)),
@@ -76,12 +84,12 @@ def test_parse_takes_tags_from_category_or_folder():
 def test_plan_skips_known_urls_refuses_non_http_and_makes_names_unique():
     """Known URLs are skipped, non-http(s) refused with file and line, names slugged and unique."""
     found = [
-        *opml.parse(SUBSCRIPTIONS, "subs.opml"),
+        *parse(SUBSCRIPTIONS, "subs.opml"),
         Candidate("HRW & friends!", "https://hrw.example/2", (), 9),
         Candidate("", "https://feeds.example.net/x", (), 10),
         Candidate("Spaced", "https://example.org/a b", (), 11),
     ]
-    result = opml.plan(found, [Feed("un-news", "https://news.un.org/feed/rss.xml")], "subs.opml")
+    result = plan(found, [Feed("un-news", "https://news.un.org/feed/rss.xml")], "subs.opml")
     assert [f.name for f in result.added] == [
         "hrw-friends",
         "cour-penale",
@@ -118,7 +126,7 @@ def test_plan_skips_known_urls_refuses_non_http_and_makes_names_unique():
 def test_hostile_or_malformed_opml_is_one_clean_error(data: bytes, words: str):
     """DOCTYPE/ENTITY (bombs, XXE), broken XML and non-OPML are one OpmlError naming the file."""
     with pytest.raises(OpmlError) as err:
-        opml.parse(data, "bad.opml")
+        parse(data, "bad.opml")
     assert str(err.value).startswith("bad.opml: ")
     assert words in str(err.value)
     assert "root:" not in str(err.value)  # /etc/passwd was never read
@@ -127,7 +135,7 @@ def test_hostile_or_malformed_opml_is_one_clean_error(data: bytes, words: str):
 def test_import_keeps_comments_and_settings_and_passes_check(tmp_path: Path):
     """An import adds the new feeds and keeps every comment and setting; check still passes."""
     config = write(tmp_path, "config.toml", CONFIG)
-    result = opml.import_file(write(tmp_path, "subs.opml", SUBSCRIPTIONS), config)
+    result = import_file(write(tmp_path, "subs.opml", SUBSCRIPTIONS), config)
     assert [f.name for f in result.added] == ["hrw-friends", "cour-penale"]
     text = config.read_text(encoding="utf-8")
     assert text.startswith(CONFIG.split("[[feeds]]")[0])  # everything before is untouched
@@ -135,8 +143,8 @@ def test_import_keeps_comments_and_settings_and_passes_check(tmp_path: Path):
         assert line in text
     assert text.index('name = "cour-penale"') < text.index("# --- channels ---")
     assert 'url = "https://www.hrw.org/rss?a=1&b=2"' in text
-    assert cli.main(["check", "-c", str(config)]) == 0
-    again = opml.import_file(tmp_path / "subs.opml", config)
+    assert main(["check", "-c", str(config)]) == 0
+    again = import_file(tmp_path / "subs.opml", config)
     assert again.added == [] and len(again.existing) == 3
     assert config.read_text(encoding="utf-8") == text
 
@@ -144,19 +152,19 @@ def test_import_keeps_comments_and_settings_and_passes_check(tmp_path: Path):
 def test_round_trip_export_then_import_into_an_empty_config(tmp_path: Path):
     """Feeds exported as OPML and imported into an empty config are the same feeds."""
     config = write(tmp_path, "config.toml", CONFIG)
-    opml.import_file(write(tmp_path, "subs.opml", SUBSCRIPTIONS), config)
-    exported = write(tmp_path, "out.opml", opml.build(opml.configured(config)))
+    import_file(write(tmp_path, "subs.opml", SUBSCRIPTIONS), config)
+    exported = write(tmp_path, "out.opml", build(configured(config)))
     empty = write(tmp_path, "empty.toml", f'[rules]\npaths = ["{REPO / "rules"}"]\n')
-    opml.import_file(exported, empty)
-    assert opml.configured(empty) == opml.configured(config)
-    assert len(opml.configured(empty)) == 3
-    assert cli.main(["check", "-c", str(empty)]) == 0
+    import_file(exported, empty)
+    assert configured(empty) == configured(config)
+    assert len(configured(empty)) == 3
+    assert main(["check", "-c", str(empty)]) == 0
 
 
 def test_export_is_opml_2_with_escaped_attributes():
     """Export is OPML 2.0, one rss outline per feed; quotes, <, & survive as attribute values."""
     feeds = [Feed('a"<b>&c', "https://x.org/?a=1&b='2'", ("un", "icc")), Feed("b", "http://y/")]
-    root = ET.fromstring(opml.build(feeds))
+    root = ET.fromstring(build(feeds))
     assert root.tag == "opml" and root.get("version") == "2.0"
     outlines = root.findall("./body/outline")
     assert [o.attrib for o in outlines] == [
@@ -176,18 +184,18 @@ def test_cli_exit_codes_and_export_to_stdout(tmp_path: Path, capsys: pytest.Capt
     config = write(tmp_path, "config.toml", CONFIG)
     before = config.read_text(encoding="utf-8")
     bad = write(tmp_path, "bad.opml", b"<opml><body>\n<outline></body></opml>")
-    assert cli.main(["feeds", "import", str(bad), "-c", str(config)]) == 2
+    assert main(["feeds", "import", str(bad), "-c", str(config)]) == 2
     assert f"{bad}: line 2: malformed OPML" in capsys.readouterr().err
     assert config.read_text(encoding="utf-8") == before
     subs = write(tmp_path, "subs.opml", SUBSCRIPTIONS)
-    assert cli.main(["feeds", "import", str(subs), "-c", str(config)]) == 1
+    assert main(["feeds", "import", str(subs), "-c", str(config)]) == 1
     out = capsys.readouterr()
     assert "gopher://example.org/feed" in out.err and "2 added, 1 already" in out.out
-    assert cli.main(["feeds", "export", "-c", str(config)]) == 0
+    assert main(["feeds", "export", "-c", str(config)]) == 0
     urls = [o.get("xmlUrl") for o in ET.fromstring(capsys.readouterr().out).iter("outline")]
     assert urls[0] == "https://news.un.org/feed/rss.xml" and len(urls) == 3
     missing = tmp_path / "nope.toml"
-    assert cli.main(["feeds", "import", str(subs), "-c", str(missing)]) == 2
+    assert main(["feeds", "import", str(subs), "-c", str(missing)]) == 2
     assert "no such config file" in capsys.readouterr().err
 
 
@@ -195,12 +203,12 @@ def test_import_into_a_config_without_feeds_or_with_inline_feeds(tmp_path: Path)
     """A config with no [[feeds]] gains the array; an inline feeds array gains inline tables."""
     subs = write(tmp_path, "subs.opml", SUBSCRIPTIONS)
     bare = write(tmp_path, "bare.toml", '# only a comment\n[state]\npath = "s.db"')
-    opml.import_file(subs, bare)
+    import_file(subs, bare)
     assert bare.read_text(encoding="utf-8").startswith('# only a comment\n[state]\npath = "s.db"\n')
-    assert len(opml.configured(bare)) == 3
+    assert len(configured(bare)) == 3
     inline = write(tmp_path, "inline.toml", 'feeds = [{name = "a", url = "https://a.org/"}]\n')
-    opml.import_file(subs, inline)
-    assert [f.name for f in opml.configured(inline)][:2] == ["a", "hrw-friends"]
+    import_file(subs, inline)
+    assert [f.name for f in configured(inline)][:2] == ["a", "hrw-friends"]
 
 
 def _w3c_opml_files() -> list[Path]:
@@ -215,12 +223,12 @@ def test_w3c_opml_documents_import_or_fail_cleanly(path: Path, tmp_path: Path):
     """Every OPML of the W3C validator suite imports (config still checks) or is one OpmlError."""
     config = write(tmp_path, "config.toml", CONFIG)
     try:
-        result = opml.import_file(path, config)
+        result = import_file(path, config)
     except OpmlError as exc:
         assert str(exc).startswith(f"{path}: ")
         return
-    assert cli.main(["check", "-c", str(config)]) == 0
-    assert len(opml.configured(config)) == 1 + len(result.added)
+    assert main(["check", "-c", str(config)]) == 0
+    assert len(configured(config)) == 1 + len(result.added)
 
 
 def test_export_drops_characters_xml_cannot_carry(tmp_path: Path):
@@ -230,5 +238,5 @@ def test_export_drops_characters_xml_cannot_carry(tmp_path: Path):
         "config.toml",
         '[[feeds]]\nname = "bell\\u0007name"\nurl = "https://x.org/"\ntags = "un"\n',
     )
-    (outline,) = ET.fromstring(opml.build(opml.configured(config))).iter("outline")
+    (outline,) = ET.fromstring(build(configured(config))).iter("outline")
     assert outline.get("text") == "bellname" and outline.get("category") is None

@@ -9,7 +9,7 @@ import pytest
 from monitor.errors import FetchError
 from monitor.pipeline import usable
 from monitor.reader.parse import MAX_ENTRIES, parse_feed, refuse_hostile, repair_utf8
-from tests.feedserver import item, rss
+from tests.feedfiles import item, rss
 
 URL = "http://example.org/feed"
 ATOM = b"""<?xml version="1.0" encoding="utf-8"?>

@@ -3,31 +3,24 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-from tests.feedserver import FeedServer, Response, item, rss, write_config
+from tests.e2e import env_with, run_monitor
+from tests.feedfiles import item, rss, write_config
+from tests.feedserver import FeedServer, Response
 
-REPO = Path(__file__).resolve().parents[1]
 FIRST = item("Massacre reported in the village of Tawila", guid="1", link="/1")
 QUIET = item("Weather in Geneva", guid="2", link="/2")
 SECOND = item("Second massacre near El Fasher", guid="3", link="/3")
 
 
 def monitor(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    """`monitor <args> -c config` run from the config's folder, no MONITOR_CONFIG inherited."""
+    env = env_with()
     env.pop("MONITOR_CONFIG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "monitor", *args, "-c", str(config)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=config.parent,
-        timeout=60,
-    )
+    return run_monitor([*args, "-c", str(config)], env, cwd=config.parent)
 
 
 def status(config: Path) -> dict[str, Any]:

@@ -15,8 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.channel_servers import Reply, SmtpSink, closed_port, http_receiver, smtp_sink
-from tests.e2e import REPO, env_with, feed_site, rss, run_monitor, write_config
+from tests.channel_servers import Reply, SmtpSink, http_receiver, smtp_sink
+from tests.e2e import REPO, env_with, run_monitor
+from tests.feedfiles import rss, story, write_config
+from tests.feedserver import FeedServer
+from tests.loopback import closed_port
 
 TOKEN = "T0KEN-abc123"
 HMAC_SECRET = "hmac-S3CRET-77f1e2"
@@ -73,11 +76,10 @@ def channels_toml() -> str:
 
 
 @pytest.fixture
-def failing_world(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
+def failing_world(tmp_path: Path, feeds: FeedServer) -> Iterator[tuple[Path, dict[str, str]]]:
     """A feed with one matching story, failing receivers, a config and its environment."""
     with ExitStack() as stack:
-        site = stack.enter_context(feed_site())
-        site.set("un", rss([(*STORY, datetime.now(UTC))]))
+        url = feeds.publish("un", rss(story(*STORY, datetime.now(UTC))))
         env = {"HOOK_SECRET": HMAC_SECRET, "SMTP_PASSWORD": SMTP_PASSWORD}
         for name, reply in WEBHOOKS.items():
             if reply is None:
@@ -87,12 +89,7 @@ def failing_world(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
             env[f"HOOK_{name.upper()}"] = f"{base}/hook/{TOKEN}"
         sink = stack.enter_context(smtp_sink(SmtpSink(login=(SMTP_USER, "another-password"))))
         channels = channels_toml().format(SMTP_AUTH=sink.port, SMTP_REFUSED=closed_port())
-        config = write_config(
-            tmp_path / "config.toml",
-            {"un": site.url("un")},
-            rules=REPO / "rules",
-            channels=channels,
-        )
+        config = write_config(tmp_path, {"un": url}, rules=REPO / "rules", channels=channels)
         # debug level: the most log lines there can be
         config.write_text(config.read_text().replace('level = "info"', 'level = "debug"'))
         yield config, env_with(**env)
@@ -135,7 +132,7 @@ def test_send_test_reports_failures_without_secrets(failing_world):
 def test_broken_configs_report_problems_without_secrets(tmp_path: Path):
     """check and run on broken configs name variables and keys, never the values they hold."""
     config = write_config(
-        tmp_path / "config.toml",
+        tmp_path,
         {"un": "https://example.org/feed.xml"},
         rules=REPO / "rules",
         state='url_env = "DB_URL"',
