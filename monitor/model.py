@@ -1,12 +1,27 @@
-"""Frozen dataclasses passed between the stages; imports nothing of the project."""
+"""Frozen dataclasses passed between the stages, and the one reading of the wall clock
+(`utcnow`, the default wherever a caller injects no clock); imports nothing of the project."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Any
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Aware UTC; a naive datetime is taken as UTC (never as the host's local time)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def iso(moment: datetime) -> str:
+    """ISO 8601 in UTC with a Z, as every output of the project writes times."""
+    return as_utc(moment).isoformat().replace("+00:00", "Z")
 
 
 class Severity(IntEnum):

@@ -8,8 +8,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from monitor.model import FeedSpec, PollResult
-from monitor.service.runtime import Runtime, build, load, utcnow
+from monitor.model import FeedSpec, PollResult, utcnow
+from monitor.service.runtime import Runtime, build, load
 
 
 @contextmanager

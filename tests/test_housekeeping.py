@@ -11,14 +11,10 @@ import pytest
 
 from monitor import pipeline
 from monitor.alerts.decide import StoryDesk, StoryPolicy
+from monitor.alerts.escalation import escalations
+from monitor.alerts.health import silent_since
 from monitor.model import AlertKind, FeedSpec, FeedState, PollResult
-from monitor.service.housekeeping import (
-    check_escalation,
-    check_silence,
-    escalations,
-    send_digest,
-    silent_since,
-)
+from monitor.service.housekeeping import check_escalation, check_silence, send_digest
 from monitor.service.housekeeping import run as run_housekeeping
 from monitor.service.runtime import Runtime
 from tests.channel_servers import SmtpSink, smtp_sink

@@ -10,7 +10,7 @@ import pytest
 
 from monitor.service import runtime
 from monitor.service.daemon import Daemon
-from tests.e2e import write_config
+from tests.feedfiles import write_config
 
 RULE = """[[rules]]
 id = "genocide"
@@ -29,10 +29,7 @@ def setup(tmp_path: Path) -> Iterator[tuple[Daemon, Path, Path]]:
     rules.mkdir()
     (rules / "a.toml").write_text(RULE, encoding="utf-8")
     cfg = write_config(
-        tmp_path / "config.toml",
-        {"un-news": "http://127.0.0.1:9/rss"},
-        rules=rules,
-        channels=CONSOLE,
+        tmp_path, {"un-news": "http://127.0.0.1:9/rss"}, rules=rules, channels=CONSOLE
     )
     rt = runtime.build(runtime.load(cfg), parse_workers=0)
     daemon = Daemon(rt, cfg)

@@ -55,3 +55,11 @@ def silent(spec: FeedSpec, since: datetime, now: datetime) -> Alert:
 def heard(spec: FeedSpec, now: datetime) -> Alert:
     """A silent feed that publishes again."""
     return _notice(spec, "heard", now, now, text=f"{spec.name} publishes again.")
+
+
+def silent_since(state: FeedState, silent_after: float | None, now: datetime) -> datetime | None:
+    """When a feed that still answers went quiet, if it has been quiet too long. Pure."""
+    if silent_after is None or state.last_success is None or state.silent_alerted:
+        return None
+    since = state.last_new_item or state.last_success
+    return since if (now - since).total_seconds() >= silent_after else None

@@ -22,13 +22,13 @@ from monitor.channels.base import (
     Clock,
     SmtpFactory,
     Transports,
-    utcnow,
 )
 from monitor.channels.console import ConsoleChannel
 from monitor.channels.email import EmailChannel
 from monitor.channels.slack import SlackChannel
 from monitor.channels.webhook import WebhookChannel
 from monitor.errors import ConfigError
+from monitor.model import utcnow
 
 CHANNELS: dict[str, ChannelType[Any]] = {
     "console": console.TYPE,

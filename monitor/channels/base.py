@@ -6,12 +6,12 @@ from __future__ import annotations
 import smtplib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Generic, Protocol, TextIO, TypeVar
 
 import requests
 
-from monitor.model import Alert, DeliveryResult
+from monitor.model import Alert, DeliveryResult, utcnow
 
 T = TypeVar("T")
 S = TypeVar("S")
@@ -19,10 +19,6 @@ Clock = Callable[[], datetime]
 # smtp_factory(host, port, timeout) -> a connected smtplib.SMTP (or SMTP_SSL for tls="ssl").
 SmtpFactory = Callable[[str, int, float], smtplib.SMTP]
 Env = Mapping[str, str]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class SettingsReader(Protocol):

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from monitor.channels import render
-from monitor.channels.base import ChannelType, Clock, Env, SettingsReader, Transports, utcnow
+from monitor.channels.base import ChannelType, Clock, Env, SettingsReader, Transports
 from monitor.errors import DeliveryError
-from monitor.model import Alert, DeliveryResult, Severity
+from monitor.model import Alert, DeliveryResult, Severity, utcnow
 
 RESET = "\x1b[0m"
 DIM = "\x1b[2m"

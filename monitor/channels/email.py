@@ -30,10 +30,9 @@ from monitor.channels.base import (
     SettingsReader,
     SmtpFactory,
     Transports,
-    utcnow,
 )
 from monitor.errors import ConfigError, DeliveryError
-from monitor.model import Alert, DeliveryResult
+from monitor.model import Alert, DeliveryResult, as_utc, utcnow
 
 TLS_MODES = ("starttls", "ssl", "none")
 SUBJECT_MAX = 200
@@ -93,7 +92,7 @@ class EmailPayload:
         msg["Subject"] = self.subject
         msg["From"] = self.sender
         msg["To"] = ", ".join(self.recipients)
-        msg["Date"] = format_datetime(render.as_utc(date))
+        msg["Date"] = format_datetime(as_utc(date))
         msg["Message-ID"] = self.message_id
         msg.set_content(self.text)
         msg.add_alternative(self.html, subtype="html")

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from html import escape
 
 from monitor.channels import render
-from monitor.model import Alert, Match
+from monitor.model import Alert, Match, as_utc
 
 DIGEST_MAX = 200  # alerts listed in full in one digest; the rest are counted
 MATCHES_MAX = 50
@@ -46,7 +46,7 @@ def digest_title(alerts: Sequence[Alert], period_label: str) -> str:
 
 def ordered(alerts: Sequence[Alert]) -> list[Alert]:
     """Most severe first, then oldest first, so a reader meets what matters at the top."""
-    return sorted(alerts, key=lambda a: (-a.severity, render.as_utc(a.created)))
+    return sorted(alerts, key=lambda a: (-a.severity, as_utc(a.created)))
 
 
 def _digest_entry_text(alert: Alert) -> list[str]:

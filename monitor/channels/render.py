@@ -10,10 +10,10 @@ for its own format (Slack mrkdwn, HTML, JSON, terminal).
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import urlsplit
 
-from monitor.model import Alert, AlertKind, Match, Severity, Source, TermHit
+from monitor.model import Alert, AlertKind, Match, Severity, Source, TermHit, as_utc
 
 ELLIPSIS = "…"
 TITLE_MAX = 300
@@ -98,20 +98,9 @@ def safe_link(url: str | None) -> str | None:
     return url
 
 
-def iso(moment: datetime) -> str:
-    """ISO 8601 in UTC with a Z; naive datetimes are taken as UTC."""
-    return as_utc(moment).isoformat().replace("+00:00", "Z")
-
-
 def when(moment: datetime) -> str:
     """A short human time: 2024-05-01 12:00 UTC."""
     return as_utc(moment).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def as_utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def severity_tag(severity: Severity) -> str:

@@ -19,10 +19,10 @@ from typing import Any
 import requests
 
 from monitor.channels import http, render
-from monitor.channels.base import ChannelType, Clock, Transports, utcnow
+from monitor.channels.base import ChannelType, Clock, Transports
 from monitor.channels.http import HttpSettings
 from monitor.errors import DeliveryError
-from monitor.model import Alert, DeliveryResult, Match
+from monitor.model import Alert, DeliveryResult, Match, utcnow
 
 HEADER_MAX = 150
 SECTION_MAX = 3000

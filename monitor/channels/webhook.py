@@ -20,10 +20,20 @@ from typing import Any
 import requests
 
 from monitor.channels import http, render
-from monitor.channels.base import ChannelType, Clock, Env, SettingsReader, Transports, utcnow
+from monitor.channels.base import ChannelType, Clock, Env, SettingsReader, Transports
 from monitor.channels.http import HttpSettings
 from monitor.errors import ConfigError, DeliveryError
-from monitor.model import Alert, DeliveryResult, Item, Match, RuleRef, Source, TermHit
+from monitor.model import (
+    Alert,
+    DeliveryResult,
+    Item,
+    Match,
+    RuleRef,
+    Source,
+    TermHit,
+    iso,
+    utcnow,
+)
 
 SCHEMA_VERSION = 1
 MATCHES_MAX = 50
@@ -75,7 +85,7 @@ def document(alert: Alert) -> dict[str, Any]:
         "version": SCHEMA_VERSION,
         "id": alert.id,
         "type": f"alert.{alert.kind}",
-        "created": render.iso(alert.created),
+        "created": iso(alert.created),
         "severity": alert.severity.label,
         "title": render.headline(alert),
         "rules": [_rule(r) for r in alert.rules],
@@ -104,7 +114,7 @@ def _item(item: Item) -> dict[str, Any]:
         "title": render.line(item.title, render.TITLE_MAX),
         "link": render.safe_link(item.link),
         "feed": render.line(item.feed, render.NAME_MAX),
-        "published": render.iso(item.published),
+        "published": iso(item.published),
         "date_estimated": item.date_estimated,
         "summary": render.block(item.summary, render.SUMMARY_MAX),
     }
@@ -135,14 +145,14 @@ def _source(source: Source) -> dict[str, Any]:
         "feed": render.line(source.feed, render.NAME_MAX),
         "title": render.line(source.title, render.TITLE_MAX),
         "link": render.safe_link(source.link),
-        "published": render.iso(source.published),
+        "published": iso(source.published),
     }
 
 
 def _json_default(value: object) -> str:
     # alert.data is ours but may hold datetimes; anything else unexpected becomes text.
     if isinstance(value, datetime):
-        return render.iso(value)
+        return iso(value)
     return str(value)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from monitor.cli.common import EXIT_OK, Subparsers, add, config_path
+from monitor.model import utcnow
 from monitor.service import runtime
 
 
@@ -17,7 +18,7 @@ def cmd(args: argparse.Namespace) -> int:
     loaded = runtime.load(config_path(args))
     store = runtime.store_of(loaded.config)
     try:
-        n = store.retry(runtime.utcnow(), include_dead=args.dead)
+        n = store.retry(utcnow(), include_dead=args.dead)
     finally:
         store.close()
     print(f"{n} deliveries due now" + (" (dead ones included)" if args.dead else ""))

@@ -9,11 +9,11 @@ from datetime import datetime
 from monitor.cli.common import Subparsers, add, config_path
 from monitor.errors import DeliveryError
 from monitor.log import redact
-from monitor.model import Alert, AlertKind, RuleRef, Severity
+from monitor.model import Alert, AlertKind, RuleRef, Severity, utcnow
 from monitor.reader.fetch import make_session
 from monitor.service import runtime
 from monitor.service.bundle import make_channels
-from monitor.service.runtime import Loaded, policy_of, utcnow
+from monitor.service.runtime import Loaded, policy_of
 
 
 def register(sub: Subparsers) -> None:

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from monitor.cli.common import Subparsers, add, config_path
+from monitor.model import iso, utcnow
 from monitor.service import runtime
-from monitor.service.runtime import Loaded, store_of, utcnow
-from monitor.store.serialize import iso
+from monitor.service.runtime import Loaded, store_of
 
 
 def register(sub: Subparsers) -> None:
@@ -42,10 +42,10 @@ def collect(loaded: Loaded) -> dict[str, Any]:
             {
                 "name": spec.name,
                 "url": spec.url,
-                "last_success": iso(st.last_success) if st else None,
+                "last_success": _iso(st.last_success if st else None),
                 "last_error": st.last_error if st else None,
                 "consecutive_failures": st.consecutive_failures if st else 0,
-                "next_poll": iso(st.next_poll) if st else None,
+                "next_poll": _iso(st.next_poll if st else None),
                 "items_seen": st.items_seen if st else 0,
             }
         )
@@ -146,3 +146,7 @@ def render(data: dict[str, Any]) -> str:
     for s in data["suppressed"][:5]:
         lines.append(f"suppressed: {s['title'][:60]} ({s['reason']})")
     return "\n".join(lines)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else iso(moment)

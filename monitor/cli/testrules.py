@@ -15,12 +15,11 @@ from monitor.cli.common import Subparsers, add, config_path
 from monitor.config.load import load_config
 from monitor.errors import ConfigError, FetchError
 from monitor.match.matcher import Matcher
-from monitor.model import FeedSpec, FeedState, Item, Match
+from monitor.model import FeedSpec, FeedState, Item, Match, utcnow
 from monitor.reader.fetch import FetchPolicy, fetch, make_session
 from monitor.reader.normalize import normalize_entries
 from monitor.reader.parse import parse_feed
 from monitor.rules.load import load_rules
-from monitor.service.runtime import utcnow
 
 MAX_FILE = 50 * 2**20
 

@@ -7,24 +7,20 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3
 
 from monitor.errors import FetchError, retry_after
-from monitor.model import FeedSpec, FeedState, Fetched
+from monitor.model import FeedSpec, FeedState, Fetched, utcnow
 from monitor.reader.deadline import WatchedPool, WatchedTLSPool, watchdog
 
 REDIRECTS = (301, 302, 303, 307, 308)
 RETRY_AFTER_STATUSES = (429, 503)
 Resolver = Callable[[str], list[str]]
 WallClock = Callable[[], datetime]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,14 @@ import structlog
 
 from monitor.alerts import health
 from monitor.alerts.decide import routed
+from monitor.alerts.escalation import BASELINE_DAYS, escalation_alert, escalations
+from monitor.alerts.health import silent_since
 from monitor.errors import DeliveryError
-from monitor.model import Alert, AlertKind, FeedState, Severity
 
 if TYPE_CHECKING:
     from monitor.service.runtime import Runtime
 
 log = structlog.get_logger("monitor.housekeeping")
-BASELINE_DAYS = 14
 
 
 def run(rt: Runtime) -> None:
@@ -25,14 +25,6 @@ def run(rt: Runtime) -> None:
     escalated = check_escalation(rt, now)
     silent = check_silence(rt, now)
     log.info("housekeeping.done", pruned=pruned, escalations=escalated, silent=silent)
-
-
-def silent_since(state: FeedState, silent_after: float | None, now: datetime) -> datetime | None:
-    """When a feed that still answers went quiet, if it has been quiet too long. Pure."""
-    if silent_after is None or state.last_success is None or state.silent_alerted:
-        return None
-    since = state.last_new_item or state.last_success
-    return since if (now - since).total_seconds() >= silent_after else None
 
 
 def check_silence(rt: Runtime, now: datetime) -> int:
@@ -52,19 +44,6 @@ def check_silence(rt: Runtime, now: datetime) -> int:
     return raised
 
 
-def escalations(
-    recent: dict[str, int], baseline: dict[str, int], factor: float, minimum: int, days: int
-) -> list[tuple[str, int, float]]:
-    """(key, count in last 24 h, daily baseline) for keys whose count jumped. Pure."""
-    out = []
-    for key, count in sorted(recent.items()):
-        daily = baseline.get(key, 0) / days
-        # a floor of one a day keeps a first-ever mention from counting as an infinite jump
-        if count >= minimum and count > factor * max(daily, 1.0):
-            out.append((key, count, daily))
-    return out
-
-
 def check_escalation(rt: Runtime, now: datetime) -> int:
     a = rt.config.alerts
     router = rt.bundle.router
@@ -81,21 +60,6 @@ def check_escalation(rt: Runtime, now: datetime) -> int:
             if rt.store.record_alert(notice, now):
                 created += 1
     return created
-
-
-def escalation_alert(by: str, key: str, count: int, daily: float, now: datetime) -> Alert:
-    """At most one per day per country (or theme): the id carries the date."""
-    return Alert(
-        id=f"escalation:{by}:{key}:{now.date().isoformat()}",
-        kind=AlertKind.ESCALATION,
-        created=now,
-        severity=Severity.HIGH,
-        title=f"Escalation: {count} matched reports on {key} in 24 h (usual {daily:.1f}/day)",
-        countries=(key,) if by == "country" else (),
-        text=f"{count} items matched the watchlist for {by} {key} in the last 24 hours, "
-        f"against a {BASELINE_DAYS}-day baseline of {daily:.1f} a day.",
-        data={"by": by, "key": key, "count": count, "baseline_daily": round(daily, 2)},
-    )
 
 
 def send_digest(rt: Runtime, channel_name: str) -> int:

@@ -10,7 +10,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
@@ -23,7 +23,7 @@ from monitor.config.load import Config, load_config
 from monitor.deliver import Deliverer
 from monitor.errors import ConfigError
 from monitor.match.matcher import Matcher
-from monitor.model import Fetched, PollResult
+from monitor.model import Fetched, PollResult, utcnow
 from monitor.reader.fetch import FetchPolicy, make_session
 from monitor.reader.pool import ParsePool
 from monitor.reader.procs import pid_alive
@@ -36,10 +36,6 @@ from monitor.store import SaveOutcome, Store, open_store
 
 Clock = Callable[[], datetime]
 Mono = Callable[[], float]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from monitor.model import Alert, Item, Match, RuleRef, Severity, Source, TermHit
+from monitor.model import Alert, Item, Match, RuleRef, Severity, Source, TermHit, iso
 
 
 def ts(when: datetime) -> float:
@@ -20,10 +20,6 @@ def at(value: float) -> datetime:
 
 def from_ts(value: float | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value, tz=UTC)
-
-
-def iso(when: datetime | None) -> str | None:
-    return None if when is None else when.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _from_iso(text: str) -> datetime:
