@@ -119,13 +119,7 @@ class SqlStore:
 
     # -- outbox ------------------------------------------------------------------
     def held_deliveries(self, channel: str) -> list[Delivery]:
-        with self._tx() as tx:
-            rows = tx.q(
-                f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE status = 'held' AND channel = ? "
-                "ORDER BY id",
-                (channel,),
-            )
-        return [_delivery(r) for r in rows]
+        return self._deliveries("status = 'held' AND channel = ? ORDER BY id", (channel,))
 
     def mark_sent(self, delivery_ids: Sequence[int], now: datetime) -> None:
         with self._tx() as tx:
@@ -178,12 +172,11 @@ class SqlStore:
         return counts
 
     def dead_deliveries(self, limit: int = 20) -> list[Delivery]:
+        return self._deliveries("status = 'dead' ORDER BY id DESC LIMIT ?", (limit,))
+
+    def _deliveries(self, where: str, params: Sequence[Any]) -> list[Delivery]:
         with self._tx() as tx:
-            rows = tx.q(
-                f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE status = 'dead' "
-                "ORDER BY id DESC LIMIT ?",
-                (limit,),
-            )
+            rows = tx.q(f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE {where}", params)
         return [_delivery(r) for r in rows]
 
     def suppressed_alerts(self, limit: int = 20) -> list[Alert]:
