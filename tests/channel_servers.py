@@ -3,8 +3,7 @@
 HttpReceiver records every request and answers from a script of Replies (then the default),
 each with a status, body, headers and an optional delay to play a hanging receiver.
 SmtpSink runs aiosmtpd on 127.0.0.1 and records what it accepted, or answers scripted
-rejections at RCPT or DATA. The alerts the channels render come from tests/factories.py;
-make_alert, T0 and HOSTILE stay importable from here.
+rejections at RCPT or DATA. The alerts the channels render come from tests/factories.py.
 """
 
 from __future__ import annotations
@@ -23,21 +22,16 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from tests.factories import HOSTILE, make_alert
-from tests.factories import RENDERED as T0
 from tests.loopback import LoopbackServer, QuietHandler, Reply, Request, closed_port, running
 
+# Reply lives in tests/loopback.py; test_alerts_e2e, test_cli_tools, test_deliver and
+# test_secrets still import it from here, beside the receiver it scripts.
 __all__ = [
-    "HOSTILE",
-    "T0",
     "HttpReceiver",
     "Received",
     "Reply",
-    "Request",
     "SmtpSink",
-    "closed_port",
     "http_receiver",
-    "make_alert",
     "self_signed_cert",
     "smtp_sink",
 ]

@@ -6,8 +6,7 @@ before the headers, a trickle (bytes dribbled one by one), a streamed body of an
 validators (etag / last_modified answered with 304 when the client sends them back).
 `publish(name, body)` serves a feed that tests change while a daemon polls it.
 Every request is recorded with its headers (names lower-cased) so tests can assert what
-the client sent. The documents and configs tests serve live in tests/feedfiles.py; their
-names are importable from here too.
+the client sent. The documents and configs tests serve live in tests/feedfiles.py.
 """
 
 from __future__ import annotations
@@ -19,22 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from tests.feedfiles import RULES, item, rss, write_config
 from tests.loopback import LoopbackServer, QuietHandler, Reply, Request, running
-
-__all__ = [
-    "RULES",
-    "FeedServer",
-    "Request",
-    "Response",
-    "feed_server",
-    "gzipped",
-    "item",
-    "redirect",
-    "rss",
-    "write_config",
-    "zeros",
-]
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,12 @@ import io
 from typing import Any
 
 import pytest
-from channel_servers import HOSTILE, T0, make_alert
 
 from monitor.channels import CHANNELS, make_channel
 from monitor.channels.console import ConsoleChannel, ConsoleSettings
 from monitor.config import ChannelConfig
 from monitor.errors import ConfigError, DeliveryError
+from tests.factories import HOSTILE, RENDERED, make_alert
 
 
 class Terminal(io.StringIO):
@@ -25,7 +25,9 @@ def console(
     stream: io.StringIO, *, color: bool | None = None, environ: dict[str, str] | None = None
 ) -> ConsoleChannel:
     settings = ConsoleSettings(color=color)
-    return ConsoleChannel("screen", settings, stream=stream, now=lambda: T0, environ=environ or {})
+    return ConsoleChannel(
+        "screen", settings, stream=stream, now=lambda: RENDERED, environ=environ or {}
+    )
 
 
 def printed(ch: ConsoleChannel, stream: io.StringIO, **alert: Any) -> str:

@@ -10,21 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from channel_servers import (
-    HOSTILE,
-    T0,
-    SmtpSink,
-    closed_port,
-    make_alert,
-    self_signed_cert,
-    smtp_sink,
-)
 
 from monitor.channels import make_channel
 from monitor.channels.email import EmailChannel, EmailPayload, EmailSettings
 from monitor.config import ChannelConfig
 from monitor.errors import DeliveryError
 from monitor.model import Severity
+from tests.channel_servers import SmtpSink, self_signed_cert, smtp_sink
+from tests.factories import HOSTILE, RENDERED, make_alert
+from tests.loopback import closed_port
 
 PASSWORD = "s3cret-PASSWORD"
 
@@ -44,7 +38,7 @@ def settings(port: int = 25, **overrides: Any) -> EmailSettings:
 def channel(
     port: int = 25, *, ssl_context: ssl.SSLContext | None = None, **kw: Any
 ) -> EmailChannel:
-    return EmailChannel("desk", settings(port, **kw), now=lambda: T0, ssl_context=ssl_context)
+    return EmailChannel("desk", settings(port, **kw), now=lambda: RENDERED, ssl_context=ssl_context)
 
 
 def parts(msg: EmailMessage) -> tuple[str, str]:
@@ -56,7 +50,7 @@ def parts(msg: EmailMessage) -> tuple[str, str]:
 
 
 def payload_parts(payload: EmailPayload) -> tuple[str, str]:
-    return parts(payload.message(T0))
+    return parts(payload.message(RENDERED))
 
 
 @pytest.fixture
@@ -130,7 +124,7 @@ def test_digest_lists_every_alert_most_severe_first() -> None:
 def test_alert_arrives_as_well_formed_multipart(sink: SmtpSink) -> None:
     """One message to every recipient: text + HTML alternatives, Message-ID, Date, escaping."""
     cfg = ChannelConfig("desk", "email", settings=settings(sink.port))
-    ch = make_channel(cfg, session=None, now=lambda: T0)
+    ch = make_channel(cfg, session=None, now=lambda: RENDERED)
     result = ch.send(ch.build(make_alert(title="Killings <b>reported</b> & denied")))
     assert "accepted for 2 recipient(s)" in result.detail
     (got,) = sink.received
@@ -138,7 +132,7 @@ def test_alert_arrives_as_well_formed_multipart(sink: SmtpSink) -> None:
     msg = got.message
     assert msg.get_content_type() == "multipart/alternative"
     assert msg["Message-ID"].startswith("<monitor.desk.a1b2c3d4e5f6@")
-    assert parsedate_to_datetime(msg["Date"]) == T0
+    assert parsedate_to_datetime(msg["Date"]) == RENDERED
     assert msg["Subject"] == "[critical] Killings <b>reported</b> & denied"
     text, html = parts(msg)
     assert "Killings <b>reported</b> & denied" in text
@@ -198,29 +192,17 @@ def test_bad_login_is_permanent_and_hides_password() -> None:
     assert PASSWORD not in str(caught.value)
 
 
-def test_starttls_with_trusted_certificate(cert: tuple[Path, Path]) -> None:
-    """STARTTLS upgrades, then login over TLS, then delivery."""
-    with smtp_sink(SmtpSink(login=("monitor", PASSWORD)), tls=server_tls(cert)) as sink:
+@pytest.mark.parametrize("tls", ["starttls", "ssl"])
+def test_login_and_delivery_over_tls_with_trusted_certificate(
+    cert: tuple[Path, Path], tls: str
+) -> None:
+    """tls = "starttls" upgrades a plain connection, tls = "ssl" speaks TLS from the first
+    byte (port 465 style); either way login goes over TLS, then delivery."""
+    server = server_tls(cert)
+    offered = {"tls": server} if tls == "starttls" else {"implicit_tls": server}
+    with smtp_sink(SmtpSink(login=("monitor", PASSWORD)), **offered) as sink:
         ch = channel(
-            sink.port,
-            tls="starttls",
-            username="monitor",
-            password=PASSWORD,
-            ssl_context=client_tls(cert),
-        )
-        ch.send(ch.build(make_alert()))
-    assert len(sink.received) == 1
-
-
-def test_implicit_tls_delivers(cert: tuple[Path, Path]) -> None:
-    """tls = "ssl" speaks TLS from the first byte (port 465 style)."""
-    with smtp_sink(SmtpSink(login=("monitor", PASSWORD)), implicit_tls=server_tls(cert)) as sink:
-        ch = channel(
-            sink.port,
-            tls="ssl",
-            username="monitor",
-            password=PASSWORD,
-            ssl_context=client_tls(cert),
+            sink.port, tls=tls, username="monitor", password=PASSWORD, ssl_context=client_tls(cert)
         )
         ch.send(ch.build(make_alert()))
     assert len(sink.received) == 1

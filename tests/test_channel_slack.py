@@ -10,21 +10,15 @@ from typing import Any
 
 import pytest
 import requests
-from channel_servers import (
-    HOSTILE,
-    T0,
-    Reply,
-    Request,
-    closed_port,
-    http_receiver,
-    make_alert,
-)
 
 from monitor.channels import make_channel
 from monitor.channels.http import HttpSettings
 from monitor.channels.slack import SlackChannel, SlackPayload
 from monitor.config import ChannelConfig
 from monitor.errors import DeliveryError
+from tests.channel_servers import http_receiver
+from tests.factories import HOSTILE, RENDERED, make_alert
+from tests.loopback import Reply, Request, closed_port
 
 SECRET_PATH = "/services/T0000/B0000/XXXXsecretTOKEN"
 
@@ -39,7 +33,7 @@ def channel(
     session: requests.Session, url: str | None = None, timeout: float = 5.0
 ) -> SlackChannel:
     cfg = ChannelConfig(name="ops", type="slack", settings=HttpSettings(url, timeout))
-    made = make_channel(cfg, session=session, now=lambda: T0)
+    made = make_channel(cfg, session=session, now=lambda: RENDERED)
     assert isinstance(made, SlackChannel)
     return made
 
@@ -180,7 +174,7 @@ def test_rate_limited_is_retryable_after_retry_after(session: requests.Session) 
 
 def test_server_error_with_http_date_is_retryable(session: requests.Session) -> None:
     """503 with an HTTP-date Retry-After gives the seconds until then (by the given clock)."""
-    later = (T0 + timedelta(minutes=2)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    later = (RENDERED + timedelta(minutes=2)).strftime("%a, %d %b %Y %H:%M:%S GMT")
     error, _ = failure(session, Reply(503, b"", {"Retry-After": later}))
     assert error.retryable and error.retry_after == 120.0
 

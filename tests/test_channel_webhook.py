@@ -8,40 +8,24 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterator
-from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 import requests
-from channel_servers import (
-    HOSTILE,
-    T0,
-    Reply,
-    Request,
-    closed_port,
-    http_receiver,
-    make_alert,
-)
 
 from monitor.channels import make_channel
 from monitor.channels.webhook import WebhookChannel, WebhookPayload, WebhookSettings
 from monitor.config import ChannelConfig
 from monitor.errors import ConfigError, DeliveryError
 from monitor.model import AlertKind
+from tests.channel_servers import http_receiver
+from tests.clock import FakeClock
+from tests.factories import HOSTILE, RENDERED, make_alert
+from tests.loopback import Reply, Request, closed_port
 
 SECRET_PATH = "/hooks/tok_SUPERSECRET123"
 RAW_SECRET = "correct horse battery staple"
 WHSEC = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, start: datetime = T0) -> None:
-        self.moment = start
-
-    def __call__(self) -> datetime:
-        return self.moment
 
 
 @pytest.fixture
@@ -56,11 +40,11 @@ def channel(
     *,
     secret: str | None = None,
     timeout: float = 5.0,
-    now: Clock | None = None,
+    now: FakeClock | None = None,
 ) -> WebhookChannel:
     settings = WebhookSettings(url, timeout, secret)
     cfg = ChannelConfig(name="ops", type="webhook", settings=settings)
-    made = make_channel(cfg, session=session, now=now or Clock())
+    made = make_channel(cfg, session=session, now=now or FakeClock(RENDERED))
     assert isinstance(made, WebhookChannel)
     return made
 
@@ -168,7 +152,7 @@ def test_signed_delivery_verifies(session: requests.Session) -> None:
     (request,) = rx.requests
     assert request.headers["content-type"] == "application/json"
     assert request.headers["webhook-id"] == "a1b2c3d4e5f6"
-    assert request.headers["webhook-timestamp"] == str(int(T0.timestamp()))
+    assert request.headers["webhook-timestamp"] == str(int(RENDERED.timestamp()))
     assert request.headers["webhook-signature"] == expected_signature(RAW_SECRET.encode(), request)
     assert json.loads(request.body)["id"] == "a1b2c3d4e5f6"
 
@@ -192,13 +176,13 @@ def test_no_secret_no_signature(session: requests.Session) -> None:
 
 def test_retry_keeps_id_and_body_with_a_fresh_timestamp(session: requests.Session) -> None:
     """503 then 200: the retry carries the same id and body, signed at its own time."""
-    clock = Clock()
+    clock = FakeClock(RENDERED)
     with http_receiver([Reply(503, b"busy")]) as rx:
         ch = channel(session, rx.url(), secret=RAW_SECRET, now=clock)
         payload = ch.build(make_alert())
         with pytest.raises(DeliveryError) as caught:
             ch.send(payload)
-        clock.moment += timedelta(seconds=90)
+        clock.advance(90)
         ch.send(payload)
     assert caught.value.retryable
     first, second = rx.requests

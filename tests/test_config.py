@@ -16,7 +16,7 @@ from monitor.config import Config
 from monitor.config import load_config as load
 from monitor.config.reader import Problems, Table
 from monitor.errors import ConfigError
-from tests.feedserver import RULES
+from tests.feedfiles import RULES
 
 REPO = Path(__file__).resolve().parents[1]
 GOOD = """

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from monitor import pipeline
 from monitor.alerts.decide import StoryDesk, StoryPolicy
 from monitor.match import Matcher
 from monitor.model import Alert, FeedSpec, FeedState, Fetched
+from monitor.pipeline import PollPolicy, process
 from monitor.reader.parse import parse_feed
 from monitor.rules import load_rules
 from monitor.store.sqlite import SqliteStore
-from tests.feedserver import RULES
+from tests.feedfiles import RULES
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 SETS = ("feedparser-tests", "w3c-feedvalidator")
@@ -44,9 +44,7 @@ def no_route(alert: Alert) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return (), ()
 
 
-POLICY = pipeline.PollPolicy(
-    backfill=None, max_backoff=3600, feed_down_after=6 * 3600, router=no_route
-)
+POLICY = PollPolicy(backfill=None, max_backoff=3600, feed_down_after=6 * 3600, router=no_route)
 
 
 @pytest.fixture(scope="module")
@@ -62,9 +60,7 @@ def ingest(store: SqliteStore, matcher: Matcher, path: Path, name: str) -> str:
     spec = FeedSpec(name, url, 600)
     fetched = Fetched(name, url, 200, path.read_bytes(), {"content-type": "application/xml"})
     seen = functools.partial(store.seen_keys, name)
-    result = pipeline.process(
-        spec, FeedState(name), fetched, parse_feed, seen, matcher, POLICY, NOW
-    )
+    result = process(spec, FeedState(name), fetched, parse_feed, seen, matcher, POLICY, NOW)
     store.save_poll(result, StoryDesk(StoryPolicy(), no_route), NOW)
     return result.outcome
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -15,8 +16,12 @@ from monitor.errors import retry_after
 from monitor.model import FeedSpec, FeedState, Fetched, ParsedFeed
 from monitor.reader.fetch import FetchPolicy, fetch, make_session
 from monitor.reader.pool import ParsePool
-from monitor.service import runtime
-from tests.feedserver import FeedServer, Response, item, redirect, rss, write_config, zeros
+from monitor.service.runtime import Runtime
+from tests.clock import FakeClock
+from tests.feedfiles import item, rss, write_config
+from tests.feedserver import FeedServer, Response, redirect, zeros
+from tests.loopback import closed_port
+from tests.runtimes import poll, runtime_of
 
 POLICY = FetchPolicy("monitor-test/1", 1.0, 1.0, 2.0, 200_000, 3)
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -172,8 +177,6 @@ def test_redirect_without_location(feeds: FeedServer, session: requests.Session)
 
 def test_connection_refused_is_a_value(session: requests.Session):
     """Nothing listening: a failure value naming the connection error."""
-    from tests.channel_servers import closed_port
-
     got = get(session, f"http://127.0.0.1:{closed_port()}/feed")
     assert got.error is not None and got.error.startswith("connection failed")
 
@@ -193,99 +196,97 @@ class CountingParser(ParsePool):
         return super().parse(body, headers, url)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
+MakeRuntime = Callable[[dict[str, str]], tuple[Runtime, CountingParser]]
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    return FakeClock(T0)
 
 
 @pytest.fixture
-def make_rt(tmp_path: Path, clock: Clock) -> Iterator[object]:
-    built: list[runtime.Runtime] = []
+def make_rt(tmp_path: Path, clock: FakeClock) -> Iterator[MakeRuntime]:
+    """Builds the runtime of a config watching the given feeds, parsing with a CountingParser."""
+    with ExitStack() as built:
 
-    def make(feeds: dict[str, str], defaults: str = "") -> tuple[runtime.Runtime, CountingParser]:
-        config = write_config(tmp_path, feeds, defaults=defaults)
-        rt = runtime.build(runtime.load(config), now=clock, parse_workers=0)
-        rt.poller.parser = parser = CountingParser()
-        built.append(rt)
-        return rt, parser
+        def make(feeds: dict[str, str]) -> tuple[Runtime, CountingParser]:
+            rt = built.enter_context(runtime_of(write_config(tmp_path, feeds), now=clock))
+            rt.poller.parser = parser = CountingParser()
+            return rt, parser
 
-    yield make
-    for rt in built:
-        rt.close()
+        yield make
 
 
-def test_200_then_304_parses_nothing(feeds: FeedServer, make_rt, clock: Clock):
+def test_200_then_304_parses_nothing(feeds: FeedServer, make_rt: MakeRuntime, clock: FakeClock):
     """The second poll sends the validators; the 304 is 'nothing new' and nothing is parsed."""
     url = feeds.serve("/f", Response(body=FEED, etag='"v1"', last_modified="Mon, 02 Mar 2026"))
     rt, parser = make_rt({"f": url})
     spec = rt.config.feeds[0]
     first, saved = rt.poller.poll(spec)
     assert (first.outcome, saved.new_items, parser.calls) == ("fetched", 1, 1)
-    clock.now += timedelta(minutes=10)
+    clock.advance(600)
     second, saved = rt.poller.poll(spec)
     headers = feeds.requests("/f")[1].headers
     assert headers["if-none-match"] == '"v1"'
     assert headers["if-modified-since"] == "Mon, 02 Mar 2026"
     assert (second.outcome, saved.new_items, parser.calls) == ("not_modified", 0, 1)
-    assert second.state.next_poll == clock.now + timedelta(minutes=10)
+    assert second.state.next_poll == clock.now() + timedelta(minutes=10)
 
 
-def test_same_body_without_validators_is_not_reparsed(feeds: FeedServer, make_rt, clock: Clock):
+def test_same_body_without_validators_is_not_reparsed(
+    feeds: FeedServer, make_rt: MakeRuntime, clock: FakeClock
+):
     """A server ignoring validators and answering the same body: skipped by its hash."""
     url = feeds.serve("/f", Response(body=FEED))
     rt, parser = make_rt({"f": url})
-    rt.poller.poll(rt.config.feeds[0])
-    clock.now += timedelta(minutes=10)
+    poll(rt)
+    clock.advance(600)
     result, saved = rt.poller.poll(rt.config.feeds[0])
     assert (result.outcome, saved.new_items, parser.calls) == ("unchanged", 0, 1)
 
 
-def test_429_next_poll_honours_retry_after(feeds: FeedServer, make_rt, clock: Clock):
+def test_429_next_poll_honours_retry_after(
+    feeds: FeedServer, make_rt: MakeRuntime, clock: FakeClock
+):
     """Retry-After longer than the interval moves the next poll that far."""
     url = feeds.serve("/f", Response(429, headers={"Retry-After": "7200"}))
     rt, _ = make_rt({"f": url})
-    result, _ = rt.poller.poll(rt.config.feeds[0])
+    result = poll(rt)
     assert result.outcome == "failed"
     assert result.state.next_poll == T0 + timedelta(hours=2)
 
 
-def test_500s_back_off_exponentially_capped_never_parked(feeds: FeedServer, make_rt, clock: Clock):
+def test_500s_back_off_exponentially_capped_never_parked(
+    feeds: FeedServer, make_rt: MakeRuntime, clock: FakeClock
+):
     """Each failure doubles the delay up to max_backoff; the feed keeps being polled."""
     url = feeds.serve("/f", Response(500))
-    rt, _ = make_rt({"f": url}, defaults="")
+    rt, _ = make_rt({"f": url})
     delays = []
     for _ in range(8):
-        result, _ = rt.poller.poll(rt.config.feeds[0])
+        result = poll(rt)
         assert result.state.next_poll is not None
-        delays.append((result.state.next_poll - clock.now) / timedelta(minutes=1))
-        clock.now = result.state.next_poll
+        delays.append((result.state.next_poll - clock.now()) / timedelta(minutes=1))
+        clock.advance_to(result.state.next_poll)
     assert delays == [10, 20, 40, 80, 160, 320, 360, 360]
     assert result.state.consecutive_failures == 8 and result.state.last_error == "HTTP 500"
     feeds.serve("/f", Response(body=FEED))
-    result, _ = rt.poller.poll(rt.config.feeds[0])
+    result = poll(rt)
     assert (result.outcome, result.state.consecutive_failures) == ("fetched", 0)
 
 
-def test_non_feed_html_page_fails(feeds: FeedServer, make_rt):
+def test_non_feed_html_page_fails(feeds: FeedServer, make_rt: MakeRuntime):
     """An HTML page (login wall, parked domain) is a failure 'not a feed'."""
     page = b"<!doctype html><html><head><title>Sign in</title></head><body><p>hi</p></body></html>"
     url = feeds.serve("/f", Response(body=page, headers={"Content-Type": "text/html"}))
     rt, _ = make_rt({"f": url})
-    result, _ = rt.poller.poll(rt.config.feeds[0])
+    result = poll(rt)
     assert result.outcome == "failed" and result.error is not None
     assert result.error.startswith("not a feed")
 
 
-def test_202_fails_through_the_poller(feeds: FeedServer, make_rt):
+def test_202_fails_through_the_poller(feeds: FeedServer, make_rt: MakeRuntime):
     """A 202 with an empty body counts as a failure of the feed."""
     rt, _ = make_rt({"f": feeds.serve("/f", Response(202))})
-    result, _ = rt.poller.poll(rt.config.feeds[0])
+    result = poll(rt)
     assert result.outcome == "failed" and result.state.consecutive_failures == 1

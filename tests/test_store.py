@@ -50,6 +50,12 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     yield from open_engine(request.param, tmp_path, request)
 
 
+def two_stories(title: str, summary: str, **second: Any) -> tuple[Item, Item]:
+    """The factory's story and a second one sharing neither its link nor its wording."""
+    first = item(key="g:1", link="https://x.org/1")
+    return first, item(key="g:2", link="https://x.org/2", title=title, summary=summary, **second)
+
+
 def poll(feed: str, *alerts: Alert, items: tuple = ()) -> PollResult:
     its = items or tuple(a.item for a in alerts if a.item)
     return PollResult(feed, "fetched", FeedState(feed, last_success=T0), its, alerts)
@@ -128,16 +134,12 @@ def test_same_story_from_three_feeds_is_one_alert_with_corroboration(store: Stor
 
 def test_different_story_same_rule_is_a_new_alert(store: Store) -> None:
     """An unrelated report under the same rule is not swallowed by clustering."""
-    a1 = alert(item(key="g:1", link="https://x.org/1"))
-    a2 = alert(
-        item(
-            key="g:2",
-            link="https://x.org/2",
-            countries=("MM",),
-            title="Villagers killed as army burns homes in Rakhine",
-            summary="Witnesses describe soldiers firing on fleeing families.",
-        )
+    first, second = two_stories(
+        "Villagers killed as army burns homes in Rakhine",
+        "Witnesses describe soldiers firing on fleeing families.",
+        countries=("MM",),
     )
+    a1, a2 = alert(first), alert(second)
     store.save_poll(poll("f", a1), desk(), T0)
     out = store.save_poll(poll("f", a2), desk(), T0)
     assert out.created == [a2.id]
@@ -155,17 +157,10 @@ def test_same_link_twice_is_one_alert(store: Store) -> None:
 def test_cooldown_suppresses_but_records(store: Store) -> None:
     """A rule with a cooldown suppresses a second story for the same country; still recorded."""
     m = match(cooldown=6 * 3600)
-    a1 = alert(item(key="g:1", link="https://x.org/1"), m)
-    a2 = alert(
-        item(
-            key="g:2",
-            link="https://x.org/2",
-            title="Another attack on a village",
-            summary="Separate incident elsewhere in the region.",
-        ),
-        m,
-        now=T0 + timedelta(hours=1),
+    first, second = two_stories(
+        "Another attack on a village", "Separate incident elsewhere in the region."
     )
+    a1, a2 = alert(first, m), alert(second, m, now=T0 + timedelta(hours=1))
     store.save_poll(poll("f", a1), desk(), T0)
     out = store.save_poll(poll("f", a2), desk(), T0 + timedelta(hours=1))
     assert out.suppressed == [a2.id]
@@ -194,16 +189,10 @@ def test_outbox_retry_dead_and_requeue(store: Store) -> None:
 
 def test_channel_order_is_kept_behind_a_waiting_row(store: Store) -> None:
     """A later alert is not due on a channel while an earlier one waits for its retry."""
-    a1 = alert(item(key="g:1", link="https://x.org/1"))
-    a2 = alert(
-        item(
-            key="g:2",
-            link="https://x.org/2",
-            countries=("MM",),
-            title="Other story",
-            summary="Elsewhere entirely, nothing alike.",
-        )
+    first, second = two_stories(
+        "Other story", "Elsewhere entirely, nothing alike.", countries=("MM",)
     )
+    a1, a2 = alert(first), alert(second)
     store.save_poll(poll("f", a1, a2), desk(), T0)
     first, _second = due(store, T0)
     store.mark_retry(first.id, T0 + timedelta(minutes=1), "timeout")
