@@ -11,6 +11,8 @@ from urllib.parse import parse_qsl, urlsplit
 import structlog
 
 MAX_FIELD = 500  # feed text never reaches a log line unbounded
+MAX_TRACE = 4000  # a traceback's head and innermost frames; its last line always kept
+TRACE_FIELDS = ("exception",)  # where structlog's format_exc_info puts a traceback
 _secrets: tuple[str, ...] = ()
 
 
@@ -61,9 +63,26 @@ def _clean(value: Any, depth: int = 0) -> Any:
     return text if len(text) <= MAX_FIELD else text[:MAX_FIELD] + "…"
 
 
+def bound_trace(text: str) -> str:
+    """A traceback cut in the middle, never at the end: its last line is the exception's
+    type and message (e.g. "sqlite3.OperationalError: database or disk is full")."""
+    if len(text) <= MAX_TRACE:
+        return text
+    body, _, last = text.rstrip("\n").rpartition("\n")
+    if len(last) > MAX_FIELD:  # a message quoting feed text stays bounded, type first
+        last = last[:MAX_FIELD] + "…"
+    room = max(MAX_TRACE - len(last) - MAX_FIELD, 0)
+    if len(body) > MAX_FIELD + room:  # the outermost frames, "…", the innermost ones
+        body = f"{body[:MAX_FIELD]}\n…\n{body[len(body) - room :]}"
+    return f"{body}\n{last}" if body else last
+
+
 def _scrub(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key, value in list(event.items()):
-        event[key] = _clean(value)
+        if key in TRACE_FIELDS and isinstance(value, str):
+            event[key] = bound_trace(redact(value))
+        else:
+            event[key] = _clean(value)
     return event
 
 
@@ -77,7 +96,10 @@ class _ToStructlog(logging.Handler):
         except Exception:  # a library's bad format string must not break logging
             message = str(record.msg)
         logger = structlog.get_logger(record.name)
-        logger.log(record.levelno, "lib.log", logger=record.name, message=message)
+        # a library's traceback (exc_info) is rendered and bounded like ours, not dropped
+        logger.log(
+            record.levelno, "lib.log", logger=record.name, message=message, exc_info=record.exc_info
+        )
 
 
 def setup(fmt: str = "auto", level: str = "info", stream: TextIO | None = None) -> None:

@@ -22,7 +22,7 @@ from monitor.reader.fetch import FetchPolicy, fetch, make_session
 from monitor.reader.parse import parse_feed
 from tests.e2e import env_with
 from tests.feedfiles import item, rss, write_config
-from tests.feedserver import FeedServer, Response, gzipped, redirect, zeros
+from tests.feedserver import FeedServer, Response, feed_server, gzipped, redirect, zeros
 from tests.runtimes import poll, runtime_of
 
 CAP = 2_000_000
@@ -190,6 +190,9 @@ def public_localhost(host: str) -> list[str]:
         "http://[::ffff:127.0.0.1]:{port}/feed",
         "http://100.64.0.1/feed",
         "http://metadata.internal/latest/",
+        "http://[64:ff9b::7f00:1]:{port}/feed",
+        "http://[2002:7f00:1::]:{port}/feed",
+        "http://[::7f00:1]:{port}/feed",
     ],
 )
 def test_redirect_to_private_address_refused(
@@ -211,6 +214,48 @@ def test_redirect_to_private_allowed_when_configured_private(
     feeds.serve("/feed", Response(body=GOOD))
     url = feeds.serve("/f", redirect(feeds.url("/feed", host="localhost")))
     assert get(session, url).body == GOOD
+
+
+def always_public(host: str) -> list[str]:
+    """The guard's lookup: every name is a public address. The connect's own lookup (the
+    system's) still finds localhost at 127.0.0.1: an answer that changed between the two."""
+    return ["93.184.216.34"]
+
+
+def test_rebinding_name_never_reaches_loopback(feeds: FeedServer, session: requests.Session):
+    """A redirect to a name the guard saw public but that connects to 127.0.0.1 (DNS
+    rebinding) is refused on the address connected: the loopback path is never requested."""
+    feeds.serve("/feed", Response(body=GOOD))
+    url = feeds.serve("/f", redirect(feeds.url("/feed", host="localhost")))
+    got = get(session, url.replace("127.0.0.1", "localhost"), resolve=always_public)
+    assert got.error == "redirect to a private or loopback address refused"
+    assert feeds.requests("/feed") == []
+
+
+def test_pooled_private_connection_not_reused_past_a_redirect(
+    feeds: FeedServer, session: requests.Session
+):
+    """A kept-alive connection opened for a feed configured on a private address is vetted
+    again before a public feed's redirect reuses it."""
+    feeds.serve("/feed", Response(body=GOOD))
+    assert get(session, feeds.url("/feed", host="localhost")).body == GOOD  # now pooled
+    with feed_server() as other:
+        url = other.serve("/f", redirect(feeds.url("/feed", host="localhost")))
+        got = get(session, url.replace("127.0.0.1", "localhost"), resolve=always_public)
+    assert got.error == "redirect to a private or loopback address refused"
+    assert len(feeds.requests("/feed")) == 1
+
+
+def test_redirect_to_unresolvable_name_is_a_failed_fetch(
+    feeds: FeedServer, session: requests.Session
+):
+    """A name the guard cannot resolve is not taken for public: the fetch fails, and what
+    the connect's own lookup would have found (here 127.0.0.1) is never requested."""
+    feeds.serve("/feed", Response(body=GOOD))
+    url = feeds.serve("/f", redirect(feeds.url("/feed", host="localhost")))
+    got = get(session, url.replace("127.0.0.1", "localhost"), resolve=lambda host: [])
+    assert got.error == "host name does not resolve (checking a redirect)"
+    assert got.body is None and feeds.requests("/feed") == []
 
 
 # -- size and time caps ------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The total deadline of a fetch: a timer that shuts the socket of a fetch out of time.
+"""What a fetch's connections may do: the total deadline (a timer that shuts the socket of
+a fetch out of time) and, past a redirect, which addresses they may be connected to.
 
 requests' timeouts are per socket read, so a server that trickles a byte a second (in the
 headers or the body, or as compressed bytes that decode to nothing) never trips them.
@@ -12,9 +13,13 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import urllib3
 from urllib3.connection import HTTPConnection, HTTPSConnection
+
+from monitor.errors import FetchError
+from monitor.reader import addresses
 
 # requests' timeouts are per socket read, so a server that trickles a byte a second (in the
 # headers or the body, or as compressed bytes that decode to nothing) never trips them.
@@ -69,16 +74,49 @@ def _watch(sock: socket.socket | None) -> None:
         watchdog.attach(sock)
 
 
+@contextmanager
+def public_only(on: bool) -> Iterator[None]:
+    """While on, a connection of this thread must reach a public address (see _vet)."""
+    _current.public_only = on
+    try:
+        yield
+    finally:
+        _current.public_only = False
+
+
+def _vet(sock: socket.socket) -> None:
+    """Refuse a socket connected to a private address when the fetch must stay public.
+
+    The address checked is the one connected, not one looked up beforehand: the name may
+    resolve differently for the connect (DNS rebinding), and a pooled connection may have
+    been opened for another feed that was allowed a private address."""
+    if not getattr(_current, "public_only", False):
+        return
+    peer = sock.getpeername()
+    if addresses.is_private_text(str(peer[0])):
+        _shut(sock)
+        sock.close()
+        raise FetchError(addresses.REFUSED, retryable=False)
+
+
 class _WatchedConnection(HTTPConnection):
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        _vet(sock)  # before a byte is sent (or, with TLS, before the handshake)
+        return sock
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        if self.sock is not None:  # a connection reused from the pool
+            _vet(self.sock)
+        super().request(*args, **kwargs)
+
     def getresponse(self) -> urllib3.response.HTTPResponse:  # type: ignore[override]
         _watch(self.sock)
         return super().getresponse()
 
 
-class _WatchedTLSConnection(HTTPSConnection):
-    def getresponse(self) -> urllib3.response.HTTPResponse:  # type: ignore[override]
-        _watch(self.sock)
-        return super().getresponse()
+class _WatchedTLSConnection(_WatchedConnection, HTTPSConnection):
+    """The same watch and vetting; HTTPSConnection.connect wraps what _new_conn vetted."""
 
 
 class WatchedPool(urllib3.HTTPConnectionPool):

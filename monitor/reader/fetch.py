@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 import time
 from collections.abc import Callable
@@ -15,7 +14,8 @@ import urllib3
 
 from monitor.errors import FetchError, retry_after
 from monitor.model import FeedSpec, FeedState, Fetched, utcnow
-from monitor.reader.deadline import WatchedPool, WatchedTLSPool, watchdog
+from monitor.reader import addresses
+from monitor.reader.deadline import WatchedPool, WatchedTLSPool, public_only, watchdog
 
 REDIRECTS = (301, 302, 303, 307, 308)
 RETRY_AFTER_STATUSES = (429, 503)
@@ -115,18 +115,20 @@ def _get_following(
     clock: Callable[[], float],
     resolve: Resolver | None,
 ) -> tuple[requests.Response, str]:
-    """Follow redirects ourselves, so each hop is capped and checked for private targets."""
+    """Follow redirects ourselves, so each hop is capped and checked for private targets:
+    by name before the request, and by the address actually connected (deadline._vet)."""
     configured = url
     trusted_private: bool | None = None  # decided on the first redirect, saving a lookup
-    for _hop in range(policy.max_redirects + 1):
+    for hop in range(policy.max_redirects + 1):
         _check_deadline(start, clock, policy)
-        resp = session.get(
-            url,
-            headers=headers,
-            timeout=(policy.connect_timeout, policy.read_timeout),
-            stream=True,
-            allow_redirects=False,
-        )
+        with public_only(hop > 0 and not trusted_private):
+            resp = session.get(
+                url,
+                headers=headers,
+                timeout=(policy.connect_timeout, policy.read_timeout),
+                stream=True,
+                allow_redirects=False,
+            )
         if resp.status_code not in REDIRECTS:
             return resp, url
         location = resp.headers.get("Location")
@@ -139,28 +141,26 @@ def _get_following(
         if trusted_private is None:
             trusted_private = _is_private_host(urlsplit(configured).hostname or "", resolve)
         if not trusted_private and _is_private_host(urlsplit(url).hostname or "", resolve):
-            raise FetchError("redirect to a private or loopback address refused", retryable=False)
+            raise FetchError(addresses.REFUSED, retryable=False)
     raise FetchError(f"more than {policy.max_redirects} redirects", retryable=True)
 
 
 def _is_private_host(host: str, resolve: Resolver | None) -> bool:
-    """True when host is, or resolves to, a loopback, private, link-local or reserved address."""
+    """True when host is, or resolves to, a loopback, private, link-local or reserved address.
+
+    A name that does not resolve fails the fetch: counting it public would let the
+    connect's own lookup reach anything."""
     if not host:
         return True
-    addresses = [host] if _is_ip(host) else (resolve or _resolve)(host)
-    for addr in addresses:
-        ip = ipaddress.ip_address(addr.split("%", 1)[0].strip("[]"))
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped
-        # not global: loopback, private, link-local (cloud metadata), CGNAT, reserved, ...
-        if not ip.is_global or ip.is_multicast:
-            return True
-    return False
+    found = [host] if _is_ip(host) else (resolve or _resolve)(host)
+    if not found:
+        raise FetchError("host name does not resolve (checking a redirect)", retryable=True)
+    return any(addresses.is_private_text(addr) for addr in found)
 
 
 def _is_ip(host: str) -> bool:
     try:
-        ipaddress.ip_address(host.strip("[]"))
+        addresses.parse(host)
     except ValueError:
         return False
     return True
@@ -170,7 +170,7 @@ def _resolve(host: str) -> list[str]:
     try:
         return [str(info[4][0]) for info in socket.getaddrinfo(host, None)]
     except OSError:
-        return []  # unresolvable: the request itself will fail with a clear error
+        return []  # unresolvable: _is_private_host fails the fetch
 
 
 def _read(
