@@ -126,6 +126,7 @@ class Daemon:
         done.start()
         done.join(max(1.0, deadline - self.rt.mono()))
         self._delivery_thread.join(self.stop_grace)
+        self.rt.deliverer.join(max(1.0, deadline - self.rt.mono()))
         guard("release", lambda: self.rt.store.release_all(self.rt.instance.owner))()
         if self._metrics_server is not None:
             self._metrics_server.shutdown()
@@ -147,16 +148,17 @@ class Daemon:
 
     # -- delivery ----------------------------------------------------------------------
     def _delivery_loop(self) -> None:
+        """Starts each channel's drain on its own (deliver.Deliverer.kick): a slow receiver
+        holds up only its own channel, never this loop nor another channel."""
         interval = self.rt.config.alerts.delivery_interval
         while not self.stopping.is_set():
             self.rt.wake.wait(interval)
             self.rt.wake.clear()
             if self.stopping.is_set():
                 break
-            guard("delivery", self._drain)()
+            guard("delivery", lambda: self.rt.deliverer.kick(self._drained))()
 
-    def _drain(self) -> None:
-        self.rt.deliverer.drain()
+    def _drained(self, report: object) -> None:
         self.rt.metrics.outbox_counts(self.rt.store.outbox_counts())
 
     # -- reload ------------------------------------------------------------------------

@@ -94,8 +94,15 @@ class OutboxStore(Protocol):
     """What delivery needs: claimed outbox rows, their alerts, and what became of them."""
 
     def claim_deliveries(
-        self, owner: str, now: datetime, lease_seconds: float, limit: int = 100
+        self,
+        owner: str,
+        now: datetime,
+        lease_seconds: float,
+        limit: int = 100,
+        *,
+        channel: str | None = None,
     ) -> list[Delivery]: ...
+    def due_channels(self, now: datetime) -> list[str]: ...
     def release_deliveries(self, ids: Sequence[int], owner: str) -> None: ...
     def load_alert(self, alert_id: str) -> Alert | None: ...
     def mark_sent(self, delivery_ids: Sequence[int], now: datetime) -> None: ...

@@ -84,18 +84,27 @@ class LeaseSql(SqlStore):
 
     # -- outbox ------------------------------------------------------------------------
     def claim_deliveries(
-        self, owner: str, now: datetime, lease_seconds: float, limit: int = 100
+        self,
+        owner: str,
+        now: datetime,
+        lease_seconds: float,
+        limit: int = 100,
+        *,
+        channel: str | None = None,
     ) -> list[Delivery]:
-        """Claim up to `limit` due pending rows for `owner` until now + lease_seconds,
-        in id order, never past a channel's first row that is claimed or not yet due."""
+        """Claim up to `limit` due pending rows (of `channel` only, when given) for `owner`
+        until now + lease_seconds, in id order, never past a channel's first row that is
+        claimed or not yet due."""
         t = ts(now)
         claimed: list[Delivery] = []
         blocked: set[str] = set()
+        only = "AND channel = ? " if channel is not None else ""
         with self._tx() as tx:
             self._lock_outbox(tx)
             rows = tx.q(
                 f"SELECT {OUTBOX_COLUMNS}, claim_owner, claim_until FROM outbox "
-                "WHERE status = 'pending' ORDER BY id"
+                f"WHERE status = 'pending' {only}ORDER BY id",
+                (channel,) if channel is not None else (),
             )
             for row in rows:
                 d = _delivery(row[:8])
@@ -111,6 +120,16 @@ class LeaseSql(SqlStore):
                 if len(claimed) >= limit:
                     break
         return claimed
+
+    def due_channels(self, now: datetime) -> list[str]:
+        """The channels with a pending row due by `now` (each is drained on its own)."""
+        with self._tx() as tx:
+            rows = tx.q(
+                "SELECT DISTINCT channel FROM outbox WHERE status = 'pending' "
+                "AND next_attempt <= ? ORDER BY channel",
+                (ts(now),),
+            )
+        return [r[0] for r in rows]
 
     def release_deliveries(self, ids: Sequence[int], owner: str) -> None:
         """End claims on rows this owner claimed but did not attempt (channel held, stopping)."""
