@@ -10,14 +10,16 @@ of its channel is claimed by someone or not yet due, so alerts reach a channel i
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 
 from monitor.model import Delivery
-from monitor.store import InstanceInfo, Lease
+from monitor.store import InstanceInfo, Lease, Queued
 from monitor.store.base import OUTBOX_COLUMNS, SqlStore, Tx, _delivery
 from monitor.store.serialize import at, ts
 
+_OUTBOX_AS_O = ", ".join(f"o.{c.strip()}" for c in OUTBOX_COLUMNS.split(","))
 _CLAIM_ROW = (
     "UPDATE outbox SET claim_owner = ?, claim_until = ? WHERE id = ? AND status = 'pending' "
     "AND (claim_owner IS NULL OR claim_until IS NULL OR claim_until <= ?)"
@@ -131,6 +133,17 @@ class LeaseSql(SqlStore):
             )
         return [r[0] for r in rows]
 
+    def queued_deliveries(self, limit: int = 100) -> list[Queued]:
+        """Deliveries not sent yet (pending, or held for a digest), oldest first, each with
+        its alert's title: what `monitor status` lists so an operator sees what waits."""
+        with self._tx() as tx:
+            rows = tx.q(
+                f"SELECT {_OUTBOX_AS_O}, a.body FROM outbox o LEFT JOIN alerts a "
+                "ON a.id = o.alert_id WHERE o.status IN ('pending', 'held') ORDER BY o.id LIMIT ?",
+                (limit,),
+            )
+        return [Queued(_delivery(r[:8]), _title(r[8])) for r in rows]
+
     def release_deliveries(self, ids: Sequence[int], owner: str) -> None:
         """End claims on rows this owner claimed but did not attempt (channel held, stopping)."""
         with self._tx() as tx:
@@ -204,3 +217,8 @@ class LeaseSql(SqlStore):
         return [Lease("feed", r[0], r[1], at(r[2])) for r in feeds] + [
             Lease("delivery", f"{r[0]}#{r[1]}", r[2], at(r[3])) for r in rows
         ]
+
+
+def _title(body: str | None) -> str:
+    """The title in an alert's stored body ("" when the alert is gone)."""
+    return str(json.loads(body).get("title", "")) if body else ""
