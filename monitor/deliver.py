@@ -244,12 +244,14 @@ class Deliverer:
         return False
 
     def _backoff(self, attempts: int, retry_after: float | None) -> float:
-        """Exponential with full jitter, at least what the receiver asked for."""
+        """Exponential with jitter; a receiver's Retry-After can lengthen the wait, never
+        shorten it below the backoff's floor: `Retry-After: 0` (or a date gone by) must not
+        make a row spin for the 48 h it is retried."""
         ceiling = min(BASE_DELAY * 2 ** min(attempts, 16), MAX_DELAY)
-        delay = ceiling / 2 + self.rng.uniform(0, ceiling / 2)
+        floor = ceiling / 2
         if retry_after is not None:
-            delay = max(min(retry_after, MAX_DELAY * 6), 0.0)
-        return float(delay)
+            return float(max(min(retry_after, MAX_DELAY * 6), floor))
+        return float(floor + self.rng.uniform(0, ceiling / 2))
 
     def _dead(self, row: Delivery, reason: str, report: Report) -> None:
         self.store.mark_dead(row.id, reason, self.now())
