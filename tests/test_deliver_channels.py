@@ -3,13 +3,19 @@ channel, and a channel's `timeout` bounds the whole send (status line and header
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tests.channel_servers import http_receiver
+import pytest
+
+from monitor.channels.email import EmailChannel, EmailSettings
+from monitor.errors import DeliveryError
+from tests.channel_servers import T0, http_receiver, make_alert
 from tests.e2e import PLACES, daemon, env_with, events, wait_for
 from tests.feedfiles import rss, story, write_config
 from tests.feedserver import FeedServer
@@ -94,3 +100,55 @@ def _slow_outcomes(log: Path) -> list[tuple[str, str]]:
         for e in events(log)
         if e.get("channel") == "slow" and e["event"] in ("delivery.retry", "alert.delivered")
     ]
+
+
+@contextmanager
+def trickling_smtp(give_up: float = 15.0) -> Iterator[int]:
+    """An SMTP server that greets at once, then answers every command a byte a second
+    (hanging up after `give_up` seconds); yields its port."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    done = threading.Event()
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.sendall(b"220 slow.example ESMTP\r\n")
+            conn.recv(1024)
+            end = time.monotonic() + give_up
+            for byte in b"250 " + b"x" * 60 + b"\r\n":
+                if done.wait(1.0) or time.monotonic() > end:
+                    return
+                try:
+                    conn.sendall(bytes([byte]))
+                except OSError:
+                    return  # the client gave up: that is the point
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        done.set()
+        listener.close()
+        thread.join(5)
+
+
+def test_email_timeout_bounds_the_whole_send() -> None:
+    """An SMTP server trickling its replies is cut off at the channel's timeout (2 s), not
+    after as long as it keeps trickling; the attempt is retried later."""
+    with trickling_smtp() as port:
+        settings = EmailSettings(
+            smtp_host="127.0.0.1",
+            smtp_port=port,
+            tls="none",
+            sender="monitor@alerts.example.org",
+            recipients=("desk@example.org",),
+            timeout=2.0,
+        )
+        ch = EmailChannel("desk", settings, now=lambda: T0)
+        started = time.monotonic()
+        with pytest.raises(DeliveryError) as caught:
+            ch.send(ch.build(make_alert()))
+        took = time.monotonic() - started
+    assert took < 6.0, f"the send took {took:.1f}s"
+    assert caught.value.retryable and "timeout after 2s" in caught.value.reason
