@@ -156,7 +156,11 @@ class Daemon:
             self.rt.wake.clear()
             if self.stopping.is_set():
                 break
-            guard("delivery", lambda: self.rt.deliverer.kick(self._drained))()
+            guard("delivery", self._drain)()
+
+    def _drain(self) -> None:
+        self.rt.deliverer.kick(self._drained)
+        self._drained(None)  # the gauges follow the outbox even when nothing is due
 
     def _drained(self, report: object) -> None:
         self.rt.metrics.outbox_counts(self.rt.store.outbox_counts())
