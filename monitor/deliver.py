@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -50,6 +50,18 @@ class Report:
     dead: int = 0
     by_channel: dict[str, dict[str, int]] = field(default_factory=dict)
 
+    @staticmethod
+    def merged(reports: Iterable[Report]) -> Report:
+        total = Report()
+        for r in reports:
+            total.sent, total.retried, total.dead = (
+                total.sent + r.sent,
+                total.retried + r.retried,
+                total.dead + r.dead,
+            )
+            total.by_channel.update(r.by_channel)  # one report per channel: no overlap
+        return total
+
     def count(self, channel: str, outcome: str) -> None:
         per = self.by_channel.setdefault(channel, {})
         per[outcome] = per.get(outcome, 0) + 1
@@ -78,23 +90,104 @@ class Deliverer:
     owner: str = "local"
     claim_lease: float = 300.0  # a claimed row left unsent this long is taken over
     _last_send: dict[str, float] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _locks: dict[str, threading.Lock] = field(default_factory=dict)  # one drain per channel
+    _busy_lock: threading.Lock = field(default_factory=threading.Lock)
+    _busy: set[str] = field(default_factory=set)  # channels kick() is draining
+    _again: set[str] = field(default_factory=set)  # ... and that came due again meanwhile
+    _workers: dict[str, threading.Thread] = field(default_factory=dict)
 
     def drain(self, limit: int = 20) -> Report:
-        """Send what is due now; never marks a row sent before its channel confirmed it."""
-        report = Report()
-        with self._lock:  # one drain at a time keeps per-channel order
-            current = self.live()
-            failed: set[str] = set()
-            untried: list[int] = []
-            for row in self.store.claim_deliveries(self.owner, self.now(), self.claim_lease, limit):
-                if self.stop.is_set() or row.channel in failed:
-                    untried.append(row.id)  # an earlier row of this channel waits: keep order
-                elif not self._deliver(current, row, report):
-                    failed.add(row.channel)
-            if untried:
-                self.store.release_deliveries(untried, self.owner)
-        return report
+        """Send what is due now, every channel in its own thread, and wait for all of them;
+        never marks a row sent before its channel confirmed it. A channel's failure (a store
+        error) is raised here once every channel is done."""
+        reports = {c: Report() for c in self.store.due_channels(self.now())}
+        errors: list[Exception] = []
+
+        def one(channel: str) -> None:
+            try:
+                self._drain_channel(channel, limit, reports[channel])
+            except Exception as exc:
+                errors.append(exc)
+
+        workers = [threading.Thread(target=one, args=(c,), daemon=True) for c in reports]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        if errors:
+            raise errors[0]
+        return Report.merged(reports.values())
+
+    def kick(self, after: Callable[[Report], None] = lambda report: None) -> None:
+        """Start draining every channel with due rows, each in its own thread, and return at
+        once: a hanging or trickling receiver holds up only its own channel. A channel that
+        is still draining drains again when it is done (what came due meanwhile)."""
+        for channel in self.store.due_channels(self.now()):
+            with self._busy_lock:
+                if channel in self._busy:
+                    self._again.add(channel)
+                    continue
+                self._busy.add(channel)
+            worker = threading.Thread(
+                target=self._run, args=(channel, after), name=f"deliver-{channel}", daemon=True
+            )
+            self._workers[channel] = worker
+            worker.start()
+
+    def join(self, timeout: float) -> None:
+        """Wait up to `timeout` s in all for the channel drains that `kick` started."""
+        deadline = self.mono() + timeout
+        for worker in list(self._workers.values()):
+            worker.join(max(0.0, deadline - self.mono()))
+
+    def _run(self, channel: str, after: Callable[[Report], None]) -> None:
+        while True:
+            report = Report()
+            try:
+                self._drain_channel(channel, 20, report)
+                after(report)
+            except Exception:  # a broken store must not kill the channel's worker for good
+                log.exception("delivery.failed", channel=channel)
+            with self._busy_lock:  # one decision: a kick now either sees us busy or starts anew
+                if self.stop.is_set() or channel not in self._again:
+                    self._busy.discard(channel)
+                    return
+                self._again.discard(channel)
+
+    def _drain_channel(self, channel: str, limit: int, report: Report) -> None:
+        """Send the channel's due rows in order, batch after batch, until nothing is due or
+        a row fails; one drain per channel at a time keeps the channel's order."""
+        with self._lock_of(channel):
+            while not self.stop.is_set() and self._batch(channel, limit, report):
+                pass
+
+    def _batch(self, channel: str, limit: int, report: Report) -> bool:
+        """One claimed batch of the channel; False when it was empty or a row failed (the
+        rest waits). Whatever happens, no claim is left behind: rows not done are released."""
+        current = self.live()
+        rows = self.store.claim_deliveries(
+            self.owner, self.now(), self.claim_lease, limit, channel=channel
+        )
+        todo = [row.id for row in rows]
+        try:
+            for row in rows:
+                if self.stop.is_set() or not self._deliver(current, row, report):
+                    return False  # an earlier row of this channel waits: keep order
+                todo.remove(row.id)
+            return bool(rows)
+        finally:
+            if todo:
+                self._release(todo)
+
+    def _release(self, ids: list[int]) -> None:
+        try:
+            self.store.release_deliveries(ids, self.owner)
+        except Exception:  # the store is failing: the claim lease frees them in the end
+            log.exception("delivery.release_failed", rows=len(ids))
+
+    def _lock_of(self, channel: str) -> threading.Lock:
+        with self._busy_lock:
+            return self._locks.setdefault(channel, threading.Lock())
 
     def _deliver(self, current: Channels, row: Delivery, report: Report) -> bool:
         channel = current.channels.get(row.channel)
@@ -151,12 +244,14 @@ class Deliverer:
         return False
 
     def _backoff(self, attempts: int, retry_after: float | None) -> float:
-        """Exponential with full jitter, at least what the receiver asked for."""
+        """Exponential with jitter; a receiver's Retry-After can lengthen the wait, never
+        shorten it below the backoff's floor: `Retry-After: 0` (or a date gone by) must not
+        make a row spin for the 48 h it is retried."""
         ceiling = min(BASE_DELAY * 2 ** min(attempts, 16), MAX_DELAY)
-        delay = ceiling / 2 + self.rng.uniform(0, ceiling / 2)
+        floor = ceiling / 2
         if retry_after is not None:
-            delay = max(min(retry_after, MAX_DELAY * 6), 0.0)
-        return float(delay)
+            return float(max(min(retry_after, MAX_DELAY * 6), floor))
+        return float(floor + self.rng.uniform(0, ceiling / 2))
 
     def _dead(self, row: Delivery, reason: str, report: Report) -> None:
         self.store.mark_dead(row.id, reason, self.now())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -162,3 +163,37 @@ def test_rate_limit_spaces_sends(store: SqliteStore) -> None:
         d.drain()
         assert len(rx.requests) == 3
     assert sleeps == [1.0, 1.0]
+
+
+class _FullDisk:
+    """The store, except that marking the second row sent fails as a full disk does."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self._store = store
+        self._marked = 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._store, name)
+
+    def mark_sent(self, delivery_ids: list[int], now: object) -> None:
+        self._marked += 1
+        if self._marked == 2:
+            raise sqlite3.OperationalError("database or disk is full")
+        self._store.mark_sent(delivery_ids, now)  # type: ignore[arg-type]
+
+
+def test_a_drain_failing_on_the_store_releases_what_it_claimed(store: SqliteStore) -> None:
+    """A store error mid-drain leaves no claim behind: another instance sends the rest at
+    once, not after the 5-minute claim lease."""
+    ids = enqueue(store, 3)
+    clock = FakeClock(T0)
+    with http_receiver() as rx:
+        d = deliverer(store, rx.url(), clock)
+        d.store = _FullDisk(store)  # type: ignore[assignment]
+        with pytest.raises(sqlite3.OperationalError):
+            d.drain()
+        assert [x for x in store.leases() if x.kind == "delivery"] == []
+        other = deliverer(store, rx.url(), clock)
+        other.owner = "other-instance"
+        assert other.drain().sent == 2  # the row whose sent mark failed goes again
+        assert posted_ids(rx.requests) == [ids[0], ids[1], ids[1], ids[2]]

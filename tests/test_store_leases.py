@@ -235,3 +235,42 @@ def test_pending_for_leaves_out_rows_created_after_my_last_drain(pair: tuple[Sto
     enqueue(a, 2)
     assert a.pending_for("a", T0, before=T0 - timedelta(seconds=1)) == 0
     assert a.pending_for("a", T0, before=T0 + timedelta(seconds=1)) == 2
+
+
+def test_each_channel_is_claimed_on_its_own(pair: tuple[Store, Store]) -> None:
+    """due_channels names the channels with due rows; a claim of one channel takes only its
+    rows, so two channels drain side by side."""
+    a, b = pair
+    enqueue(a, 6)
+    assert a.due_channels(T0) == ["c0", "c1", "c2"]
+    got = a.claim_deliveries("a", T0, LEASE, channel="c1")
+    assert [d.alert_id for d in got] == ["health:1", "health:4"]
+    other = b.claim_deliveries("b", T0, LEASE, channel="c2")
+    assert [d.alert_id for d in other] == ["health:2", "health:5"]
+    a.mark_retry(got[0].id, T0 + timedelta(minutes=5), "HTTP 503")
+    a.mark_sent([got[1].id], T0)
+    assert "c1" not in a.due_channels(T0)
+
+
+def test_queued_deliveries_show_what_waits(pair: tuple[Store, Store]) -> None:
+    """Pending and held rows, oldest first, with the alert's title, attempts, last error and
+    next attempt; sent and dead rows are not listed."""
+    a, b = pair
+    enqueue(a, 3)
+    first, second, third = a.claim_deliveries("a", T0, LEASE)
+    a.mark_retry(first.id, T0 + timedelta(minutes=5), "HTTP 503 from webhook 'ops'")
+    a.mark_sent([second.id], T0)
+    a.mark_dead(third.id, "HTTP 404", T0)
+    digest = replace(alert(), id="health:held", kind=AlertKind.SOURCE_DOWN, item=None)
+    a.record_alert(routed(digest, lambda _: ((), ("mail",))), T0)
+    (pending, held) = b.queued_deliveries()
+    assert (pending.delivery.alert_id, pending.delivery.status) == ("health:0", "pending")
+    assert pending.title == alert().title
+    assert pending.delivery.attempts == 1
+    assert pending.delivery.last_error == "HTTP 503 from webhook 'ops'"
+    assert pending.delivery.next_attempt == T0 + timedelta(minutes=5)
+    assert (held.delivery.alert_id, held.delivery.channel, held.delivery.status) == (
+        "health:held",
+        "mail",
+        "held",
+    )

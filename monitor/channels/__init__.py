@@ -20,8 +20,10 @@ from monitor.channels.base import (
     ChannelSpec,
     ChannelType,
     Clock,
+    Deadline,
     SmtpFactory,
     Transports,
+    no_deadline,
 )
 from monitor.channels.console import ConsoleChannel
 from monitor.channels.email import EmailChannel
@@ -57,12 +59,13 @@ def make_channel(
     smtp_factory: SmtpFactory | None = None,
     now: Clock = utcnow,
     stream: TextIO | None = None,
+    deadline: Deadline = no_deadline,
 ) -> Channel:
     """The channel for cfg.type, given the transports (each channel uses what it needs)."""
     kind = CHANNELS.get(cfg.type)
     if kind is None:
         known = ", ".join(sorted(CHANNELS))
         raise ConfigError([f"channels.{cfg.name}.type: unknown {cfg.type!r} (known: {known})"])
-    transports = Transports(session=session, smtp_factory=smtp_factory, now=now, stream=stream)
+    transports = Transports(session, smtp_factory, now, stream, deadline)
     settings = cfg.settings if cfg.settings is not None else kind.defaults()
     return kind.make(cfg.name, settings, transports)

@@ -4,7 +4,8 @@ it is given, the Channel protocol (build is pure, send does the I/O) and its reg
 from __future__ import annotations
 
 import smtplib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Protocol, TextIO, TypeVar
@@ -19,6 +20,16 @@ Clock = Callable[[], datetime]
 # smtp_factory(host, port, timeout) -> a connected smtplib.SMTP (or SMTP_SSL for tls="ssl").
 SmtpFactory = Callable[[str, int, float], smtplib.SMTP]
 Env = Mapping[str, str]
+# deadline(seconds): a context that ends the I/O of its thread once `seconds` have passed (the
+# service's shuts the socket: monitor.reader.deadline.watchdog); it yields an object whose
+# `expired` says whether it did. Per-read timeouts never stop a receiver trickling bytes.
+Deadline = Callable[[float], AbstractContextManager[Any]]
+
+
+@contextmanager
+def no_deadline(seconds: float) -> Iterator[None]:
+    """The deadline of callers that give none: per-read timeouts only."""
+    yield None
 
 
 class SettingsReader(Protocol):
@@ -53,6 +64,7 @@ class Transports:
     smtp_factory: SmtpFactory | None = None
     now: Clock = utcnow
     stream: TextIO | None = None
+    deadline: Deadline = no_deadline
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,14 @@ carries the same id and mail clients can fold the duplicate; Date is set at send
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import smtplib
+import socket
 import ssl
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -195,15 +199,33 @@ class EmailChannel:
 
     def _transmit(self, msg: EmailMessage, payload: EmailPayload) -> dict[str, tuple[int, bytes]]:
         cfg = self._cfg
+        start = time.monotonic()
         smtp = self._connect(cfg.smtp_host, cfg.smtp_port, cfg.timeout)
+        # smtplib's timeout bounds each read: a server trickling its replies a byte at a
+        # time would hold the send for ever. Past `timeout` the socket is shut under it.
+        expired = threading.Event()
+        timer = threading.Timer(
+            max(0.0, cfg.timeout - (time.monotonic() - start)), _shut, (smtp, expired)
+        )
+        timer.daemon = True
+        timer.start()
         try:
             if cfg.tls == "starttls":
                 smtp.starttls(context=self._ssl or ssl.create_default_context())
             if cfg.username:
                 smtp.login(cfg.username, cfg.password or "")
             return smtp.send_message(msg, payload.sender, list(payload.recipients))
+        except (smtplib.SMTPException, OSError):
+            if expired.is_set():
+                reason = f"{self.label}: timeout after {cfg.timeout:g}s from the SMTP server"
+                raise DeliveryError(reason, retryable=True) from None
+            raise
         finally:
-            _quit(smtp)
+            timer.cancel()
+            if expired.is_set():
+                smtp.close()
+            else:
+                _quit(smtp)
 
     def _rejected(self, code: int, message: bytes | str) -> DeliveryError:
         text = message.decode("utf-8", "replace") if isinstance(message, bytes) else message
@@ -223,6 +245,14 @@ class EmailChannel:
         # Servers do not echo passwords, but a reason must never be where one leaks.
         password = self._cfg.password
         return text.replace(password, "[redacted]") if password else text
+
+
+def _shut(smtp: smtplib.SMTP, expired: threading.Event) -> None:
+    expired.set()
+    sock = smtp.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):  # already closed
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def _quit(smtp: smtplib.SMTP) -> None:

@@ -20,7 +20,7 @@ from typing import Any, cast
 import requests
 from urllib3.util import Timeout
 
-from monitor.channels.base import Env, SettingsReader, Transports
+from monitor.channels.base import Deadline, Env, SettingsReader, Transports, no_deadline
 from monitor.errors import DeliveryError, retry_after
 
 MAX_ANSWER = 64 * 1024  # bytes of the answer kept; receivers have nothing longer to say
@@ -71,28 +71,45 @@ def post(
     *,
     timeout: float,
     label: str,
+    deadline: Deadline = no_deadline,
 ) -> Answer:
-    """POST body to url; the whole exchange, answer included, ends within about timeout s."""
-    deadline = time.monotonic() + timeout
+    """POST body to url; the whole exchange, answer included, ends within about timeout s:
+    `deadline` (the service gives one that shuts the socket when time is up) cuts off a
+    receiver trickling its status line or headers, which no per-read timeout notices."""
+    with deadline(timeout) as dog:
+        try:
+            return _post(session, url, body, headers, timeout)
+        except Exception as exc:
+            if getattr(dog, "expired", False) or isinstance(exc, requests.Timeout):
+                exc = _DeadlineExceeded()
+            raise _delivery_error(exc, timeout, label) from None
+
+
+def _post(
+    session: requests.Session, url: str, body: bytes, headers: Mapping[str, str], timeout: float
+) -> Answer:
+    end = time.monotonic() + timeout
     # urllib3's total timeout bounds connect + wait for headers together; the body read
     # below checks the deadline between chunks. requests' stubs only know float | tuple.
     total = cast(Any, Timeout(total=timeout))
-    try:
-        with session.post(
-            url, data=body, headers=dict(headers), timeout=total, allow_redirects=False, stream=True
-        ) as resp:
-            content = _read(resp, deadline)
-            return Answer(resp.status_code, resp.headers, content.decode("utf-8", "replace"))
-    except (requests.Timeout, _DeadlineExceeded):
-        reason = f"timeout after {timeout:g}s from {label}"
-        raise DeliveryError(reason, retryable=True) from None
-    except requests.ConnectionError as exc:
-        # `from None`: the chained requests error would print the URL, which is a secret.
+    with session.post(
+        url, data=body, headers=dict(headers), timeout=total, allow_redirects=False, stream=True
+    ) as resp:
+        content = _read(resp, end)
+        return Answer(resp.status_code, resp.headers, content.decode("utf-8", "replace"))
+
+
+def _delivery_error(exc: Exception, timeout: float, label: str) -> Exception:
+    """What a failed exchange means for delivery; never the URL (it is a secret)."""
+    if isinstance(exc, _DeadlineExceeded):
+        return DeliveryError(f"timeout after {timeout:g}s from {label}", retryable=True)
+    if isinstance(exc, requests.ConnectionError):
         reason = f"connection failed to {label} ({type(exc).__name__})"
-        raise DeliveryError(reason, retryable=True) from None
-    except requests.RequestException as exc:
+        return DeliveryError(reason, retryable=True)
+    if isinstance(exc, requests.RequestException):
         reason = f"request to {label} could not be made ({type(exc).__name__}); check its URL"
-        raise DeliveryError(reason, retryable=False) from None
+        return DeliveryError(reason, retryable=False)
+    return exc
 
 
 def _read(resp: requests.Response, deadline: float) -> bytes:

@@ -19,7 +19,7 @@ from typing import Any
 import requests
 
 from monitor.channels import http, render
-from monitor.channels.base import ChannelType, Clock, Transports
+from monitor.channels.base import ChannelType, Clock, Deadline, Transports, no_deadline
 from monitor.channels.http import HttpSettings
 from monitor.errors import DeliveryError
 from monitor.model import Alert, DeliveryResult, Match, utcnow
@@ -158,11 +158,18 @@ class SlackChannel:
     """Posts Block Kit messages to one Slack incoming webhook."""
 
     def __init__(
-        self, name: str, settings: HttpSettings, *, session: requests.Session, now: Clock = utcnow
+        self,
+        name: str,
+        settings: HttpSettings,
+        *,
+        session: requests.Session,
+        now: Clock = utcnow,
+        deadline: Deadline = no_deadline,
     ) -> None:
         self.name = name
         self._cfg = settings
         self._session = session
+        self._deadline = deadline
         self._now = now
         self.label = f"slack '{name}'"
 
@@ -178,7 +185,13 @@ class SlackChannel:
         body = json.dumps(payload.body, ensure_ascii=False).encode("utf-8")
         headers = {"Content-Type": "application/json; charset=utf-8"}
         answer = http.post(
-            self._session, self._cfg.url, body, headers, timeout=self._cfg.timeout, label=self.label
+            self._session,
+            self._cfg.url,
+            body,
+            headers,
+            timeout=self._cfg.timeout,
+            label=self.label,
+            deadline=self._deadline,
         )
         code = http.short_code(answer.body)
         if answer.status == 200 and code == "ok":
@@ -192,7 +205,11 @@ class SlackChannel:
 
 def _make(name: str, settings: HttpSettings, transports: Transports) -> SlackChannel:
     return SlackChannel(
-        name, settings, session=http.session_of(name, transports), now=transports.now
+        name,
+        settings,
+        session=http.session_of(name, transports),
+        now=transports.now,
+        deadline=transports.deadline,
     )
 
 

@@ -20,7 +20,15 @@ from typing import Any
 import requests
 
 from monitor.channels import http, render
-from monitor.channels.base import ChannelType, Clock, Env, SettingsReader, Transports
+from monitor.channels.base import (
+    ChannelType,
+    Clock,
+    Deadline,
+    Env,
+    SettingsReader,
+    Transports,
+    no_deadline,
+)
 from monitor.channels.http import HttpSettings
 from monitor.errors import ConfigError, DeliveryError
 from monitor.model import (
@@ -166,10 +174,12 @@ class WebhookChannel:
         *,
         session: requests.Session,
         now: Clock = utcnow,
+        deadline: Deadline = no_deadline,
     ) -> None:
         self.name = name
         self._cfg = settings
         self._session = session
+        self._deadline = deadline
         self._now = now
         self.label = f"webhook '{name}'"
         try:
@@ -211,6 +221,7 @@ class WebhookChannel:
             headers,
             timeout=self._cfg.timeout,
             label=self.label,
+            deadline=self._deadline,
         )
         if 200 <= answer.status < 300:
             return DeliveryResult(f"HTTP {answer.status} from {self.label}")
@@ -222,7 +233,9 @@ class WebhookChannel:
 
 def _make(name: str, settings: WebhookSettings, transports: Transports) -> WebhookChannel:
     session = http.session_of(name, transports)
-    return WebhookChannel(name, settings, session=session, now=transports.now)
+    return WebhookChannel(
+        name, settings, session=session, now=transports.now, deadline=transports.deadline
+    )
 
 
 TYPE = ChannelType((*http.KEYS, "secret_env"), read_settings, _make, WebhookSettings)

@@ -11,6 +11,7 @@ from monitor.cli.common import Subparsers, add, config_path
 from monitor.model import iso, utcnow
 from monitor.service import runtime
 from monitor.service.runtime import Loaded, store_of
+from monitor.store import Queued
 
 
 def register(sub: Subparsers) -> None:
@@ -28,6 +29,7 @@ def collect(loaded: Loaded) -> dict[str, Any]:
         states = store.feed_states()
         counts = store.outbox_counts()
         dead = store.dead_deliveries()
+        queued = store.queued_deliveries()
         suppressed = store.suppressed_alerts()
         info = store.info()
         now = utcnow()
@@ -64,6 +66,7 @@ def collect(loaded: Loaded) -> dict[str, Any]:
             }
             for d in dead
         ],
+        "pending": [_queued(q) for q in queued],
         "suppressed": [{"id": a.id, "title": a.title, "reason": a.suppressed} for a in suppressed],
         "instances": [
             {
@@ -127,6 +130,7 @@ def render(data: dict[str, Any]) -> str:
             f"{f['consecutive_failures']:>5} {f['items_seen']:>6} {_ago(f['next_poll'], now):<11} "
             f"{(f['last_error'] or '')[:60]}"
         )
+    lines.extend(_pending_lines(data["pending"], now))
     for d in data["dead"]:
         lines.append(
             f"dead: {d['alert_id']} -> {d['channel']} after {d['attempts']} attempts: "
@@ -146,6 +150,35 @@ def render(data: dict[str, Any]) -> str:
     for s in data["suppressed"][:5]:
         lines.append(f"suppressed: {s['title'][:60]} ({s['reason']})")
     return "\n".join(lines)
+
+
+def _queued(q: Queued) -> dict[str, Any]:
+    d = q.delivery
+    return {
+        "id": d.id,
+        "alert_id": d.alert_id,
+        "title": q.title,
+        "channel": d.channel,
+        "status": d.status,
+        "attempts": d.attempts,
+        "last_error": d.last_error,
+        "next_attempt": iso(d.next_attempt),
+    }
+
+
+def _pending_lines(pending: list[dict[str, Any]], now: datetime) -> list[str]:
+    """One line per delivery still to send (held ones wait for their digest)."""
+    lines = []
+    for q in pending[:20]:
+        when = "at the digest" if q["status"] == "held" else _ago(q["next_attempt"], now)
+        error = f"; last error: {q['last_error'][:80]}" if q["last_error"] else ""
+        lines.append(
+            f"{q['status']}: {q['alert_id']} {q['title'][:50]!r} -> {q['channel']}: "
+            f"{q['attempts']} attempts, next {when}{error}"
+        )
+    if len(pending) > 20:
+        lines.append(f"... {len(pending) - 20} more in status --json")
+    return lines
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -16,6 +16,7 @@ from monitor.channels import Channel, make_channel
 from monitor.config.load import ChannelConfig, Config
 from monitor.match.matcher import Matcher
 from monitor.model import Alert, Router
+from monitor.reader.deadline import watchdog
 from monitor.rules.model import RuleSet
 from monitor.service.poller import PollSettings
 
@@ -87,7 +88,9 @@ def make_channels(
 ) -> dict[str, Channel]:
     clock = {"now": now} if now is not None else {}
     return {
-        c.name: make_channel(c, session=session, smtp_factory=smtp_factory, stream=stream, **clock)
+        c.name: make_channel(
+            c, session=session, smtp_factory=smtp_factory, stream=stream, deadline=watchdog, **clock
+        )
         for c in config.channels
     }
 

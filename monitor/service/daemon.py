@@ -126,6 +126,7 @@ class Daemon:
         done.start()
         done.join(max(1.0, deadline - self.rt.mono()))
         self._delivery_thread.join(self.stop_grace)
+        self.rt.deliverer.join(max(1.0, deadline - self.rt.mono()))
         guard("release", lambda: self.rt.store.release_all(self.rt.instance.owner))()
         if self._metrics_server is not None:
             self._metrics_server.shutdown()
@@ -147,6 +148,8 @@ class Daemon:
 
     # -- delivery ----------------------------------------------------------------------
     def _delivery_loop(self) -> None:
+        """Starts each channel's drain on its own (deliver.Deliverer.kick): a slow receiver
+        holds up only its own channel, never this loop nor another channel."""
         interval = self.rt.config.alerts.delivery_interval
         while not self.stopping.is_set():
             self.rt.wake.wait(interval)
@@ -156,7 +159,10 @@ class Daemon:
             guard("delivery", self._drain)()
 
     def _drain(self) -> None:
-        self.rt.deliverer.drain()
+        self.rt.deliverer.kick(self._drained)
+        self._drained(None)  # the gauges follow the outbox even when nothing is due
+
+    def _drained(self, report: object) -> None:
         self.rt.metrics.outbox_counts(self.rt.store.outbox_counts())
 
     # -- reload ------------------------------------------------------------------------

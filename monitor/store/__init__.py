@@ -60,6 +60,14 @@ class Lease:
     until: datetime
 
 
+@dataclass(frozen=True)
+class Queued:
+    """A delivery not sent yet (pending, or held for a digest) and its alert's title."""
+
+    delivery: Delivery
+    title: str
+
+
 class Tx(Protocol):
     """One open transaction of an engine: q() returns rows, x() returns the row count.
     SQL uses `?` placeholders on every engine."""
@@ -94,8 +102,15 @@ class OutboxStore(Protocol):
     """What delivery needs: claimed outbox rows, their alerts, and what became of them."""
 
     def claim_deliveries(
-        self, owner: str, now: datetime, lease_seconds: float, limit: int = 100
+        self,
+        owner: str,
+        now: datetime,
+        lease_seconds: float,
+        limit: int = 100,
+        *,
+        channel: str | None = None,
     ) -> list[Delivery]: ...
+    def due_channels(self, now: datetime) -> list[str]: ...
     def release_deliveries(self, ids: Sequence[int], owner: str) -> None: ...
     def load_alert(self, alert_id: str) -> Alert | None: ...
     def mark_sent(self, delivery_ids: Sequence[int], now: datetime) -> None: ...
@@ -117,6 +132,7 @@ class AdminStore(Protocol):
     def retry(self, now: datetime, include_dead: bool) -> int: ...
     def outbox_counts(self) -> dict[str, int]: ...
     def dead_deliveries(self, limit: int = 20) -> list[Delivery]: ...
+    def queued_deliveries(self, limit: int = 100) -> list[Queued]: ...
     def suppressed_alerts(self, limit: int = 20) -> list[Alert]: ...
     def hit_counts(self, since: datetime, until: datetime, by: str) -> dict[str, int]: ...
     def job_once(self, job: str, period_key: str) -> bool: ...

@@ -10,14 +10,16 @@ of its channel is claimed by someone or not yet due, so alerts reach a channel i
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 
 from monitor.model import Delivery
-from monitor.store import InstanceInfo, Lease
+from monitor.store import InstanceInfo, Lease, Queued
 from monitor.store.base import OUTBOX_COLUMNS, SqlStore, Tx, _delivery
 from monitor.store.serialize import at, ts
 
+_OUTBOX_AS_O = ", ".join(f"o.{c.strip()}" for c in OUTBOX_COLUMNS.split(","))
 _CLAIM_ROW = (
     "UPDATE outbox SET claim_owner = ?, claim_until = ? WHERE id = ? AND status = 'pending' "
     "AND (claim_owner IS NULL OR claim_until IS NULL OR claim_until <= ?)"
@@ -84,18 +86,27 @@ class LeaseSql(SqlStore):
 
     # -- outbox ------------------------------------------------------------------------
     def claim_deliveries(
-        self, owner: str, now: datetime, lease_seconds: float, limit: int = 100
+        self,
+        owner: str,
+        now: datetime,
+        lease_seconds: float,
+        limit: int = 100,
+        *,
+        channel: str | None = None,
     ) -> list[Delivery]:
-        """Claim up to `limit` due pending rows for `owner` until now + lease_seconds,
-        in id order, never past a channel's first row that is claimed or not yet due."""
+        """Claim up to `limit` due pending rows (of `channel` only, when given) for `owner`
+        until now + lease_seconds, in id order, never past a channel's first row that is
+        claimed or not yet due."""
         t = ts(now)
         claimed: list[Delivery] = []
         blocked: set[str] = set()
+        only = "AND channel = ? " if channel is not None else ""
         with self._tx() as tx:
             self._lock_outbox(tx)
             rows = tx.q(
                 f"SELECT {OUTBOX_COLUMNS}, claim_owner, claim_until FROM outbox "
-                "WHERE status = 'pending' ORDER BY id"
+                f"WHERE status = 'pending' {only}ORDER BY id",
+                (channel,) if channel is not None else (),
             )
             for row in rows:
                 d = _delivery(row[:8])
@@ -111,6 +122,27 @@ class LeaseSql(SqlStore):
                 if len(claimed) >= limit:
                     break
         return claimed
+
+    def due_channels(self, now: datetime) -> list[str]:
+        """The channels with a pending row due by `now` (each is drained on its own)."""
+        with self._tx() as tx:
+            rows = tx.q(
+                "SELECT DISTINCT channel FROM outbox WHERE status = 'pending' "
+                "AND next_attempt <= ? ORDER BY channel",
+                (ts(now),),
+            )
+        return [r[0] for r in rows]
+
+    def queued_deliveries(self, limit: int = 100) -> list[Queued]:
+        """Deliveries not sent yet (pending, or held for a digest), oldest first, each with
+        its alert's title: what `monitor status` lists so an operator sees what waits."""
+        with self._tx() as tx:
+            rows = tx.q(
+                f"SELECT {_OUTBOX_AS_O}, a.body FROM outbox o LEFT JOIN alerts a "
+                "ON a.id = o.alert_id WHERE o.status IN ('pending', 'held') ORDER BY o.id LIMIT ?",
+                (limit,),
+            )
+        return [Queued(_delivery(r[:8]), _title(r[8])) for r in rows]
 
     def release_deliveries(self, ids: Sequence[int], owner: str) -> None:
         """End claims on rows this owner claimed but did not attempt (channel held, stopping)."""
@@ -185,3 +217,8 @@ class LeaseSql(SqlStore):
         return [Lease("feed", r[0], r[1], at(r[2])) for r in feeds] + [
             Lease("delivery", f"{r[0]}#{r[1]}", r[2], at(r[3])) for r in rows
         ]
+
+
+def _title(body: str | None) -> str:
+    """The title in an alert's stored body ("" when the alert is gone)."""
+    return str(json.loads(body).get("title", "")) if body else ""
