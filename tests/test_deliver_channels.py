@@ -15,8 +15,9 @@ import pytest
 
 from monitor.channels.email import EmailChannel, EmailSettings
 from monitor.errors import DeliveryError
-from tests.channel_servers import T0, http_receiver, make_alert
+from tests.channel_servers import http_receiver
 from tests.e2e import PLACES, daemon, env_with, events, wait_for
+from tests.factories import RENDERED, make_alert
 from tests.feedfiles import rss, story, write_config
 from tests.feedserver import FeedServer
 from tests.loopback import LoopbackServer, QuietHandler, running
@@ -145,7 +146,7 @@ def test_email_timeout_bounds_the_whole_send() -> None:
             recipients=("desk@example.org",),
             timeout=2.0,
         )
-        ch = EmailChannel("desk", settings, now=lambda: T0)
+        ch = EmailChannel("desk", settings, now=lambda: RENDERED)
         started = time.monotonic()
         with pytest.raises(DeliveryError) as caught:
             ch.send(ch.build(make_alert()))
