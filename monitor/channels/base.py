@@ -77,6 +77,7 @@ class ChannelType(Generic[S]):
     make: Callable[[str, S, Transports], Channel]
     defaults: Callable[[], S]  # the settings of a channel configured without any
     rate_limit: float = 0.0  # default min seconds between two sends
+    digest: bool = False  # the channel has build_digest: `digest` and its keys mean something
 
 
 class ChannelSpec(Protocol):

@@ -267,4 +267,4 @@ def _make(name: str, settings: EmailSettings, transports: Transports) -> EmailCh
     return EmailChannel(name, settings, smtp_factory=transports.smtp_factory, now=transports.now)
 
 
-TYPE = ChannelType(KEYS, read_settings, _make, EmailSettings)
+TYPE = ChannelType(KEYS, read_settings, _make, EmailSettings, digest=True)

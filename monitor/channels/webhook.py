@@ -62,6 +62,14 @@ class WebhookSettings(HttpSettings):
 def read_settings(t: SettingsReader, name: str, env: Env) -> WebhookSettings:
     target = http.read_http(t, name, env)
     secret = t.secret("secret_env", env, required=False, owner=f"channel {name}")
+    if secret:
+        try:
+            signing_key(secret)
+        except (binascii.Error, ValueError):
+            # Say where, never what: the secret itself must not reach a message.
+            var = t.get("secret_env", str, "")
+            t.problem("secret_env", f"channel {name}: the secret in {var} starts with whsec_ "
+                      "but the rest is not base64; paste it as the receiver gave it")  # fmt: skip
     return WebhookSettings(target.url, target.timeout, secret)
 
 

@@ -15,7 +15,7 @@ def register(sub: Subparsers) -> None:
 
 
 def cmd(args: argparse.Namespace) -> int:
-    loaded = runtime.load(config_path(args))
+    loaded = runtime.load(config_path(args), read_only=True)
     store = runtime.store_of(loaded.config)
     try:
         n = store.retry(utcnow(), include_dead=args.dead)

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from monitor.cli.common import Subparsers, add, config_path
+from monitor.log import redact
 from monitor.model import iso, utcnow
 from monitor.service import runtime
 from monitor.service.runtime import Loaded, store_of
@@ -20,7 +21,7 @@ def register(sub: Subparsers) -> None:
 
 
 def cmd(args: argparse.Namespace) -> int:
-    return show_status(runtime.load(config_path(args)), as_json=args.json)
+    return show_status(runtime.load(config_path(args), read_only=True), as_json=args.json)
 
 
 def collect(loaded: Loaded) -> dict[str, Any]:
@@ -43,9 +44,10 @@ def collect(loaded: Loaded) -> dict[str, Any]:
         feeds.append(
             {
                 "name": spec.name,
-                "url": spec.url,
+                # a url_env feed's URL carries a token: redacted, or None when not set
+                "url": redact(spec.url) if spec.url else None,
                 "last_success": _iso(st.last_success if st else None),
-                "last_error": st.last_error if st else None,
+                "last_error": redact(st.last_error) if st and st.last_error else None,
                 "consecutive_failures": st.consecutive_failures if st else 0,
                 "next_poll": _iso(st.next_poll if st else None),
                 "items_seen": st.items_seen if st else 0,

@@ -42,7 +42,8 @@ def _rules(config: Path, override: Path | None) -> Matcher:
         if not override.exists():
             raise ConfigError([f"{override}: no such rule file or folder"])
         return Matcher(load_rules([override]))
-    return Matcher(load_rules(list(load_config(config, channel_types=CHANNELS).rule_paths)))
+    configured = load_config(config, channel_types=CHANNELS, secrets=False)  # sends nothing
+    return Matcher(load_rules(list(configured.rule_paths)))
 
 
 def _files(inputs: list[str]) -> Iterator[tuple[str, Path | None]]:

@@ -29,6 +29,8 @@ class ChannelType(Protocol):
     @property
     def rate_limit(self) -> float: ...
     @property
+    def digest(self) -> bool: ...
+    @property
     def read_settings(self) -> Callable[[Table, str, Mapping[str, str]], ChannelSettings]: ...
 
 
@@ -86,14 +88,27 @@ def _channel(t: Table, env: Mapping[str, str], types: Mapping[str, ChannelType])
         immediate_severity=t.convert("immediate_severity", Severity.parse, None),
         settings=known.read_settings(t, name, env) if known else None,
     )
-    _check_digest(t, ch)
+    _check_digest(t, ch, types)
     # A key of another channel type is accepted and ignored, as it always was.
     t.allow([k for other in types.values() if other is not known for k in other.keys])
     t.finish()
     return ch
 
 
-def _check_digest(t: Table, ch: ChannelConfig) -> None:
+DIGEST_KEYS = ("digest", "immediate_severity", "timezone")  # meaningful only with a digest
+
+
+def _check_digest(t: Table, ch: ChannelConfig, types: Mapping[str, ChannelType]) -> None:
+    known = types.get(ch.type)
+    if known is not None and not known.digest:
+        # a digest the channel cannot build would hold its alerts for ever
+        digesting = " and ".join(n for n, c in types.items() if c.digest) or "none"
+        for key in (k for k in DIGEST_KEYS if t.has(k)):
+            t.problem(key, f"channel {ch.name}: type {ch.type} sends no digests "
+                      f"(only {digesting} does); remove {key}")  # fmt: skip
+        return
+    if not _timezone_ok(t, ch.timezone):
+        return
     if ch.digest:
         from apscheduler.triggers.cron import CronTrigger
 
@@ -101,3 +116,14 @@ def _check_digest(t: Table, ch: ChannelConfig) -> None:
             CronTrigger.from_crontab(ch.digest, timezone=ch.timezone)
         except (ValueError, LookupError) as exc:
             t.problem("digest", f'"{ch.digest}" is not a cron expression ({exc})')
+
+
+def _timezone_ok(t: Table, name: str) -> bool:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+        return True
+    except (ZoneInfoNotFoundError, ValueError):
+        t.problem("timezone", f'"{name}" is not a time zone; write e.g. "Europe/Zurich" or "UTC"')
+        return False

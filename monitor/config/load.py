@@ -81,6 +81,7 @@ class Config:
     channels: tuple[ChannelConfig, ...]
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     metrics_listen: str | None = None
+    feed_secrets: tuple[str, ...] = field(default=(), repr=False)  # URLs read from url_env
 
     @cached_property
     def feeds_by_name(self) -> dict[str, FeedSpec]:
@@ -90,7 +91,7 @@ class Config:
     def secrets(self) -> tuple[str, ...]:
         """Every secret value, so the log layer can redact them."""
         held = [v for c in self.channels if c.settings is not None for v in c.settings.secrets()]
-        return tuple(v for v in [self.state.url, *held] if v)
+        return tuple(v for v in [self.state.url, *held, *self.feed_secrets] if v)
 
 
 def default_config_path() -> Path:
@@ -102,11 +103,14 @@ def load_config(
     env: Mapping[str, str] | None = None,
     *,
     channel_types: Mapping[str, ChannelType],
+    secrets: bool = True,
 ) -> Config:
     """Read and validate a config file; raise ConfigError listing every problem.
 
     channel_types is the channel registry (monitor.channels.CHANNELS): each type reads
-    its own keys of a [[channels]] table."""
+    its own keys of a [[channels]] table. secrets=False is for commands that send nothing
+    and fetch nothing (status, retry, test-rules): a channel's or feed's environment
+    variable that is not set is then no problem (its value stays None or "")."""
     env = os.environ if env is None else env
     problems = Problems(str(path))
     try:
@@ -119,7 +123,7 @@ def load_config(
         raise ConfigError([f"{path}: cannot read: {exc}"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{path}: TOML syntax error: {exc}"]) from None
-    config = _build(Table(data, "", problems), path, env, channel_types)
+    config = _build(Table(data, "", problems, secrets=secrets), path, env, channel_types)
     if problems.items:
         raise ConfigError(problems.items)
     return config
@@ -129,12 +133,14 @@ def _build(
     root: Table, path: Path, env: Mapping[str, str], types: Mapping[str, ChannelType]
 ) -> Config:
     base = path.parent
-    state = _state(root.table("state"), base, env)
+    state_table = root.table("state")
+    state_table.secrets_required = True  # every command that loads the config opens the store
+    state = _state(state_table, base, env)
     defaults = _defaults(root.table("defaults"))
     rules = root.table("rules")
     rule_paths = tuple(base / p for p in rules.strings("paths", ("rules",)))
     rules.finish()
-    feeds = _feeds(root.tables("feeds"), defaults)
+    feeds, feed_secrets = _feeds(root.tables("feeds"), defaults, env)
     channels = channels_from(root.tables("channels"), env, types)
     alerts = _alerts(root.table("alerts"))
     logging = _logging(root.table("logging"))
@@ -144,7 +150,9 @@ def _build(
         metrics.problem("listen", f'"{listen}" must be HOST:PORT, e.g. 127.0.0.1:9464')
     metrics.finish()
     root.finish()
-    return Config(path, state, defaults, alerts, feeds, rule_paths, channels, logging, listen)
+    return Config(
+        path, state, defaults, alerts, feeds, rule_paths, channels, logging, listen, feed_secrets
+    )
 
 
 def _state(t: Table, base: Path, env: Mapping[str, str]) -> StateConfig:
@@ -189,22 +197,24 @@ def _backfill(t: Table, raw: object, default: float | None) -> float | None:
         return default
 
 
-def _feeds(tables: list[Table], defaults: Defaults) -> tuple[FeedSpec, ...]:
+def _feeds(
+    tables: list[Table], defaults: Defaults, env: Mapping[str, str]
+) -> tuple[tuple[FeedSpec, ...], tuple[str, ...]]:
+    """The feeds, and the URLs among them read from the environment (secrets)."""
     feeds: list[FeedSpec] = []
+    secret_urls: list[str] = []
     seen: dict[str, str] = {}
     for t in tables:
         name = t.get("name", str, "")
-        url = t.get("url", str, "")
         if not name:
             t.problem("name", "missing; every feed needs a unique name")
         elif name in seen:
             t.problem("name", f'duplicate feed name "{name}" (also {seen[name]})')
         else:
             seen[name] = t.path
-        if not url:
-            t.problem("url", "missing; write the feed's http(s) address")
-        else:
-            t.convert("url", check_url, "")
+        url, secret = _feed_url(t, name, env)
+        if secret and url:
+            secret_urls.append(url)
         spec = FeedSpec(
             name=name,
             url=url,
@@ -217,7 +227,23 @@ def _feeds(tables: list[Table], defaults: Defaults) -> tuple[FeedSpec, ...]:
             t.problem("interval", "must be at least 1s")
         feeds.append(spec)
         t.finish()
-    return tuple(feeds)
+    return tuple(feeds), tuple(secret_urls)
+
+
+def _feed_url(t: Table, name: str, env: Mapping[str, str]) -> tuple[str, bool]:
+    """The feed's address, written (url) or, for a private feed whose URL carries a token,
+    read from the environment variable named by url_env; True when it is a secret."""
+    if t.has("url_env"):
+        if t.has("url"):
+            t.allow(["url"])
+            t.problem("url_env", f"feed {name}: set either url or url_env, not both")
+        return t.secret_url("url_env", env, required=True, owner=f"feed {name}") or "", True
+    url = t.get("url", str, "")
+    if not url:
+        t.problem("url", 'missing; write the feed\'s http(s) address (or url_env = "VAR")')
+    else:
+        t.convert("url", check_url, "")
+    return url, False
 
 
 def _alerts(t: Table) -> AlertsConfig:

@@ -87,11 +87,15 @@ class Problems:
 class Table:
     """One TOML table being read; records unknown keys and type errors in Problems."""
 
-    def __init__(self, data: Mapping[str, Any], path: str, problems: Problems) -> None:
+    def __init__(
+        self, data: Mapping[str, Any], path: str, problems: Problems, *, secrets: bool = True
+    ) -> None:
         self.data = data
         self.path = path
         self.problems = problems
         self.used: set[str] = set()
+        # False for commands that send nothing: a secret not in the environment is no problem
+        self.secrets_required = secrets
 
     def key(self, name: str) -> str:
         """The key path of name in this table ("" names the table itself)."""
@@ -105,7 +109,7 @@ class Table:
 
     def at(self, name: str, data: Mapping[str, Any]) -> Table:
         """A table of data found at key name (a term, a clause), sharing the problems."""
-        return Table(data, self.key(name), self.problems)
+        return Table(data, self.key(name), self.problems, secrets=self.secrets_required)
 
     def has(self, name: str) -> bool:
         return name in self.data
@@ -162,7 +166,7 @@ class Table:
         value = env.get(var) if var else None
         if not var and required:
             self.problem(name, f"{lead}missing; name the environment variable")
-        elif var and not value:
+        elif var and not value and self.secrets_required:
             self.problem(name, f"{lead}environment variable {var} is not set")
         return value or None
 
@@ -177,7 +181,7 @@ class Table:
 
     def table(self, name: str) -> Table:
         sub = self.get(name, dict, {})
-        return Table(sub, self.key(name), self.problems)
+        return Table(sub, self.key(name), self.problems, secrets=self.secrets_required)
 
     def tables(self, name: str) -> list[Table]:
         """An array of tables ([[feeds]]), each with its index in the path."""
@@ -189,7 +193,8 @@ class Table:
         out = []
         for i, v in enumerate(value):
             if isinstance(v, dict):
-                out.append(Table(v, f"{self.key(name)}[{i}]", self.problems))
+                path = f"{self.key(name)}[{i}]"
+                out.append(Table(v, path, self.problems, secrets=self.secrets_required))
             else:
                 self.problems.add(f"{self.key(name)}[{i}]", "must be a table")
         return out

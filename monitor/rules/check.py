@@ -20,6 +20,9 @@ from monitor.rules.model import FIELDS, MIN_SCORE_DEFAULT, Near, Term
 FUZZY_DEFAULT = True
 EXACT_MAX_LEN = 4  # terms this short are exact unless the term says otherwise
 BAD_STAR_RE = re.compile(r"(?<![^\W_])\*|\*(?=[^\W_])")  # "*" not ending a word
+# Terms are words, not patterns: these make a term look like a regular expression, and
+# matching would quietly fold them away ("(a+)+$" would fire on the letter "a").
+REGEX_CHARS = frozenset("\\^$()[]{}|+?")
 TERM_KEYS = ("term", "fuzzy", "weight", "min_score", "case_sensitive")
 NEAR_KEYS = ("a", "b", "within")
 
@@ -119,6 +122,8 @@ def _term(value: Any, at: Table, key: str, dflt: tuple[bool, float]) -> Term | N
     if not words:
         at.problem(key, f'"{raw}" has no letters or digits; write a word or phrase')
         return None
+    if _plain_problem(raw, words, prefixes, at, key):
+        return None
     if BAD_STAR_RE.search(raw):
         at.problem(key, f'"{raw}": "*" must end a word, e.g. "displac*" or "recognis* as"')
     if any(len(words[i]) < 3 for i in prefixes):
@@ -134,6 +139,23 @@ def _term(value: Any, at: Table, key: str, dflt: tuple[bool, float]) -> Term | N
         weight = 1
     min_score = score(spec.get("min_score", dflt[1]), f"{key}.min_score", at)
     return Term(raw, words, prefixes, fuzzy, case_sensitive, min_score, float(weight))
+
+
+def _plain_problem(
+    raw: str, words: tuple[str, ...], prefixes: tuple[int, ...], at: Table, key: str
+) -> bool:
+    """Refuse a term that looks like a regular expression, or is a single letter (a short
+    prefix has its own message below)."""
+    marks = "".join(sorted({c for c in raw if c in REGEX_CHARS}))
+    if marks:
+        at.problem(key, f'"{raw}" looks like a regular expression ({marks}); terms are '
+                   'plain words or phrases (a trailing "*" makes a prefix)')  # fmt: skip
+        return True
+    if not prefixes and len("".join(words)) < 2:
+        at.problem(key, f'"{raw}" is a single letter and would match almost any text; '
+                   "write a whole word or phrase")  # fmt: skip
+        return True
+    return False
 
 
 def _words_and_prefixes(raw: str) -> tuple[tuple[str, ...], tuple[int, ...]]:

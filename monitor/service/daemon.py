@@ -181,6 +181,9 @@ class Daemon:
             )
             return False
         old = self.rt.live.swap(bundle)
+        removed = sorted(set(old.rules.ids) - set(bundle.rules.ids))
+        if removed:  # a rule gone by mistake (a file deleted, a bad merge) must not go unseen
+            log.warning("rules.removed", ids=removed[:50], count=len(removed))
         self.jobs.sync_feeds(old.config.feeds_by_name)
         self.jobs.schedule_digests()
         log.info("config.reloaded", feeds=len(bundle.config.feeds), rules=len(bundle.rules))

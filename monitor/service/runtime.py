@@ -19,6 +19,7 @@ import requests
 
 from monitor import log
 from monitor.channels import CHANNELS
+from monitor.config import preflight
 from monitor.config.load import Config, load_config
 from monitor.deliver import Deliverer
 from monitor.errors import ConfigError
@@ -62,11 +63,17 @@ class Loaded:
     matcher: Matcher
 
 
-def load(path: Path, rules_override: list[Path] | None = None) -> Loaded:
-    """Validate config and rules together; ConfigError lists every problem of both."""
+def load(
+    path: Path, rules_override: list[Path] | None = None, *, read_only: bool = False
+) -> Loaded:
+    """Validate config and rules together; ConfigError lists every problem of both.
+
+    read_only is for commands that only look at the state (status, retry): they need no
+    channel or feed secrets, and a config that would misroute alerts does not stop an
+    operator from seeing the queue; `check`, start and reload get every check."""
     problems: list[str] = []
     try:
-        config = load_config(path, channel_types=CHANNELS)
+        config = load_config(path, channel_types=CHANNELS, secrets=not read_only)
     except ConfigError as exc:
         problems.extend(exc.problems)
         config = None
@@ -76,6 +83,8 @@ def load(path: Path, rules_override: list[Path] | None = None) -> Loaded:
     except ConfigError as exc:
         problems.extend(exc.problems)
         rules = None
+    if config is not None and rules is not None and not read_only:
+        problems.extend(preflight.problems(config, rules))
     if problems or config is None or rules is None:
         raise ConfigError(problems)
     log.set_secrets(config.secrets())  # before anything can print or log a channel's answer
