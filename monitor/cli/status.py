@@ -29,6 +29,7 @@ def collect(loaded: Loaded) -> dict[str, Any]:
         counts = store.outbox_counts()
         dead = store.dead_deliveries()
         suppressed = store.suppressed_alerts()
+        unrouted = store.unrouted_alerts()
         info = store.info()
         now = utcnow()
         instances = store.instances(now - timedelta(minutes=2))
@@ -65,6 +66,10 @@ def collect(loaded: Loaded) -> dict[str, Any]:
             for d in dead
         ],
         "suppressed": [{"id": a.id, "title": a.title, "reason": a.suppressed} for a in suppressed],
+        "unrouted": [
+            {"id": a.id, "kind": a.kind, "title": a.title, "created": iso(a.created), "why": why}
+            for a, why in unrouted
+        ],
         "instances": [
             {
                 "owner": i.owner,
@@ -145,6 +150,10 @@ def render(data: dict[str, Any]) -> str:
         )
     for s in data["suppressed"][:5]:
         lines.append(f"suppressed: {s['title'][:60]} ({s['reason']})")
+    if o.get("unrouted"):
+        lines.append(f"unrouted: {o['unrouted']} alerts went to no channel")
+    for u in data["unrouted"][:5]:
+        lines.append(f"unrouted: {u['id']} {u['title'][:60]} ({u['why']})")
     return "\n".join(lines)
 
 

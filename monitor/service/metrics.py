@@ -37,6 +37,9 @@ class Metrics:
         self.items_new = Counter("monitor_items_new", "New items recorded", registry=r)
         self.matches = Counter("monitor_matches", "Rule matches on new items", ["rule"], registry=r)
         self.alerts = Counter("monitor_alerts_created", "Alerts created", ["kind"], registry=r)
+        self.unrouted = Counter(
+            "monitor_alerts_unrouted", "Alerts recorded that route to no channel", registry=r
+        )
         self.deliveries = Counter(
             "monitor_deliveries", "Delivery attempts by outcome", ["channel", "outcome"], registry=r
         )
@@ -57,6 +60,7 @@ class Metrics:
                 self.matches.labels(rule.id).inc()
         self.alerts.labels("match").inc(len(saved.created))
         self.alerts.labels("corroboration").inc(len(saved.corroborated))
+        self.unrouted.inc(len(saved.unrouted))
         if result.state.last_success:
             self.last_success.labels(result.feed).set(result.state.last_success.timestamp())
 

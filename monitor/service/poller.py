@@ -169,3 +169,5 @@ class Poller:
             bound.info("alert.created", alert=alert_id, suppressed=alert_id in saved.suppressed)
         for alert_id in saved.attached:
             bound.info("alert.source_added", alert=alert_id)
+        for alert_id, why in saved.unrouted.items():  # recorded, but nothing will send it
+            bound.warning("alert.unrouted", alert=alert_id, why=why)
