@@ -23,7 +23,7 @@ def cmd(args: argparse.Namespace) -> int:
 
 
 def collect(loaded: Loaded) -> dict[str, Any]:
-    store = store_of(loaded.config)
+    store = store_of(loaded.config, create=False)
     try:
         states = store.feed_states()
         counts = store.outbox_counts()

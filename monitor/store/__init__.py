@@ -124,6 +124,8 @@ class AdminStore(Protocol):
     def job_once(self, job: str, period_key: str) -> bool: ...
     def prune(self, before: datetime) -> int: ...
     def writable(self) -> bool: ...
+    def write_problem(self) -> str | None: ...
+    def replaced(self) -> str | None: ...
     def info(self) -> dict[str, Any]: ...
     # moving state between engines (store/transfer.py, cli/db.py)
     def has_state(self) -> bool: ...
@@ -147,13 +149,14 @@ class Store(PollStore, OutboxStore, AdminStore, InstanceStore, Protocol):
     """Every role at once: what the engines implement and open_store() returns."""
 
 
-def open_store(path_or_url: str, *, pool_size: int = 4) -> Store:
-    """Open (and migrate) the store named by a SQLite path or a postgresql:// URL."""
+def open_store(path_or_url: str, *, pool_size: int = 4, create: bool = True) -> Store:
+    """Open (and migrate) the store named by a SQLite path or a postgresql:// URL. With
+    create=False (read-only commands) a missing state is a StoreError saying where it looked."""
     if path_or_url.startswith(("postgresql://", "postgres://")):
         from monitor.store.postgres import PostgresStore
 
-        store: Store = PostgresStore(path_or_url, pool_size=pool_size)
+        store: Store = PostgresStore(path_or_url, pool_size=pool_size, create=create)
         return store
     from monitor.store.sqlite import SqliteStore
 
-    return SqliteStore(path_or_url)
+    return SqliteStore(path_or_url, create=create)

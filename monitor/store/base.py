@@ -238,14 +238,6 @@ class SqlStore:
             tx.x("DELETE FROM instances WHERE last_seen < ?", (ts(before),))
         return n
 
-    def writable(self) -> bool:
-        try:
-            with self._tx() as tx:
-                tx.x("UPDATE jobs SET ran = ran WHERE job = ''")
-        except Exception:  # any failure means "not writable" to /healthz
-            return False
-        return True
-
 
 # -- module-level helpers: all take the open transaction --------------------------
 def _feed_state(row: Sequence[Any]) -> FeedState:
