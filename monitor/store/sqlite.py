@@ -46,7 +46,8 @@ class SqliteStore(LeaseSql, TransferSql, HealthSql):
             if create:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             # mode=rw: a command that must not create state cannot, even in a race
-            target = f"file:{self.path}?mode={'rwc' if create else 'rw'}"
+            # (as_uri percent-encodes a path holding "?", "#" or "%")
+            target = f"{self.path.resolve().as_uri()}?mode={'rwc' if create else 'rw'}"
             # isolation_level=None: we issue BEGIN ourselves, so every transaction is explicit.
             self._conn = sqlite3.connect(
                 target, timeout=30, isolation_level=None, check_same_thread=False, uri=True
