@@ -124,7 +124,14 @@ def test_hanging_receiver_times_out_and_is_retried(store: SqliteStore) -> None:
         assert report.retried == 1 and store.outbox_counts()["pending"] == 1
         clock.advance(3600)
         assert d.drain().sent == 1
-    assert store.outbox_counts() == {"pending": 0, "held": 0, "sent": 1, "dead": 0, "suppressed": 0}
+    assert store.outbox_counts() == {
+        "pending": 0,
+        "held": 0,
+        "sent": 1,
+        "dead": 0,
+        "suppressed": 0,
+        "unrouted": 0,
+    }
 
 
 def test_gives_up_after_the_retry_bound(store: SqliteStore) -> None:

@@ -297,9 +297,9 @@ def test_a_poll_that_is_not_saved_records_no_health_notice(store: Store) -> None
     poller = Poller(
         SaveFails(store), session, FetchPolicy("test"), ParsePool(0), lambda: bundle, lambda: T0
     )
-    with pytest.raises(RuntimeError, match="disk full"):
-        poller.poll(spec)
-    assert store.outbox_counts()["pending"] == 0
+    not_saved, _ = poller.poll(spec)  # a poll that cannot be stored is a failed poll
+    assert not_saved.outcome == "failed" and not_saved.error == "state store: disk full"
+    assert not not_saved.notices and store.outbox_counts()["pending"] == 0
     poller.store = store
     result, _ = poller.poll(spec)
     assert [n.alert.kind for n in result.notices] == [AlertKind.SOURCE_DOWN]

@@ -113,3 +113,16 @@ def _set_version(engine: str, target: str, version: int) -> None:
         return
     with psycopg.connect(target) as pconn:
         pconn.execute(b"UPDATE schema_version SET version = %s", (version,))
+
+
+def test_a_store_opened_not_to_create_finds_nothing_and_creates_nothing(
+    engine: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """What read-only commands open: a missing state is an error saying where it looked, and
+    afterwards there is still none (an engine run creates it as before)."""
+    target = new_target(engine, tmp_path, request)
+    for _ in range(2):
+        with pytest.raises(StoreError, match="nothing was created"):
+            open_store(target, create=False)
+    open_store(target).close()
+    open_store(target, create=False).close()

@@ -69,7 +69,7 @@ def cmd_copy(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     loaded = runtime.load(config_path(args))
     log.set_secrets([url, *loaded.config.secrets()])
-    src = runtime.store_of(loaded.config)
+    src = runtime.store_of(loaded.config, create=False)
     try:
         dst = open_store(url)
         try:

@@ -16,7 +16,7 @@ def register(sub: Subparsers) -> None:
 
 def cmd(args: argparse.Namespace) -> int:
     loaded = runtime.load(config_path(args), read_only=True)
-    store = runtime.store_of(loaded.config)
+    store = runtime.store_of(loaded.config, create=False)
     try:
         n = store.retry(utcnow(), include_dead=args.dead)
     finally:

@@ -25,13 +25,14 @@ def cmd(args: argparse.Namespace) -> int:
 
 
 def collect(loaded: Loaded) -> dict[str, Any]:
-    store = store_of(loaded.config)
+    store = store_of(loaded.config, create=False)
     try:
         states = store.feed_states()
         counts = store.outbox_counts()
         dead = store.dead_deliveries()
         queued = store.queued_deliveries()
         suppressed = store.suppressed_alerts()
+        unrouted = store.unrouted_alerts()
         info = store.info()
         now = utcnow()
         instances = store.instances(now - timedelta(minutes=2))
@@ -70,6 +71,10 @@ def collect(loaded: Loaded) -> dict[str, Any]:
         ],
         "pending": [_queued(q) for q in queued],
         "suppressed": [{"id": a.id, "title": a.title, "reason": a.suppressed} for a in suppressed],
+        "unrouted": [
+            {"id": a.id, "kind": a.kind, "title": a.title, "created": iso(a.created), "why": why}
+            for a, why in unrouted
+        ],
         "instances": [
             {
                 "owner": i.owner,
@@ -151,6 +156,10 @@ def render(data: dict[str, Any]) -> str:
         )
     for s in data["suppressed"][:5]:
         lines.append(f"suppressed: {s['title'][:60]} ({s['reason']})")
+    if o.get("unrouted"):
+        lines.append(f"unrouted: {o['unrouted']} alerts went to no channel")
+    for u in data["unrouted"][:5]:
+        lines.append(f"unrouted: {u['id']} {u['title'][:60]} ({u['why']})")
     return "\n".join(lines)
 
 

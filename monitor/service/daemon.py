@@ -83,7 +83,7 @@ class Daemon:
         if not listen:
             return
         try:
-            self._metrics_server = metrics.serve(listen, self.rt.metrics, self.healthy)
+            self._metrics_server = metrics.serve(listen, self.rt.metrics, self.problem)
         except OSError as exc:
             raise ConfigError(
                 [
@@ -94,9 +94,15 @@ class Daemon:
 
     def healthy(self) -> bool:
         """200 on /healthz: the scheduler runs and the state store accepts writes."""
-        return (
-            bool(self.scheduler.running) and not self.stopping.is_set() and self.rt.store.writable()
-        )
+        return self.problem() is None
+
+    def problem(self) -> str | None:
+        """What /healthz answers 503 with; None while healthy. The store is probed with real
+        writes (a full disk fails them) and checked to be the configured file still."""
+        if self.stopping.is_set() or not self.scheduler.running:
+            return "stopping" if self.stopping.is_set() else "scheduler not running"
+        store = self.rt.store.replaced() or self.rt.store.write_problem()
+        return f"state store cannot write: {store}" if store else None
 
     def run_forever(self) -> None:
         self._install_signals()

@@ -47,6 +47,7 @@ class Jobs:
         self.stopping = stopping
         self.running: dict[str, float] = {}  # feed -> monotonic start of its poll in flight
         self.rng = random.Random()
+        self.store_lost: str | None = None  # why the state file is not ours any more, once said
 
     # -- feeds -------------------------------------------------------------------------
     def schedule_feeds(self) -> None:
@@ -155,9 +156,20 @@ class Jobs:
     def heartbeat(self) -> None:
         """Tell other instances sharing the store (and `monitor status`) that we are alive."""
         self.check_hung()
+        self.check_store()
         i = self.rt.instance
         beat = lambda: self.rt.store.heartbeat(i.owner, i.host, i.pid, i.started, self.rt.now())  # noqa: E731
         guard("heartbeat", beat)()
+
+    def check_store(self) -> None:
+        """A state file deleted or replaced under us is said loudly, once (its writes would be
+        lost at the next start; the store refuses them, and /healthz answers 503 meanwhile)."""
+        lost = self.rt.store.replaced()
+        if lost and lost != self.store_lost:
+            log.error("store.replaced", problem=lost)
+        elif self.store_lost and not lost:
+            log.info("store.restored", why="the file at [state] path is the one opened again")
+        self.store_lost = lost
 
     def check_hung(self) -> None:
         """Fetch and parse have hard deadlines, so a poll running far past them is a bug or a

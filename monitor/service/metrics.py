@@ -37,6 +37,9 @@ class Metrics:
         self.items_new = Counter("monitor_items_new", "New items recorded", registry=r)
         self.matches = Counter("monitor_matches", "Rule matches on new items", ["rule"], registry=r)
         self.alerts = Counter("monitor_alerts_created", "Alerts created", ["kind"], registry=r)
+        self.unrouted = Counter(
+            "monitor_alerts_unrouted", "Alerts recorded that route to no channel", registry=r
+        )
         self.deliveries = Counter(
             "monitor_deliveries", "Delivery attempts by outcome", ["channel", "outcome"], registry=r
         )
@@ -57,6 +60,7 @@ class Metrics:
                 self.matches.labels(rule.id).inc()
         self.alerts.labels("match").inc(len(saved.created))
         self.alerts.labels("corroboration").inc(len(saved.corroborated))
+        self.unrouted.inc(len(saved.unrouted))
         if result.state.last_success:
             self.last_success.labels(result.feed).set(result.state.last_success.timestamp())
 
@@ -75,8 +79,11 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path.split("?")[0] == "/metrics":
             self._answer(200, generate_latest(self.server.metrics.registry), CONTENT_TYPE_LATEST)
         elif self.path.split("?")[0] == "/healthz":
-            healthy = self.server.healthy()
-            self._answer(200 if healthy else 503, b"ok\n" if healthy else b"unhealthy\n")
+            problem = self.server.problem()
+            if problem is None:
+                self._answer(200, b"ok\n")
+            else:
+                self._answer(503, f"unhealthy: {problem}\n".encode())
         else:
             self._answer(404, b"not found\n")
 
@@ -94,15 +101,16 @@ class _Handler(BaseHTTPRequestHandler):
 class _MetricsServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, addr: tuple[str, int], metrics: Metrics, healthy: Callable[[], bool]):
+    def __init__(self, addr: tuple[str, int], metrics: Metrics, problem: Callable[[], str | None]):
         super().__init__(addr, _Handler)
         self.metrics = metrics
-        self.healthy = healthy
+        self.problem = problem
 
 
-def serve(listen: str, metrics: Metrics, healthy: Callable[[], bool]) -> _MetricsServer:
-    """Start /metrics and /healthz on HOST:PORT in a background thread."""
+def serve(listen: str, metrics: Metrics, problem: Callable[[], str | None]) -> _MetricsServer:
+    """Start /metrics and /healthz on HOST:PORT in a background thread; /healthz answers 503
+    with what `problem()` says is wrong, 200 while it says nothing."""
     host, _, port = listen.rpartition(":")
-    server = _MetricsServer((host.strip("[]") or "127.0.0.1", int(port)), metrics, healthy)
+    server = _MetricsServer((host.strip("[]") or "127.0.0.1", int(port)), metrics, problem)
     threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
     return server

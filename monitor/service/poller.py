@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ import structlog
 from monitor import pipeline
 from monitor.alerts.decide import StoryDesk, StoryPolicy, StoryRefs
 from monitor.errors import FetchError
-from monitor.model import FeedSpec, Fetched, ParsedFeed, PollResult, Router
+from monitor.model import FeedSpec, FeedState, Fetched, ParsedFeed, PollResult, Router
 from monitor.pipeline import MatcherLike
 from monitor.reader.fetch import FetchPolicy, fetch
 from monitor.reader.pool import ParsePool
@@ -61,6 +62,9 @@ class Poller:
     _folds: StoryRefs = field(default_factory=StoryRefs)  # lasts across reloads: keyed by alert
     _hosts: dict[str, threading.BoundedSemaphore] = field(default_factory=dict)
     _hosts_lock: threading.Lock = field(default_factory=threading.Lock)
+    # feed -> the state of a failed poll the store could not record: the next poll starts
+    # from it (backoff keeps growing) and records it with its own result
+    _unsaved: dict[str, FeedState] = field(default_factory=dict)
 
     def claim(
         self, spec: FeedSpec, *, due_only: bool = True, not_since: datetime | None = None
@@ -94,7 +98,7 @@ class Poller:
         trouble (the feed is the failure boundary). save_poll writes the result, health
         notices included, and ends this instance's lease in one transaction."""
         b = self.live()
-        state = self.store.feed_state(spec.name)
+        state = self._state(spec.name)
         # The poll's time is when it started, so the next poll is due one interval after
         # this one began, whatever the fetch took (the scheduler counts the same way).
         now = self.now()
@@ -104,10 +108,42 @@ class Poller:
             spec, state, fetched, self._parse(spec), self._seen(spec), b.matcher,
             self._policy(b), now,
         )  # fmt: skip
-        saved = self.store.save_poll(result, self._desk(b), now)
+        try:
+            saved = self.store.save_poll(result, self._desk(b), now)
+            self._unsaved.pop(spec.name, None)
+        except Exception as exc:  # a poll that cannot be stored is a failed poll
+            result, saved = self._not_stored(spec, state, exc, b, now)
         self._log(spec, result, saved, fetched)
         self.on_poll(result, saved, fetched)
         return result, saved
+
+    def _state(self, name: str) -> FeedState:
+        """The store's state of the feed, or a newer one only this process knows of."""
+        stored = self.store.feed_state(name)
+        mine = self._unsaved.get(name)
+        if mine is None or mine.last_attempt is None:
+            return stored
+        # another instance sharing the store may have polled and recorded it since
+        later = stored.last_attempt is not None and stored.last_attempt > mine.last_attempt
+        return stored if later else mine
+
+    def _not_stored(
+        self, spec: FeedSpec, state: FeedState, exc: Exception, b: Polling, now: datetime
+    ) -> tuple[PollResult, SaveOutcome]:
+        """Nothing of the poll was written (its items stay new for the next one): record it as
+        a failed poll, counted and backed off, with the store's error. A state row updated in
+        place often still fits where new rows do not; when even that fails, the failure is
+        kept in memory and written by the next poll that can write."""
+        log.error("feed.not_stored", feed=spec.name, error=f"{type(exc).__name__}: {exc}")
+        result = pipeline.failed(spec, state, f"state store: {exc}", now, b.poll.max_backoff)
+        try:
+            self.store.save_poll(result, self._desk(b), now)
+            self._unsaved.pop(spec.name, None)
+        except Exception:
+            self._unsaved[spec.name] = result.state
+            with contextlib.suppress(Exception):  # the lease then expires by itself
+                self.store.release_feed(spec.name, self.owner)
+        return result, SaveOutcome()
 
     def _host_slot(self, url: str, per_host: int) -> threading.BoundedSemaphore:
         """No one server gets more than per_host concurrent requests from us."""
@@ -169,3 +205,5 @@ class Poller:
             bound.info("alert.created", alert=alert_id, suppressed=alert_id in saved.suppressed)
         for alert_id in saved.attached:
             bound.info("alert.source_added", alert=alert_id)
+        for alert_id, why in saved.unrouted.items():  # recorded, but nothing will send it
+            bound.warning("alert.unrouted", alert=alert_id, why=why)

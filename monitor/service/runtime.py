@@ -103,11 +103,12 @@ def policy_of(config: Config) -> FetchPolicy:
     )
 
 
-def store_of(config: Config) -> Store:
+def store_of(config: Config, *, create: bool = True) -> Store:
+    """The configured store; create=False for commands that must never create state."""
     target = config.state.url or str(config.state.path)
     # polls spend their time on the network, not in the store: a few connections serve
     # many workers (and several instances can share one PostgreSQL)
-    return open_store(target, pool_size=min(config.defaults.workers, 8) + 2)
+    return open_store(target, pool_size=min(config.defaults.workers, 8) + 2, create=create)
 
 
 @dataclass

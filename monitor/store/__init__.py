@@ -37,6 +37,7 @@ class SaveOutcome:
     attached: list[str] = field(default_factory=list)  # alert ids that gained a source
     suppressed: list[str] = field(default_factory=list)
     corroborated: list[str] = field(default_factory=list)
+    unrouted: dict[str, str] = field(default_factory=dict)  # alert id -> why no channel
 
 
 @dataclass(frozen=True)
@@ -134,10 +135,13 @@ class AdminStore(Protocol):
     def dead_deliveries(self, limit: int = 20) -> list[Delivery]: ...
     def queued_deliveries(self, limit: int = 100) -> list[Queued]: ...
     def suppressed_alerts(self, limit: int = 20) -> list[Alert]: ...
+    def unrouted_alerts(self, limit: int = 20) -> list[tuple[Alert, str]]: ...
     def hit_counts(self, since: datetime, until: datetime, by: str) -> dict[str, int]: ...
     def job_once(self, job: str, period_key: str) -> bool: ...
     def prune(self, before: datetime) -> int: ...
     def writable(self) -> bool: ...
+    def write_problem(self) -> str | None: ...
+    def replaced(self) -> str | None: ...
     def info(self) -> dict[str, Any]: ...
     # moving state between engines (store/transfer.py, cli/db.py)
     def has_state(self) -> bool: ...
@@ -161,13 +165,14 @@ class Store(PollStore, OutboxStore, AdminStore, InstanceStore, Protocol):
     """Every role at once: what the engines implement and open_store() returns."""
 
 
-def open_store(path_or_url: str, *, pool_size: int = 4) -> Store:
-    """Open (and migrate) the store named by a SQLite path or a postgresql:// URL."""
+def open_store(path_or_url: str, *, pool_size: int = 4, create: bool = True) -> Store:
+    """Open (and migrate) the store named by a SQLite path or a postgresql:// URL. With
+    create=False (read-only commands) a missing state is a StoreError saying where it looked."""
     if path_or_url.startswith(("postgresql://", "postgres://")):
         from monitor.store.postgres import PostgresStore
 
-        store: Store = PostgresStore(path_or_url, pool_size=pool_size)
+        store: Store = PostgresStore(path_or_url, pool_size=pool_size, create=create)
         return store
     from monitor.store.sqlite import SqliteStore
 
-    return SqliteStore(path_or_url)
+    return SqliteStore(path_or_url, create=create)

@@ -84,7 +84,8 @@ class SqlStore:
         out = SaveOutcome()
         with self._tx() as tx:
             for notice in result.notices:
-                _stories.insert_alert(tx, notice, now)
+                if _stories.insert_alert(tx, notice, now):
+                    _stories.note_unrouted(notice, out)
             _upsert_state(tx, result.state, release_lease=True)
             fresh = {i.key for i in result.items if _insert_seen(tx, i.feed, i.key, now)}
             out.new_items = len(fresh)
@@ -166,9 +167,11 @@ class SqlStore:
         with self._tx() as tx:
             rows = tx.q("SELECT status, COUNT(*) FROM outbox GROUP BY status")
             suppressed = tx.q("SELECT COUNT(*) FROM alerts WHERE suppressed IS NOT NULL")
+            unrouted = tx.q("SELECT COUNT(*) FROM alerts WHERE unrouted IS NOT NULL")
         counts = {"pending": 0, "held": 0, "sent": 0, "dead": 0}
         counts.update({r[0]: int(r[1]) for r in rows})
         counts["suppressed"] = int(suppressed[0][0])
+        counts["unrouted"] = int(unrouted[0][0])
         return counts
 
     def dead_deliveries(self, limit: int = 20) -> list[Delivery]:
@@ -187,6 +190,16 @@ class SqlStore:
                 (limit,),
             )
             return [_stories.with_sources(tx, alert_from_dict(json.loads(r[0]))) for r in rows]
+
+    def unrouted_alerts(self, limit: int = 20) -> list[tuple[Alert, str]]:
+        """The latest alerts that went to no channel, each with why."""
+        with self._tx() as tx:
+            rows = tx.q(
+                "SELECT body, unrouted FROM alerts WHERE unrouted IS NOT NULL "
+                "ORDER BY created DESC LIMIT ?",
+                (limit,),
+            )
+        return [(alert_from_dict(json.loads(r[0])), r[1]) for r in rows]
 
     # -- escalation, jobs, housekeeping -------------------------------------------
     def hit_counts(self, since: datetime, until: datetime, by: str) -> dict[str, int]:
@@ -224,14 +237,6 @@ class SqlStore:
             tx.x("DELETE FROM outbox WHERE status = 'sent' AND sent_at < ?", (ts(before),))
             tx.x("DELETE FROM instances WHERE last_seen < ?", (ts(before),))
         return n
-
-    def writable(self) -> bool:
-        try:
-            with self._tx() as tx:
-                tx.x("UPDATE jobs SET ran = ran WHERE job = ''")
-        except Exception:  # any failure means "not writable" to /healthz
-            return False
-        return True
 
 
 # -- module-level helpers: all take the open transaction --------------------------

@@ -18,6 +18,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from monitor.errors import StoreError
 from monitor.store.base import Tx
+from monitor.store.health import HealthSql
 from monitor.store.leases import LeaseSql
 from monitor.store.schema import SCHEMA_VERSION, migrate
 from monitor.store.transfer import TransferSql
@@ -47,13 +48,15 @@ class _PgTx:
         return self.cur.rowcount
 
 
-class PostgresStore(LeaseSql, TransferSql):
+class PostgresStore(LeaseSql, TransferSql, HealthSql):
     """State in one PostgreSQL database, shared safely by several monitor instances."""
 
     dialect = "postgres"
     skip_locked = " FOR UPDATE SKIP LOCKED"
 
-    def __init__(self, url: str, *, pool_size: int = 4, connect_timeout: float = 10.0) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 4, connect_timeout: float = 10.0, create: bool = True
+    ) -> None:
         super().__init__()
         self.url = url
         self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
@@ -70,6 +73,8 @@ class PostgresStore(LeaseSql, TransferSql):
             self._pool.close()
             raise StoreError(f"{safe_url(url)}: cannot connect to PostgreSQL ({exc})") from exc
         try:
+            if not create:
+                self._must_exist()
             self._migrate()
         except BaseException:
             self._pool.close()
@@ -94,6 +99,16 @@ class PostgresStore(LeaseSql, TransferSql):
     def _lock_outbox(self, tx: Tx) -> None:
         """One claimer at a time sees the outbox, so per-channel order holds across instances."""
         tx.q("SELECT pg_advisory_xact_lock(?)", (OUTBOX_LOCK,))
+
+    def _must_exist(self) -> None:
+        """A read-only command finds a monitor schema, or creates nothing and says so."""
+        with self._tx() as tx:
+            found = tx.q("SELECT to_regclass('schema_version') IS NOT NULL")[0][0]
+        if not found:
+            raise StoreError(
+                f"{safe_url(self.url)}: no monitor state in this database (nothing was "
+                "created); check [state] url_env, or run `monitor run` once to create it"
+            )
 
     def _migrate(self) -> None:
         """Apply forward migrations once, whoever of several starting instances gets here first."""

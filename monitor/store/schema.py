@@ -59,6 +59,10 @@ MIGRATIONS: list[list[str]] = [
     [
         "ALTER TABLE feeds ADD COLUMN silent_alerted INTEGER NOT NULL DEFAULT 0",
     ],
+    # 4: an alert that routes to no channel says why (`alert.unrouted`, `monitor status`).
+    [
+        "ALTER TABLE alerts ADD COLUMN unrouted TEXT",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -103,6 +103,7 @@ def apply(
             out.suppressed.append(alert.id)
         if insert_alert(tx, placement.alert, now):
             out.created.append(alert.id)
+            note_unrouted(placement.alert, out)
         return
     assert placement.source is not None
     if _add_source(tx, placement.story, placement.source, now):
@@ -127,6 +128,28 @@ def _corroborate(
         return  # already announced once (perhaps by another instance)
     if decided.notice and insert_alert(tx, decided.notice, now):
         out.corroborated.append(decided.notice.alert.id)
+        note_unrouted(decided.notice, out)
+
+
+def unrouted_why(routed: Routed) -> str | None:
+    """Why a recorded alert goes to no channel; None when it goes somewhere, or when a
+    cooldown holds it back (that is said by `suppressed`)."""
+    alert = routed.alert
+    if routed.send or routed.hold or alert.suppressed is not None:
+        return None
+    if alert.matches and all(m.channels for m in alert.matches):
+        hinted = ", ".join(sorted({c for m in alert.matches for c in m.channels}))
+        return (
+            f"its rules send it only to channels {hinted}, and none of them takes it "
+            "(no such channel, or its filters refuse it)"
+        )
+    return "no channel's filters (kinds, min_severity, rules, tags, countries) let it through"
+
+
+def note_unrouted(routed: Routed, out: SaveOutcome) -> None:
+    why = unrouted_why(routed)
+    if why is not None:
+        out.unrouted[routed.alert.id] = why
 
 
 def insert_alert(tx: Tx, routed: Routed, now: datetime) -> bool:
@@ -136,7 +159,7 @@ def insert_alert(tx: Tx, routed: Routed, now: datetime) -> bool:
     del body["sources"]
     inserted = tx.x(
         "INSERT INTO alerts (id, kind, created, severity, rule_ids, countries, link, suppressed, "
-        "body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+        "body, unrouted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
         (
             alert.id,
             alert.kind,
@@ -147,6 +170,7 @@ def insert_alert(tx: Tx, routed: Routed, now: datetime) -> bool:
             alert.item.link if alert.item else None,
             alert.suppressed,
             json.dumps(body, ensure_ascii=False),
+            unrouted_why(routed),
         ),
     )
     if inserted != 1:

@@ -45,6 +45,7 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "suppressed",
             "corroborated",
             "body",
+            "unrouted",
         ),
     ),
     "feeds": (("name",), tuple(FEED_COLUMNS[1:])),
