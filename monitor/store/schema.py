@@ -59,6 +59,10 @@ MIGRATIONS: list[list[str]] = [
     [
         "ALTER TABLE feeds ADD COLUMN silent_alerted INTEGER NOT NULL DEFAULT 0",
     ],
+    # 4: each report of a story keeps its summary: a newcomer must repeat every report.
+    [
+        "ALTER TABLE sources ADD COLUMN summary TEXT",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
