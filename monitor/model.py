@@ -182,6 +182,10 @@ class Source:
     item_key: str
 
 
+# A report filed under a story, as the store reads it: story id, source, summary, rules, countries
+FiledReport = tuple[str, Source, str, tuple[str, ...], tuple[str, ...]]
+
+
 @dataclass(frozen=True)
 class RuleRef:
     """What an alert says of a rule that fired."""

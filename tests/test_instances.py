@@ -14,11 +14,14 @@ from pathlib import Path
 
 import pytest
 
+from monitor.alerts.stories import alert_id
+from monitor.model import Item
 from tests.channel_servers import HttpReceiver, http_receiver
-from tests.e2e import PLACES, Newsroom, env_with, run_monitor, start_daemon
+from tests.e2e import PLACES, REPO, Newsroom, env_with, run_monitor, start_daemon
 from tests.feedfiles import GOOD_RULES, rss, story, webhook, write_config
 from tests.feedserver import FeedServer
 from tests.pg import PgServer
+from tests.test_story_order import corpus
 
 PG_STATE = 'url_env = "MONITOR_PG_URL"'
 WEBHOOK = webhook("I_HOOK_URL")
@@ -164,3 +167,65 @@ def test_db_copy_then_postgres_alerts_on_nothing_seen(
         status = json.loads(run_monitor(["status", "--json", "-c", str(heavy)], env).stdout)
     assert status["store"]["engine"] == "postgres"
     assert status["outbox"]["sent"] == 2
+
+
+def story_feeds(feeds: FeedServer) -> tuple[dict[str, str], dict[str, str]]:
+    """The 60 reports of tests/data/stories.tsv, one per feed; and each alert id's story."""
+    now = datetime.now(UTC)
+    urls, stories = {}, {}
+    for i, (label, title, summary) in enumerate(corpus()):
+        name, guid = f"news-{i:03d}", f"{label}/{i}"
+        urls[name] = feeds.publish(name, rss(story(guid, title, summary, now)))
+        link = f"https://example.org/{guid}"
+        stories[alert_id(Item(guid, name, title, summary, link, now, (), ()))] = label
+    return urls, stories
+
+
+def received(rx: HttpReceiver, stories: dict[str, str]) -> Counter[tuple[str, str]]:
+    """Per story, the alerts and notices that arrived (each webhook-id once)."""
+    ids = {r.headers["webhook-id"] for r in rx.requests}
+    out: Counter[tuple[str, str]] = Counter()
+    for i in ids:
+        base, _, notice = i.partition(".")
+        out[(stories[base], notice or "alert")] += 1
+    return out
+
+
+def settled(rx: HttpReceiver, n: int, quiet: float, timeout: float) -> None:
+    """Wait for n deliveries, then for `quiet` seconds without one more."""
+    deadline = time.monotonic() + timeout
+    seen, since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        count = len(rx.requests)
+        if count != seen:
+            seen, since = count, time.monotonic()
+        elif count >= n and time.monotonic() - since >= quiet:
+            return
+        time.sleep(0.2)
+
+
+def test_two_daemons_raise_the_alerts_one_run_raises(
+    tmp_path: Path, pg_url: str, feeds: FeedServer
+) -> None:
+    """60 feeds, one report each, 20 stories: two `monitor run` daemons sharing PostgreSQL
+    deliver, story by story, the alerts one `run --once` on SQLite delivers."""
+    urls, stories = story_feeds(feeds)
+    rules = REPO / "rules"
+    with http_receiver() as one, http_receiver() as two:
+        lite = write_config(tmp_path, urls, rules=rules, channels=WEBHOOK, name="lite.toml")
+        env = env_with(MONITOR_PG_URL=pg_url, I_HOOK_URL=one.url())
+        assert run_monitor(["run", "--once", "-c", str(lite)], env).returncode == 0
+        reference = received(one, stories)
+        cfg = write_config(
+            tmp_path, urls, rules=rules, channels=WEBHOOK, state=PG_STATE, name="pg.toml"
+        )
+        env = env_with(MONITOR_PG_URL=pg_url, I_HOOK_URL=two.url())
+        procs = [start(cfg, env, tmp_path / f"d{i}.log") for i in range(2)]
+        try:
+            settled(two, sum(reference.values()), 3.0, 45)
+        finally:
+            stop(procs)
+        together = received(two, stories)
+    print(f"two daemons: {sum(together.values())} alerts, one run: {sum(reference.values())}")
+    assert together == reference, (together - reference, reference - together)
+    assert all(p.returncode == 0 for p in procs)

@@ -2,8 +2,11 @@
 sent, and when a story is corroborated. Pure: data in, decisions out.
 
 The store calls `StoryDesk.place` and `StoryDesk.corroborate` inside the transaction that
-records the poll, after taking the per-rule story locks, with the rows it has just read: so
-the decision sees every story other instances committed, and cannot race its own write.
+records the poll, after taking the story lock, with the rows it has just read: so the
+decision sees every story other instances committed, and cannot race its own write. The
+decisions depend on the set of reports recorded, not on the order they were recorded in
+(as far as "same story" allows, see alerts/stories.py): so two instances sharing one
+database raise the alerts one instance raises.
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ from monitor.alerts.stories import (
     cooldown_reason,
     corroboration_alert,
     find_story,
+    report_ref,
     source_of,
     story_ref,
 )
-from monitor.model import Alert, Corroboration, Placement, Routed, Router
+from monitor.model import Alert, Corroboration, FiledReport, Placement, Routed, Router
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,31 @@ class StoryRefs:
 
     def __init__(self) -> None:
         self._refs: dict[str, StoryRef] = {}
+        self._reports: dict[str, StoryRef] = {}  # by story, feed and item key
         self._lock = threading.Lock()
+
+    def reports(
+        self, reports: Sequence[FiledReport], alerts: Sequence[Alert]
+    ) -> dict[str, list[StoryRef]]:
+        """By story id, the folded reports of each story besides the one its alert carries."""
+        created = {a.id: a.created for a in alerts}
+        own = {a.id: (a.item.feed, a.item.key) for a in alerts if a.item}
+        out: dict[str, list[StoryRef]] = {}
+        for r in reports:
+            story, source = r[0], r[1]
+            if story in created and own.get(story) != (source.feed, source.item_key):
+                out.setdefault(story, []).append(self._report(r, created[story]))
+        return out
+
+    def _report(self, report: FiledReport, created: datetime) -> StoryRef:
+        key = f"{report[0]}\n{report[1].feed}\n{report[1].item_key}"
+        with self._lock:
+            found = self._reports.get(key)
+        if found is None:
+            found = report_ref(report, created)
+            with self._lock:
+                self._reports[key] = found
+        return found
 
     def of(self, alerts: Sequence[Alert]) -> list[StoryRef]:
         with self._lock:
@@ -61,6 +89,7 @@ class StoryRefs:
             if len(self._refs) > 2 * len(alerts) + 1000:  # drop what has left the window
                 keep = {a.id for a in alerts}
                 self._refs = {i: ref for i, ref in self._refs.items() if i in keep}
+                self._reports = {k: r for k, r in self._reports.items() if k.split("\n")[0] in keep}
             return [self._refs[a.id] for a in alerts]
 
 
@@ -77,24 +106,38 @@ class StoryDesk:
         return self.policy.window
 
     def place(
-        self, candidates: Sequence[Alert], recent: Sequence[Alert], existing: Collection[str]
+        self,
+        candidates: Sequence[Alert],
+        recent: Sequence[Alert],
+        existing: Collection[str],
+        reports: Sequence[FiledReport] = (),
     ) -> list[Placement]:
         """One placement per candidate, in order; `recent`: the match alerts of the window,
-        oldest first; `existing`: the candidates' ids already recorded."""
+        oldest first; `existing`: the candidates' ids already recorded; `reports`: the
+        reports filed under those recent stories a candidate could join."""
         refs = self.refs.of(recent)
+        others = self.refs.reports(reports, recent)
         known = set(existing)
-        return [self._place(alert, refs, known) for alert in candidates]
+        return [self._place(alert, refs, others, known) for alert in candidates]
 
-    def _place(self, alert: Alert, refs: list[StoryRef], known: set[str]) -> Placement:
+    def _place(
+        self,
+        alert: Alert,
+        refs: list[StoryRef],
+        others: dict[str, list[StoryRef]],
+        known: set[str],
+    ) -> Placement:
         mine = story_ref(alert)
         p = self.policy
-        story = find_story(alert, refs, p.similarity, p.window, mine)
+        story = find_story(alert, refs, p.similarity, p.window, mine, others)
         if story is None and alert.id not in known:
             reason = cooldown_reason(alert, refs)
             refs.append(mine)  # later candidates of this poll may repeat it
             known.add(alert.id)
             return Placement(routed(replace(alert, suppressed=reason), self.router))
         assert alert.item is not None
+        if story is not None:  # later candidates of this poll must repeat this report too
+            others.setdefault(story.id, []).append(mine)
         return Placement(Routed(alert), story.id if story else alert.id, source_of(alert.item))
 
     def corroborate(self, story: Alert, now: datetime) -> Corroboration | None:

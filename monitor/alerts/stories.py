@@ -1,7 +1,11 @@
 """Match -> Alert: stable alert ids, story clustering across sources, cooldown and corroboration.
 
 Two reports are the same story when they fired a common rule within the story window and
-either carry the same canonical link, or their texts are similar enough. Texts are folded
+either carry the same canonical link, or their texts are similar enough. A newcomer joins a
+story only when it is the same story as every report the story has: "same story" is not
+transitive, and joining on one report only would make the number of alerts depend on the
+order in which reports arrive (so on which instance polled what first). Reports recorded
+before their summaries were kept are compared on their titles. Texts are folded
 (case, accents, punctuation), stop words dropped and words stemmed (``match.stem``), and
 the similarity is the best of rapidfuzz ``token_set_ratio`` on the titles and on title plus
 summary; it must reach ``similarity`` (default 88 of 100). Texts of fewer than four words
@@ -16,7 +20,7 @@ inside the transaction that records the item, so the decision and the write cann
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -24,7 +28,7 @@ from rapidfuzz import fuzz
 
 from monitor.match.fold import fold_words
 from monitor.match.vocab import stem
-from monitor.model import Alert, AlertKind, Item, Match, RuleRef, Source
+from monitor.model import Alert, AlertKind, FiledReport, Item, Match, RuleRef, Source
 
 _STOP = frozenset(
     [
@@ -141,26 +145,48 @@ def fold(text: str) -> str:
     return " ".join(stem(w) for w in fold_words(text) if w not in _STOP)
 
 
+def report_ref(report: FiledReport, created: datetime) -> StoryRef:
+    """What clustering knows of a report filed under a story: its title, rules, countries."""
+    _, s, summary, rule_ids, countries = report
+    title, text = fold(s.title), fold(f"{s.title} {summary}")
+    return StoryRef(f"{s.feed}\n{s.item_key}", created, rule_ids, s.link, title, text, countries)
+
+
 def find_story(
     candidate: Alert,
     recent: Sequence[StoryRef],
     similarity: float,
     window: float,
     mine: StoryRef | None = None,
+    others: Mapping[str, Sequence[StoryRef]] | None = None,
 ) -> StoryRef | None:
     """The recent alert this candidate repeats, or None when it is a new story
-    (`mine`: the candidate's own ref, when the caller already folded it)."""
+    (`mine`: the candidate's own ref, when the caller already folded it; `others`: by story
+    id, the story's reports besides its alert, each of which the candidate must repeat too).
+    Equal scores go to the earlier story in `recent`."""
     mine = mine or story_ref(candidate)
     best: tuple[float, StoryRef] | None = None
     for ref in recent:
         if (candidate.created - ref.created).total_seconds() > window:
             continue
-        if not set(mine.rule_ids) & set(ref.rule_ids):
+        if not _shares_rule(mine, ref):
             continue
         score = _similarity(mine, ref)
-        if score >= similarity and (best is None or score > best[0]):
+        if score < similarity or (best is not None and score <= best[0]):
+            continue
+        reports = others.get(ref.id, ()) if others else ()
+        if all(_repeats(mine, r, similarity) for r in reports):
             best = (score, ref)
     return best[1] if best else None
+
+
+def _shares_rule(a: StoryRef, b: StoryRef) -> bool:
+    """A report whose rules the store no longer knows (hits pruned) shares any."""
+    return not b.rule_ids or bool(set(a.rule_ids) & set(b.rule_ids))
+
+
+def _repeats(a: StoryRef, b: StoryRef, similarity: float) -> bool:
+    return _shares_rule(a, b) and _similarity(a, b) >= similarity
 
 
 def _similarity(a: StoryRef, b: StoryRef) -> float:

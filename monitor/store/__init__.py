@@ -9,12 +9,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from monitor.model import Alert, Corroboration, Delivery, FeedState, Placement, PollResult, Routed
+from monitor.model import (
+    Alert,
+    Corroboration,
+    Delivery,
+    FeedState,
+    FiledReport,
+    Placement,
+    PollResult,
+    Routed,
+)
 
 
 class StoryDecisions(Protocol):
     """The pure story decisions save_poll takes inside its transaction, on the rows it read
-    after the per-rule story locks (monitor.alerts.decide.StoryDesk)."""
+    after the story lock (monitor.alerts.decide.StoryDesk)."""
 
     @property
     def window(self) -> float:
@@ -22,7 +31,11 @@ class StoryDecisions(Protocol):
         ...
 
     def place(
-        self, candidates: Sequence[Alert], recent: Sequence[Alert], existing: Collection[str]
+        self,
+        candidates: Sequence[Alert],
+        recent: Sequence[Alert],
+        existing: Collection[str],
+        reports: Sequence[FiledReport] = (),
     ) -> Sequence[Placement]: ...
 
     def corroborate(self, story: Alert, now: datetime) -> Corroboration | None: ...

@@ -47,7 +47,7 @@ class SqlStore:
     def _tx(self) -> AbstractContextManager[Tx]:
         raise NotImplementedError
 
-    def _lock_stories(self, tx: Tx, rule_ids: Sequence[str]) -> None:
+    def _lock_stories(self, tx: Tx) -> None:
         """Serialise story decisions across writers (a no-op where writes already serialise)."""
 
     # -- feeds -----------------------------------------------------------------
@@ -102,11 +102,15 @@ class SqlStore:
         now: datetime,
         out: SaveOutcome,
     ) -> None:
-        # one lock per rule, in a fixed order: stories cluster only within a rule
-        self._lock_stories(tx, sorted({r.id for a in candidates for r in a.rules}))
+        # one lock for every story: a candidate must repeat every report of the story it
+        # joins, and two candidates firing no common rule may both want one story
+        self._lock_stories(tx)
         recent = self._alerts.recent(tx, now.timestamp() - stories.window)
+        rules = {r.id for a in candidates for r in a.rules}
+        near = [a.id for a in recent if rules & {r.id for r in a.rules}]
+        reports = _stories.reports(tx, near)
         known = _stories.existing(tx, [a.id for a in candidates])
-        for placement in stories.place(candidates, recent, known):
+        for placement in stories.place(candidates, recent, known, reports):
             _stories.apply(tx, placement, stories, self._alerts, now, out)
 
     def record_alert(self, alert: Routed, now: datetime) -> bool:

@@ -25,7 +25,7 @@ from monitor.store.transfer import TransferSql
 
 # Advisory lock keys (one bigint namespace per database): arbitrary, fixed, distinct.
 MIGRATION_LOCK = 0x6D6F6E0001
-STORY_LOCK_SPACE = 0x6D6F6E02  # int4 key space of the per-rule story locks
+STORY_LOCK = 0x6D6F6E0002
 OUTBOX_LOCK = 0x6D6F6E0003
 
 
@@ -86,15 +86,12 @@ class PostgresStore(LeaseSql, TransferSql, HealthSql):
         with self._pool.connection() as conn, conn.cursor() as cur:
             yield _PgTx(cur)
 
-    def _lock_stories(self, tx: Tx, rule_ids: Sequence[str]) -> None:
-        """Two instances must not cluster under the same rule at once. Stories only merge
-        within a rule, so one lock per rule (taken in sorted order: no deadlock) lets
-        polls whose alerts fire different rules file them side by side."""
-        for rule_id in rule_ids:
-            tx.q(
-                "SELECT pg_advisory_xact_lock(CAST(? AS integer), hashtext(?))",
-                (STORY_LOCK_SPACE, rule_id),
-            )
+    def _lock_stories(self, tx: Tx) -> None:
+        """Two instances must not decide stories at once. One lock for all stories, not one
+        per rule: a candidate joins a story only if it repeats every report filed under it,
+        and two candidates firing no common rule (so sharing no per-rule lock) may both
+        want one story; each would miss the other. Only polls with candidates take it."""
+        tx.q("SELECT pg_advisory_xact_lock(?)", (STORY_LOCK,))
 
     def _lock_outbox(self, tx: Tx) -> None:
         """One claimer at a time sees the outbox, so per-channel order holds across instances."""

@@ -63,6 +63,10 @@ MIGRATIONS: list[list[str]] = [
     [
         "ALTER TABLE alerts ADD COLUMN unrouted TEXT",
     ],
+    # 5: each report of a story keeps its summary: a newcomer must repeat every report.
+    [
+        "ALTER TABLE sources ADD COLUMN summary TEXT",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from monitor.model import Alert, AlertKind, Placement, Routed, Source
+from monitor.model import Alert, AlertKind, FiledReport, Placement, Routed, Source
 from monitor.store import SaveOutcome, StoryDecisions, Tx
 from monitor.store.serialize import alert_from_dict, alert_to_dict, at, ts
 
@@ -31,7 +31,7 @@ class AlertCache:
 
     def recent(self, tx: Tx, since: float) -> list[Alert]:
         """Match alerts created since then, oldest first (bodies only: no sources)."""
-        sql = "SELECT id FROM alerts WHERE kind = ? AND created >= ? ORDER BY created"
+        sql = "SELECT id FROM alerts WHERE kind = ? AND created >= ? ORDER BY created, id"
         ids = [r[0] for r in tx.q(sql, (AlertKind.MATCH, since))]
         bodies = self._bodies_of(tx, ids)
         with self._lock:
@@ -76,6 +76,29 @@ def with_sources(tx: Tx, alert: Alert) -> Alert:
     return replace(alert, sources=tuple(Source(r[0], r[1], r[2], at(r[3]), r[4]) for r in rows))
 
 
+def reports(tx: Tx, story_ids: Sequence[str]) -> list[FiledReport]:
+    """Every report filed under these stories, with the rules and countries its item had."""
+    found: dict[tuple[str, str, str], tuple[tuple[Source, str], set[str], set[str]]] = {}
+    for start in range(0, len(story_ids), _CHUNK):
+        chunk = list(story_ids[start : start + _CHUNK])
+        marks = ", ".join("?" * len(chunk))
+        rows = tx.q(
+            "SELECT s.alert_id, s.feed, s.item_key, s.title, s.link, s.published, s.summary, "
+            "h.rule_id, h.country FROM sources s LEFT JOIN hits h ON h.feed = s.feed AND "
+            f"h.item_key = s.item_key WHERE s.alert_id IN ({marks})",
+            chunk,
+        )
+        for story, feed, key, title, link, published, summary, rule_id, country in rows:
+            source = (Source(feed, title, link, at(published), key), summary or "")
+            _, rules, countries = found.setdefault((story, feed, key), (source, set(), set()))
+            rules.update([rule_id] if rule_id else [])
+            countries.update([country] if country else [])
+    return [
+        (story, source, summary, tuple(sorted(rules)), tuple(sorted(countries)))
+        for (story, _, _), ((source, summary), rules, countries) in sorted(found.items())
+    ]
+
+
 def existing(tx: Tx, ids: Sequence[str]) -> set[str]:
     """Which of these alert ids are recorded already."""
     found: set[str] = set()
@@ -105,8 +128,8 @@ def apply(
             out.created.append(alert.id)
             note_unrouted(placement.alert, out)
         return
-    assert placement.source is not None
-    if _add_source(tx, placement.story, placement.source, now):
+    assert placement.source is not None and alert.item is not None
+    if _add_source(tx, placement.story, placement.source, now, alert.item.summary):
         out.attached.append(placement.story)
         _corroborate(tx, placement.story, stories, cache, now, out)
 
@@ -176,7 +199,8 @@ def insert_alert(tx: Tx, routed: Routed, now: datetime) -> bool:
     if inserted != 1:
         return False
     for source in alert.sources:
-        _add_source(tx, alert.id, source, now)
+        own = alert.item and alert.item.key == source.item_key and alert.item.feed == source.feed
+        _add_source(tx, alert.id, source, now, alert.item.summary if own and alert.item else None)
     _enqueue(tx, routed, now)
     return True
 
@@ -191,12 +215,15 @@ def _enqueue(tx: Tx, routed: Routed, now: datetime) -> None:
         )
 
 
-def _add_source(tx: Tx, alert_id: str, s: Source, now: datetime) -> bool:
+def _add_source(
+    tx: Tx, alert_id: str, s: Source, now: datetime, summary: str | None = None
+) -> bool:
     sql = (
-        "INSERT INTO sources (alert_id, feed, item_key, title, link, published, added) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+        "INSERT INTO sources (alert_id, feed, item_key, title, link, published, added, summary) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
     )
-    return tx.x(sql, (alert_id, s.feed, s.item_key, s.title, s.link, ts(s.published), ts(now))) == 1
+    values = (alert_id, s.feed, s.item_key, s.title, s.link, ts(s.published), ts(now), summary)
+    return tx.x(sql, values) == 1
 
 
 def _record_hits(tx: Tx, alert: Alert, now: datetime) -> None:

@@ -17,7 +17,10 @@ from monitor.store.base import FEED_COLUMNS, SqlStore
 TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "seen": (("feed", "key"), ("first_seen",)),
     "hits": (("feed", "item_key", "rule_id", "country"), ("created", "theme")),
-    "sources": (("alert_id", "feed", "item_key"), ("title", "link", "published", "added")),
+    "sources": (
+        ("alert_id", "feed", "item_key"),
+        ("title", "link", "published", "added", "summary"),
+    ),
     "outbox": (
         ("id",),
         (
