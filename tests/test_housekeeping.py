@@ -20,7 +20,7 @@ from monitor.service.runtime import Runtime
 from tests.channel_servers import SmtpSink, smtp_sink
 from tests.clock import FakeClock
 from tests.factories import T0, alert, item
-from tests.feedfiles import GOOD_RULES
+from tests.feedfiles import GOOD_RULES, write_config
 from tests.runtimes import runtime_of
 
 CONFIG = """[state]
@@ -187,3 +187,19 @@ def test_recent_failure_is_not_yet_down(rt) -> None:  # type: ignore[no-untyped-
     st = FeedState("un-news", failing_since=T0 - timedelta(hours=1), consecutive_failures=3)
     out = health(r, r.config.feeds[0], st, PollResult("un-news", "failed", st), T0)
     assert not out.state.down_alerted and r.store.held_deliveries("mail") == []
+
+
+def test_an_escalation_no_channel_takes_is_counted_and_shown(tmp_path: Path) -> None:
+    """Housekeeping's alerts are held to the poll's contract: one that routes nowhere is
+    recorded with why, counted in /metrics and shown by status (alert.unrouted)."""
+    channels = '[[channels]]\nname = "desk"\ntype = "console"\nkinds = ["match"]\n'
+    cfg = write_config(tmp_path, {"un-news": "http://127.0.0.1:9/rss"}, rules=GOOD_RULES,
+                       channels=channels)  # fmt: skip
+    with runtime_of(cfg, now=FakeClock(T0)) as r:
+        record(r, 7, "SD", 0, T0 - timedelta(days=5))
+        record(r, 6, "SD", 100, T0 - timedelta(hours=2))
+        assert check_escalation(r, T0) == 2
+        assert r.metrics.unrouted._value.get() == 2
+        assert r.store.outbox_counts()["unrouted"] == 2
+        ids = {a.id for a, _ in r.store.unrouted_alerts()}
+        assert f"escalation:country:SD:{T0.date().isoformat()}" in ids

@@ -12,6 +12,8 @@ from monitor.alerts.decide import routed
 from monitor.alerts.escalation import BASELINE_DAYS, escalation_alert, escalations
 from monitor.alerts.health import silent_since
 from monitor.errors import DeliveryError
+from monitor.model import Routed
+from monitor.store.stories import unrouted_why
 
 if TYPE_CHECKING:
     from monitor.service.runtime import Runtime
@@ -37,8 +39,7 @@ def check_silence(rt: Runtime, now: datetime) -> int:
         since = silent_since(state, spec.silent_after, now) if state else None
         if state is None or since is None:
             continue
-        alert = health.silent(spec, since, now)
-        if rt.store.record_alert(routed(alert, router), now):
+        if record(rt, routed(health.silent(spec, since, now), router), now):
             raised += 1
         rt.store.set_silent(spec.name, True)
     return raised
@@ -57,9 +58,21 @@ def check_escalation(rt: Runtime, now: datetime) -> int:
             recent, baseline, a.escalation_factor, a.escalation_min, BASELINE_DAYS
         ):
             notice = routed(escalation_alert(by, key, count, daily, now), router)
-            if rt.store.record_alert(notice, now):
+            if record(rt, notice, now):
                 created += 1
     return created
+
+
+def record(rt: Runtime, notice: Routed, now: datetime) -> bool:
+    """Record a stand-alone alert once; one that no channel takes is said and counted, as a
+    poll's alerts are (`alert.unrouted`)."""
+    if not rt.store.record_alert(notice, now):
+        return False
+    why = unrouted_why(notice)
+    if why is not None:
+        log.warning("alert.unrouted", alert=notice.alert.id, why=why)
+        rt.metrics.unrouted.inc()
+    return True
 
 
 def send_digest(rt: Runtime, channel_name: str) -> int:
