@@ -20,8 +20,9 @@ from typing import Any, cast
 import requests
 from urllib3.util import Timeout
 
-from monitor.channels.base import Deadline, Env, SettingsReader, Transports, no_deadline
+from monitor.channels.base import Clock, Deadline, Env, SettingsReader, Transports, no_deadline
 from monitor.errors import DeliveryError, retry_after
+from monitor.model import utcnow
 
 MAX_ANSWER = 64 * 1024  # bytes of the answer kept; receivers have nothing longer to say
 KEYS = ("url_env", "timeout")
@@ -42,6 +43,47 @@ def read_http(t: SettingsReader, name: str, env: Env) -> HttpSettings:
     """url_env (required, an http(s) URL) and timeout of one [[channels]] table."""
     url = t.secret_url("url_env", env, required=True, owner=f"channel {name}")
     return HttpSettings(url, t.duration("timeout", HttpSettings.timeout))
+
+
+class HttpChannel:
+    """What the Slack and webhook channels share: one secret URL, the session, the clock and
+    the whole-send deadline; `kind` names the channel in every message ("slack 'ops'")."""
+
+    kind = "http"
+    url_noun = "URL"  # what a missing url_env lacks, in the channel's own words
+
+    def __init__(
+        self,
+        name: str,
+        settings: HttpSettings,
+        *,
+        session: requests.Session,
+        now: Clock = utcnow,
+        deadline: Deadline = no_deadline,
+    ) -> None:
+        self.name = name
+        self._cfg = settings
+        self._session = session
+        self._deadline = deadline
+        self._now = now
+        self.label = f"{self.kind} '{name}'"
+        self._setup()
+
+    def _setup(self) -> None:
+        """What a channel derives from its settings once (a signing key); checks them."""
+
+    def _post(self, body: bytes, headers: Mapping[str, str]) -> Answer:
+        if not self._cfg.url:
+            raise DeliveryError(f"{self.label} has no {self.url_noun} configured", retryable=False)
+        return post(
+            self._session,
+            self._cfg.url,
+            body,
+            headers,
+            timeout=self._cfg.timeout,
+            label=self.label,
+            deadline=self._deadline,
+        )
 
 
 def session_of(name: str, transports: Transports) -> requests.Session:

@@ -16,13 +16,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import requests
-
 from monitor.channels import http, render
-from monitor.channels.base import ChannelType, Clock, Deadline, Transports, no_deadline
+from monitor.channels.base import ChannelType, Transports
 from monitor.channels.http import HttpSettings
 from monitor.errors import DeliveryError
-from monitor.model import Alert, DeliveryResult, Match, utcnow
+from monitor.model import Alert, DeliveryResult, Match
 
 HEADER_MAX = 150
 SECTION_MAX = 3000
@@ -154,24 +152,11 @@ def fallback_text(alert: Alert) -> str:
     return fit(escape(text), FALLBACK_MAX)
 
 
-class SlackChannel:
+class SlackChannel(http.HttpChannel):
     """Posts Block Kit messages to one Slack incoming webhook."""
 
-    def __init__(
-        self,
-        name: str,
-        settings: HttpSettings,
-        *,
-        session: requests.Session,
-        now: Clock = utcnow,
-        deadline: Deadline = no_deadline,
-    ) -> None:
-        self.name = name
-        self._cfg = settings
-        self._session = session
-        self._deadline = deadline
-        self._now = now
-        self.label = f"slack '{name}'"
+    kind = "slack"
+    url_noun = "webhook URL"
 
     def build(self, alert: Alert) -> SlackPayload:
         """Pure: the message for alert."""
@@ -180,19 +165,8 @@ class SlackChannel:
 
     def send(self, payload: SlackPayload) -> DeliveryResult:
         """Post the message; success only on 200 with body "ok"."""
-        if not self._cfg.url:
-            raise DeliveryError(f"{self.label} has no webhook URL configured", retryable=False)
         body = json.dumps(payload.body, ensure_ascii=False).encode("utf-8")
-        headers = {"Content-Type": "application/json; charset=utf-8"}
-        answer = http.post(
-            self._session,
-            self._cfg.url,
-            body,
-            headers,
-            timeout=self._cfg.timeout,
-            label=self.label,
-            deadline=self._deadline,
-        )
+        answer = self._post(body, {"Content-Type": "application/json; charset=utf-8"})
         code = http.short_code(answer.body)
         if answer.status == 200 and code == "ok":
             return DeliveryResult(f"{self.label}: ok")

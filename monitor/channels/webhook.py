@@ -17,17 +17,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import requests
-
 from monitor.channels import http, render
 from monitor.channels.base import (
     ChannelType,
-    Clock,
-    Deadline,
     Env,
     SettingsReader,
     Transports,
-    no_deadline,
 )
 from monitor.channels.http import HttpSettings
 from monitor.errors import ConfigError, DeliveryError
@@ -40,7 +35,6 @@ from monitor.model import (
     Source,
     TermHit,
     iso,
-    utcnow,
 )
 
 SCHEMA_VERSION = 1
@@ -172,29 +166,18 @@ def _json_default(value: object) -> str:
     return str(value)
 
 
-class WebhookChannel:
+class WebhookChannel(http.HttpChannel):
     """Posts each alert as signed JSON to one URL."""
 
-    def __init__(
-        self,
-        name: str,
-        settings: WebhookSettings,
-        *,
-        session: requests.Session,
-        now: Clock = utcnow,
-        deadline: Deadline = no_deadline,
-    ) -> None:
-        self.name = name
-        self._cfg = settings
-        self._session = session
-        self._deadline = deadline
-        self._now = now
-        self.label = f"webhook '{name}'"
+    kind = "webhook"
+
+    def _setup(self) -> None:
+        secret = self._cfg.secret if isinstance(self._cfg, WebhookSettings) else None
         try:
-            self._key = signing_key(settings.secret) if settings.secret else None
+            self._key = signing_key(secret) if secret else None
         except (binascii.Error, ValueError):
             # Say where, never what: the secret itself must not reach a log.
-            problem = f"channels.{name}.secret: starts with whsec_ but is not valid base64"
+            problem = f"channels.{self.name}.secret: starts with whsec_ but is not valid base64"
             raise ConfigError([problem]) from None
 
     def build(self, alert: Alert) -> WebhookPayload:
@@ -218,19 +201,8 @@ class WebhookChannel:
 
     def send(self, payload: WebhookPayload) -> DeliveryResult:
         """POST the body; any 2xx is success, everything else raises DeliveryError."""
-        if not self._cfg.url:
-            raise DeliveryError(f"{self.label} has no URL configured", retryable=False)
         now = self._now()
-        headers = self.headers(payload, int(now.timestamp()))
-        answer = http.post(
-            self._session,
-            self._cfg.url,
-            payload.body,
-            headers,
-            timeout=self._cfg.timeout,
-            label=self.label,
-            deadline=self._deadline,
-        )
+        answer = self._post(payload.body, self.headers(payload, int(now.timestamp())))
         if 200 <= answer.status < 300:
             return DeliveryResult(f"HTTP {answer.status} from {self.label}")
         if answer.status == 410:
