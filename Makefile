@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CONFIG ?= config.toml
 
 .DEFAULT_GOAL := help
-.PHONY: help install run once test check lint fmt bench clean
+.PHONY: help install run once test check lint fmt eval bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -29,17 +29,20 @@ test: $(STAMP) ## run the whole test suite (starts its own servers)
 	$(BIN)/pytest -q
 
 lint: $(STAMP) ## ruff lint and format check
-	$(BIN)/ruff check monitor tests bench
-	$(BIN)/ruff format --check monitor tests bench
+	$(BIN)/ruff check monitor tests bench corpus
+	$(BIN)/ruff format --check monitor tests bench corpus
 
 fmt: $(STAMP) ## format and autofix with ruff
-	$(BIN)/ruff format monitor tests bench
-	$(BIN)/ruff check --fix monitor tests bench
+	$(BIN)/ruff format monitor tests bench corpus
+	$(BIN)/ruff check --fix monitor tests bench corpus
 
 types: $(STAMP) ## mypy (strict) on monitor/
 	$(BIN)/mypy
 
 check: lint types test ## lint, types and tests
+
+eval: $(STAMP) ## precision and recall of the rule pack on corpus/ (95 % intervals)
+	$(BIN)/python corpus/eval.py
 
 bench: $(STAMP) ## run the benchmarks under bench/ (figures go to bench/README.md)
 	$(BIN)/python bench/run_all.py
