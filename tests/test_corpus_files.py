@@ -23,6 +23,8 @@ FORBIDDEN = (
     "Yidi-Huang/LeMondeTopic2022", "MichaBiriuchinskii/PPE2", "cirosantilli/cia-2010-websites-dump",
     "oz-osmany/prensalatina", "andrewfromtver/news_ag", "New-dev0/New-dev0.github.io",
     "silverfoxy/JSCryptoMinerStudy",
+    # the yearly bookmark files of the same years as the measurement's daily captures
+    "rumca-js/RSS-Link-Database:2024", "rumca-js/RSS-Link-Database:2025",
 )  # fmt: skip
 
 
