@@ -36,7 +36,11 @@ count only in the rule's `fields`) AND one `any` term matched (when `any` is
 given) AND every `all` group has a match AND every `near` clause holds (an
 `a` term and a `b` term in the same field, at most `within` words apart:
 adjacent words are 1 apart) AND the weights of the distinct `weights` terms
-found reach `threshold` AND no `none` term matched in the rule's fields.
+found reach `threshold` AND no `none` term matched in the rule's fields. With
+`none_within = N` a guard counts only within N words of a hit that made the
+rule fire, in the same field ("ceasefire" 3 words from "massacre" vetoes, a
+"ceasefire" at the far end of a summary does not); unscoped guards are the
+exception.
 The match lists each matched term once per group (its first occurrence; for
 `near`, the pair that satisfied the clause) with the text as it appeared, a
 snippet of about 60 characters either side, and its score; the match's score
@@ -59,7 +63,7 @@ from dataclasses import dataclass
 from monitor.match.countries import gazetteer
 from monitor.match.explain import Explainer, Pick
 from monitor.match.fold import words
-from monitor.match.scan import Found, Scanner
+from monitor.match.scan import Found, Occurrence, Scanner
 from monitor.match.vocab import TermTable
 from monitor.match.vocab import stem as stem  # re-exported: dedup folds titles with it
 from monitor.model import Item, Match
@@ -168,9 +172,8 @@ def _decide(refs: _RuleRefs, found: Found) -> list[Pick] | None:
         if sum(t.weight for t, _, _ in weighed) < refs.rule.threshold:
             return None
         picks += weighed
-    for tid in refs.none & found.keys():
-        if fields is None or any(o.field in fields for o in found[tid]):
-            return None
+    if _vetoed(refs, found, picks):
+        return None
     if len(picks) > 1:
         picks.sort(key=lambda p: (p[2] != "any", p[2], p[1].field != "title", p[1].first))
     return picks
@@ -208,8 +211,21 @@ def _near(a: list[Pick], b: list[Pick], within: int) -> list[Pick] | None:
     """The first (a, b) pair of occurrences in one field at most `within` words apart."""
     for pick_a in a:
         for pick_b in b:
-            occ_a, occ_b = pick_a[1], pick_b[1]
-            gap = max(occ_b.first - occ_a.last, occ_a.first - occ_b.last)
-            if occ_a.field == occ_b.field and gap <= within:
+            if _close(pick_a[1], pick_b[1], within):
                 return [pick_a, pick_b]
     return None
+
+
+def _vetoed(refs: _RuleRefs, found: Found, picks: list[Pick]) -> bool:
+    """A guard found in the rule's fields (with none_within: near a hit that fired)."""
+    within = refs.rule.none_within
+    for tid in refs.none & found.keys():
+        occs = [o for o in found[tid] if refs.fields is None or o.field in refs.fields]
+        if occs and (not within or any(_close(o, p[1], within) for o in occs for p in picks)):
+            return True
+    return False
+
+
+def _close(a: Occurrence, b: Occurrence, within: int) -> bool:
+    """Same field, at most `within` words apart (adjacent words are 1 apart)."""
+    return a.field == b.field and max(b.first - a.last, a.first - b.last) <= within

@@ -24,12 +24,20 @@ from monitor.rules.model import FIELDS, MIN_SCORE_DEFAULT, Near, Rule, RuleSet, 
 __all__ = ["FIELDS", "MIN_SCORE_DEFAULT", "Near", "Rule", "RuleSet", "Term", "load_rules"]
 
 ID_RE = re.compile(r"[a-z0-9][a-z0-9._-]*\Z")
-SCOPE_KEYS = ("fuzzy", "min_score", "fields", "feeds", "tags", "countries")
+SCOPE_KEYS = ("fuzzy", "min_score", "fields", "feeds", "tags", "countries", "none_within")
 ROUTE_KEYS = ("channels", "route_tags", "cooldown")
 DEFAULT_KEYS = SCOPE_KEYS + ROUTE_KEYS
 RULE_KEYS = ("id", "title", "severity", "description", *DEFAULT_KEYS,
              "any", "all", "none", "weights", "threshold", "near")  # fmt: skip
 FILE_KEYS = ("theme", "defaults", "rules")
+
+
+def _none_within(at: Table) -> int:
+    value = at.get("none_within", int, 0)
+    if value < 0:
+        at.problem("none_within", f"{value} must be a whole number of words >= 1 (0: anywhere)")
+        return 0
+    return value
 
 
 def load_rules(paths: Sequence[Path]) -> RuleSet:
@@ -140,6 +148,7 @@ def _rule(
         channels=strings(merged, "channels", at),
         route_tags=strings(merged, "route_tags", at),
         cooldown=at.duration("cooldown", 0.0),
+        none_within=_none_within(at),
         **terms,
     )
     return rule if len(problems.items) == before else None

@@ -60,6 +60,9 @@ class Rule:
     channels: tuple[str, ...] = ()
     route_tags: tuple[str, ...] = ()
     cooldown: float = 0.0
+    # A guard (`none` term) vetoes only within this many words of a hit that made the rule
+    # fire, in the same field; 0 = anywhere in the rule's fields (the unscoped exception).
+    none_within: int = 0
 
 
 @dataclass(frozen=True)
