@@ -62,12 +62,15 @@ def process(
     now: datetime,
 ) -> PollResult:
     """The whole poll, decided: what the store is to write, health notices included."""
-    parsed = _document(spec, state, fetched, parse, policy, now)
+    digest = body_hash(fetched.body or b"")  # once: compared with the last, then stored
+    parsed = _document(spec, state, fetched, parse, policy, now, digest)
     if isinstance(parsed, PollResult):
         return with_health(spec, state, parsed, policy, now)
     items = normalize_entries(parsed.entries, spec, fetched.url, now)
     known = seen([i.key for i in items])
-    result = fresh(spec, state, fetched, parsed, items, known, matcher, now, policy.backfill)
+    result = fresh(
+        spec, state, fetched, parsed, items, known, matcher, now, policy.backfill, digest
+    )
     return with_health(spec, state, result, policy, now)
 
 
@@ -78,17 +81,17 @@ def _document(
     parse: Parse,
     policy: PollPolicy,
     now: datetime,
+    digest: str,
 ) -> ParsedFeed | PollResult:
     """The document to read, or the poll's outcome when there is none (failed, unchanged)."""
     if fetched.error:
         return failed(spec, state, fetched.error, now, policy.max_backoff, fetched.retry_after)
     if fetched.not_modified:
         return not_modified(spec, state, fetched, now)
-    body = fetched.body or b""
-    if state.body_hash and body_hash(body) == state.body_hash:
+    if state.body_hash and digest == state.body_hash:
         return not_modified(spec, state, fetched, now)  # the server ignores our validators
     try:
-        parsed = parse(body, fetched.headers, fetched.url)
+        parsed = parse(fetched.body or b"", fetched.headers, fetched.url)
     except FetchError as exc:
         return failed(spec, state, exc.reason, now, policy.max_backoff)
     except Exception as exc:  # the feed is the failure boundary, whatever the parser did
@@ -156,13 +159,14 @@ def fresh(
     matcher: MatcherLike,
     now: datetime,
     backfill: float | None,
+    digest: str,
 ) -> PollResult:
     """Items not yet known -> matches -> candidate alerts, and the feed's next state."""
     new = tuple(_tag_countries(i, matcher) for i in items if i.key not in known)
     alerts = tuple(_alerts(new, matcher, now, _cutoff(state, now, backfill)))
     next_state = replace(
         succeeded(spec, state, fetched, now),
-        body_hash=body_hash(fetched.body or b""),
+        body_hash=digest,
         items_seen=state.items_seen + len(new),
         last_new_item=now if new else state.last_new_item,
     )

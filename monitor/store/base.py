@@ -68,11 +68,8 @@ class SqlStore:
 
     def seen_keys(self, feed: str, keys: Collection[str]) -> set[str]:
         found: set[str] = set()
-        keys = list(keys)
         with self._tx() as tx:
-            for i in range(0, len(keys), 400):
-                chunk = keys[i : i + 400]
-                marks = ", ".join("?" * len(chunk))
+            for marks, chunk in _stories.in_chunks(list(keys)):
                 sql = f"SELECT key FROM seen WHERE feed = ? AND key IN ({marks})"
                 found.update(r[0] for r in tx.q(sql, (feed, *chunk)))
         return found

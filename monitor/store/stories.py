@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -18,12 +18,19 @@ from monitor.store.serialize import alert_from_dict, alert_to_dict, at, ts
 _CHUNK = 400  # ids per IN (...) list, well under every engine's parameter limit
 
 
+def in_chunks(values: Sequence[str]) -> Iterator[tuple[str, list[str]]]:
+    """(placeholders, chunk) for `... IN ({placeholders})` over values, _CHUNK at a time."""
+    for start in range(0, len(values), _CHUNK):
+        chunk = list(values[start : start + _CHUNK])
+        yield ", ".join("?" * len(chunk)), chunk
+
+
 class AlertCache:
     """Decoded alert bodies by id, shared by the threads of one store object.
 
     A body never changes once inserted, so each is decoded once instead of on every poll
-    with a candidate (quadratic in alerts over a cold cycle). Polls whose alerts fire
-    different rules run side by side (the story locks are per rule): hence the lock."""
+    with a candidate (quadratic in alerts over a cold cycle). Polls, channel drains and the
+    delivery of digests read it from their own threads: hence the lock."""
 
     def __init__(self) -> None:
         self._bodies: dict[str, Alert] = {}
@@ -43,9 +50,7 @@ class AlertCache:
         with self._lock:
             found = {i: self._bodies[i] for i in ids if i in self._bodies}
         missing = [i for i in ids if i not in found]
-        for start in range(0, len(missing), _CHUNK):
-            chunk = missing[start : start + _CHUNK]
-            marks = ", ".join("?" * len(chunk))
+        for marks, chunk in in_chunks(missing):
             for alert_id, body in tx.q(f"SELECT id, body FROM alerts WHERE id IN ({marks})", chunk):
                 found[alert_id] = alert_from_dict(json.loads(body))
         with self._lock:
@@ -79,9 +84,7 @@ def with_sources(tx: Tx, alert: Alert) -> Alert:
 def reports(tx: Tx, story_ids: Sequence[str]) -> list[FiledReport]:
     """Every report filed under these stories, with the rules and countries its item had."""
     found: dict[tuple[str, str, str], tuple[tuple[Source, str], set[str], set[str]]] = {}
-    for start in range(0, len(story_ids), _CHUNK):
-        chunk = list(story_ids[start : start + _CHUNK])
-        marks = ", ".join("?" * len(chunk))
+    for marks, chunk in in_chunks(story_ids):
         rows = tx.q(
             "SELECT s.alert_id, s.feed, s.item_key, s.title, s.link, s.published, s.summary, "
             "h.rule_id, h.country FROM sources s LEFT JOIN hits h ON h.feed = s.feed AND "
@@ -102,9 +105,7 @@ def reports(tx: Tx, story_ids: Sequence[str]) -> list[FiledReport]:
 def existing(tx: Tx, ids: Sequence[str]) -> set[str]:
     """Which of these alert ids are recorded already."""
     found: set[str] = set()
-    for start in range(0, len(ids), _CHUNK):
-        chunk = list(ids[start : start + _CHUNK])
-        marks = ", ".join("?" * len(chunk))
+    for marks, chunk in in_chunks(ids):
         found.update(r[0] for r in tx.q(f"SELECT id FROM alerts WHERE id IN ({marks})", chunk))
     return found
 
