@@ -15,7 +15,7 @@ from monitor.alerts.route import route
 from monitor.channels import Channel, make_channel
 from monitor.config.load import ChannelConfig, Config
 from monitor.match.matcher import Matcher
-from monitor.model import Alert, Router
+from monitor.model import Alert, Router, utcnow
 from monitor.reader.deadline import watchdog
 from monitor.rules.model import RuleSet
 from monitor.service.poller import PollSettings
@@ -83,13 +83,12 @@ def make_channels(
     config: Config,
     session: requests.Session,
     smtp_factory: Any = None,
-    now: Callable[[], datetime] | None = None,
+    now: Callable[[], datetime] = utcnow,
     stream: TextIO | None = None,
 ) -> dict[str, Channel]:
-    clock = {"now": now} if now is not None else {}
     return {
         c.name: make_channel(
-            c, session=session, smtp_factory=smtp_factory, stream=stream, deadline=watchdog, **clock
+            c, session=session, smtp_factory=smtp_factory, now=now, stream=stream, deadline=watchdog
         )
         for c in config.channels
     }

@@ -158,8 +158,9 @@ class Jobs:
         self.check_hung()
         self.check_store()
         i = self.rt.instance
-        beat = lambda: self.rt.store.heartbeat(i.owner, i.host, i.pid, i.started, self.rt.now())  # noqa: E731
-        guard("heartbeat", beat)()
+        guard("heartbeat", lambda: self.rt.store.heartbeat(
+            i.owner, i.host, i.pid, i.started, self.rt.now()
+        ))()  # fmt: skip
 
     def check_store(self) -> None:
         """A state file deleted or replaced under us is said loudly, once (its writes would be
