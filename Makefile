@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CONFIG ?= config.toml
 
 .DEFAULT_GOAL := help
-.PHONY: help install run once test check lint fmt eval bench clean
+.PHONY: help install run once test check lint fmt eval model bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -41,8 +41,11 @@ types: $(STAMP) ## mypy (strict) on monitor/
 
 check: lint types test ## lint, types and tests
 
-eval: $(STAMP) ## precision and recall of the rule pack on corpus/ (95 % intervals)
+eval: $(STAMP) ## rules, model and decision on corpus/, source-grouped 5-fold CV (95 % intervals)
 	$(BIN)/python corpus/eval.py
+
+model: $(STAMP) ## train the relevance model on corpus/ into monitor/match/data/ (deterministic)
+	$(BIN)/python corpus/train.py
 
 bench: $(STAMP) ## run the benchmarks under bench/ (figures go to bench/README.md)
 	$(BIN)/python bench/run_all.py

@@ -169,6 +169,7 @@ class Match:
     channels: tuple[str, ...] = ()  # routing hint: only these channels (empty = all)
     route_tags: tuple[str, ...] = ()
     cooldown: float = 0.0  # seconds; 0 = none
+    probability: float | None = None  # the relevance model's, when it ran
 
 
 @dataclass(frozen=True)

@@ -136,6 +136,7 @@ def _match(match: Match) -> dict[str, Any]:
         "title": render.line(match.title, render.TITLE_MAX),
         "severity": match.severity.label,
         "score": round(match.score, 2),
+        "probability": match.probability,
         "terms": [_term(h) for h in match.hits[:TERMS_MAX]],
     }
 

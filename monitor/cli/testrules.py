@@ -14,7 +14,7 @@ from monitor.channels import CHANNELS
 from monitor.cli.common import Subparsers, add, config_path
 from monitor.config.load import load_config
 from monitor.errors import ConfigError, FetchError
-from monitor.match.matcher import Matcher
+from monitor.match.decision import Assessment, Screen, screen
 from monitor.model import FeedSpec, FeedState, Item, Match, utcnow
 from monitor.reader.fetch import FetchPolicy, fetch, make_session
 from monitor.reader.normalize import normalize_entries
@@ -30,20 +30,25 @@ def register(sub: Subparsers) -> None:
     )
     c.add_argument("--rules", type=Path, help="rule file or folder replacing the configured rules")
     c.add_argument("--json", action="store_true", help="one JSON object per item")
+    c.add_argument("--no-model", action="store_true", help="rules alone, without the model")
     c.add_argument("inputs", nargs="+", metavar="PATH_OR_URL")
 
 
 def cmd(args: argparse.Namespace) -> int:
-    return test_rules(config_path(args), args.rules, args.inputs, as_json=args.json)
+    return test_rules(
+        config_path(args), args.rules, args.inputs, as_json=args.json, model=not args.no_model
+    )
 
 
-def _rules(config: Path, override: Path | None) -> Matcher:
+def _rules(config: Path, override: Path | None, model: bool) -> Screen:
     if override is not None:
         if not override.exists():
             raise ConfigError([f"{override}: no such rule file or folder"])
-        return Matcher(load_rules([override]))
+        return screen(load_rules([override]), model)  # the config is not read: shipped model
     configured = load_config(config, channel_types=CHANNELS, secrets=False)  # sends nothing
-    return Matcher(load_rules(list(configured.rule_paths)))
+    m = configured.model
+    rules = load_rules(list(configured.rule_paths))
+    return screen(rules, model and m.enabled, m.path, m.veto, m.alone)
 
 
 def _files(inputs: list[str]) -> Iterator[tuple[str, Path | None]]:
@@ -73,8 +78,10 @@ def _read(name: str, path: Path | None) -> tuple[bytes, dict[str, str], str]:
     return fetched.body, fetched.headers, fetched.url
 
 
-def test_rules(config: Path, override: Path | None, inputs: list[str], as_json: bool) -> int:
-    matcher = _rules(config, override)
+def test_rules(
+    config: Path, override: Path | None, inputs: list[str], as_json: bool, model: bool = True
+) -> int:
+    matcher = _rules(config, override, model)
     unreadable = 0
     for name, path in _files(inputs):
         try:
@@ -90,18 +97,27 @@ def test_rules(config: Path, override: Path | None, inputs: list[str], as_json: 
         spec = FeedSpec(name, url if url.startswith("http") else "http://localhost/", 600.0)
         for item in normalize_entries(parsed.entries, spec, url, utcnow()):
             item = replace(item, countries=matcher.countries(item))
-            _emit(item, matcher.match(item), as_json)
+            _emit(item, matcher.assess(item), as_json)
     return 2 if unreadable else 0
 
 
-def _emit(item: Item, matches: tuple[Match, ...], as_json: bool) -> None:
+def _emit(item: Item, seen: Assessment, as_json: bool) -> None:
     if as_json:
-        print(json.dumps(item_json(item, matches), ensure_ascii=False))
-    elif matches:
-        print(human(item, matches))
+        print(json.dumps(item_json(item, seen), ensure_ascii=False))
+    elif seen.matches or seen.vetoed:
+        print(human(item, seen))
 
 
-def item_json(item: Item, matches: tuple[Match, ...]) -> dict[str, Any]:
+def item_json(item: Item, seen: Assessment) -> dict[str, Any]:
+    score = None if seen.probability is None else round(seen.probability, 4)
+    return {
+        **_item_json(item, seen.matches),
+        "score": score,
+        "vetoed": [m.rule_id for m in seen.vetoed],
+    }
+
+
+def _item_json(item: Item, matches: tuple[Match, ...]) -> dict[str, Any]:
     return {
         "key": item.key,
         "title": item.title,
@@ -114,6 +130,7 @@ def item_json(item: Item, matches: tuple[Match, ...]) -> dict[str, Any]:
                 "rule": m.rule_id,
                 "severity": m.severity.label,
                 "score": round(m.score, 1),
+                "probability": m.probability,
                 "terms": [
                     {
                         "term": h.term,
@@ -137,7 +154,8 @@ def _highlight(text: str, needles: set[str], tty: bool) -> str:
     return text
 
 
-def human(item: Item, matches: tuple[Match, ...]) -> str:
+def human(item: Item, seen: Assessment) -> str:
+    matches = seen.matches
     tty = sys.stdout.isatty()
     needles = {h.text for m in matches for h in m.hits if h.field == "title"}
     lines = [_highlight(item.title, needles, tty), f"  {item.link or '(no link)'}  [{item.feed}]"]
@@ -146,4 +164,8 @@ def human(item: Item, matches: tuple[Match, ...]) -> str:
     for m in matches:
         terms = ", ".join(f"{h.term}={h.text!r}@{h.field}" for h in m.hits)
         lines.append(f"  {m.severity.label.upper():<8} {m.rule_id}: {m.title}  ({terms})")
+    if seen.probability is not None:
+        lines.append(f"  relevance model: {seen.probability:.2f}")
+    for m in seen.vetoed:
+        lines.append(f"  VETOED   {m.rule_id}: the model's probability is below its veto")
     return "\n".join(lines) + "\n"

@@ -71,6 +71,16 @@ class LoggingConfig:
 
 
 @dataclass(frozen=True)
+class ModelConfig:
+    """[model]: the learned relevance model beside the rules (monitor.match.decision)."""
+
+    enabled: bool = True
+    path: Path | None = None  # None: the model shipped in the package
+    veto: float | None = None  # None: the model file's thresholds
+    alone: float | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     file: Path
     state: StateConfig
@@ -82,6 +92,7 @@ class Config:
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     metrics_listen: str | None = None
     feed_secrets: tuple[str, ...] = field(default=(), repr=False)  # URLs read from url_env
+    model: ModelConfig = field(default_factory=ModelConfig)
 
     @cached_property
     def feeds_by_name(self) -> dict[str, FeedSpec]:
@@ -149,10 +160,25 @@ def _build(
     if listen and ":" not in listen:
         metrics.problem("listen", f'"{listen}" must be HOST:PORT, e.g. 127.0.0.1:9464')
     metrics.finish()
+    model = _model(root.table("model"), base)
     root.finish()
     return Config(
-        path, state, defaults, alerts, feeds, rule_paths, channels, logging, listen, feed_secrets
-    )
+        path, state, defaults, alerts, feeds, rule_paths, channels, logging, listen, feed_secrets,
+        model,
+    )  # fmt: skip
+
+
+def _model(t: Table, base: Path) -> ModelConfig:
+    raw = t.get("path", str, "")
+    limits = {}
+    for name in ("veto", "alone"):
+        value = t.get(name, (int, float), -1.0)
+        if value != -1.0 and not 0 <= value <= 1:
+            t.problem(name, f"{value} is not a probability between 0 and 1")
+        limits[name] = float(value) if 0 <= value <= 1 else None
+    model = ModelConfig(t.get("enabled", bool, True), base / raw if raw else None, **limits)
+    t.finish()
+    return model
 
 
 def _state(t: Table, base: Path, env: Mapping[str, str]) -> StateConfig:

@@ -62,7 +62,7 @@ from dataclasses import dataclass
 
 from monitor.match.countries import gazetteer
 from monitor.match.explain import Explainer, Pick
-from monitor.match.fold import words
+from monitor.match.fold import Words, words
 from monitor.match.scan import Found, Occurrence, Scanner
 from monitor.match.vocab import TermTable
 from monitor.match.vocab import stem as stem  # re-exported: dedup folds titles with it
@@ -123,7 +123,15 @@ class Matcher:
 
     def match(self, item: Item) -> tuple[Match, ...]:
         """Every rule that fires on `item`, in rule-file order."""
-        texts = {f: words(getattr(item, f)) for f in self._fields}
+        return self.match_texts(item, self.texts(item))
+
+    def texts(self, item: Item) -> dict[str, Words]:
+        """The item's title and summary folded: one fold shared by the rules and the model."""
+        # Summary first, as the fields sort: a term in both is explained by its first occurrence.
+        return {"summary": words(item.summary), "title": words(item.title)}
+
+    def match_texts(self, item: Item, texts: dict[str, Words]) -> tuple[Match, ...]:
+        """`match` on texts already folded by `texts`."""
         found = self._scanner.occurrences(texts)
         if not found:
             return ()

@@ -14,7 +14,7 @@ from monitor.alerts.decide import StoryPolicy
 from monitor.alerts.route import route
 from monitor.channels import Channel, make_channel
 from monitor.config.load import ChannelConfig, Config
-from monitor.match.matcher import Matcher
+from monitor.match.decision import Screen
 from monitor.model import Alert, Router, utcnow
 from monitor.reader.deadline import watchdog
 from monitor.rules.model import RuleSet
@@ -28,7 +28,7 @@ class Bundle:
 
     config: Config
     rules: RuleSet
-    matcher: Matcher
+    matcher: Screen
     channels: Mapping[str, Channel]
     router: Router
     poll: PollSettings
@@ -50,7 +50,7 @@ class Live:
 
 
 def make_bundle(
-    config: Config, rules: RuleSet, matcher: Matcher, channels: Mapping[str, Channel]
+    config: Config, rules: RuleSet, matcher: Screen, channels: Mapping[str, Channel]
 ) -> Bundle:
     return Bundle(
         config,

@@ -23,7 +23,7 @@ from monitor.config import preflight
 from monitor.config.load import Config, load_config
 from monitor.deliver import Deliverer
 from monitor.errors import ConfigError
-from monitor.match.matcher import Matcher
+from monitor.match.decision import Screen, screen
 from monitor.model import Fetched, PollResult, utcnow
 from monitor.reader.fetch import FetchPolicy, make_session
 from monitor.reader.pool import ParsePool
@@ -60,7 +60,7 @@ class Loaded:
 
     config: Config
     rules: RuleSet
-    matcher: Matcher
+    matcher: Screen
 
 
 def load(
@@ -88,7 +88,8 @@ def load(
     if problems or config is None or rules is None:
         raise ConfigError(problems)
     log.set_secrets(config.secrets())  # before anything can print or log a channel's answer
-    return Loaded(config, rules, Matcher(rules))
+    m = config.model
+    return Loaded(config, rules, screen(rules, m.enabled, m.path, m.veto, m.alone))
 
 
 def policy_of(config: Config) -> FetchPolicy:

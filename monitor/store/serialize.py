@@ -105,4 +105,5 @@ def _match(d: dict[str, Any]) -> Match:
         channels=tuple(d.get("channels", [])),
         route_tags=tuple(d.get("route_tags", [])),
         cooldown=float(d.get("cooldown", 0.0)),
+        probability=d.get("probability"),
     )

@@ -1,0 +1,154 @@
+"""`make model`: train the relevance model on corpus/ and write it into the package.
+
+Two linear models over `monitor.match.features` (the same function scores at run time):
+- relevance: logistic regression, alert (label 1) against the rest, all features;
+- themes: one-against-rest logistic regressions over the positives' categories, words and
+  word pairs only, which name the theme a model-decided alert is routed as.
+Trained with scikit-learn's liblinear (deterministic, single-threaded); weights rounded to
+four decimals, features sorted, gzip without a timestamp, so the same corpus gives the same
+file byte for byte. scikit-learn is needed only here (`pip install -e '.[train]'`).
+
+    .venv/bin/python corpus/train.py [--out monitor/match/data/relevance.json.gz]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import json
+import math
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import folds
+
+from monitor.match.features import item_features
+from monitor.match.fold import fold_words
+
+OUT = folds.ROOT / "monitor" / "match" / "data" / "relevance.json.gz"
+C_RELEVANCE = 30.0  # chosen by source-grouped cross-validation (rules/README.md)
+C_THEMES = 10.0
+DIGITS = 4
+MIN_ITEMS = 2  # a feature must occur in this many training items
+MIN_WEIGHT = 0.002  # features weighing less are left out of the file (the score moves < 1e-3)
+# Decision thresholds (monitor.match.decision), chosen by cross-validation in `make eval`.
+VETO = 0.05  # a rule's match stands unless the model's probability is below this
+ALONE = 0.85  # with no rule firing, the model alone alerts from this probability
+# The labelling rules' categories and the themes of the default pack that route them.
+THEMES = {
+    "cah": "crimes-against-humanity",
+    "displacement": "displacement",
+    "genocide": "genocide",
+    "hate-speech": "hate-speech",
+    "icc": "icc-judicial",
+    "massacre": "mass-killing",
+    "persecution": "persecution",
+    "sexual-violence": "sexual-violence",
+    "torture": "torture-disappearance",
+    "war-crimes": "war-crimes",
+    "warning": "early-warning",
+}
+
+
+def features(row: folds.Row) -> list[str]:
+    return item_features([fold_words(row.title), fold_words(row.summary)])
+
+
+def _matrix(docs: Sequence[Sequence[str]], vocab: dict[str, int]) -> Any:
+    from scipy.sparse import csr_matrix
+
+    data: list[float] = []
+    index: list[int] = []
+    starts = [0]
+    for doc in docs:
+        counts = Counter(f for f in doc if f in vocab)
+        scale = 1 / math.sqrt(len(doc)) if doc else 0.0
+        for f in sorted(counts, key=vocab.__getitem__):
+            index.append(vocab[f])
+            data.append(counts[f] * scale)
+        starts.append(len(index))
+    return csr_matrix((data, index, starts), shape=(len(docs), len(vocab)))
+
+
+def _fit(
+    docs: Sequence[Sequence[str]], labels: Sequence[bool], c: float
+) -> tuple[float, dict[str, float]]:
+    from sklearn.linear_model import LogisticRegression
+
+    # A feature seen in one training item only is that item's fingerprint, not evidence.
+    seen = Counter(f for doc in docs for f in set(doc))
+    vocab: dict[str, int] = {}
+    for doc in docs:
+        for f in doc:
+            if seen[f] >= MIN_ITEMS:
+                vocab.setdefault(f, len(vocab))
+    model = LogisticRegression(C=c, solver="liblinear", max_iter=1000)
+    model.fit(_matrix(docs, vocab), list(labels))
+    weights = model.coef_[0]
+    kept = {f: round(float(weights[j]), DIGITS) for f, j in vocab.items()}
+    return round(float(model.intercept_[0]), DIGITS), {
+        f: w for f, w in sorted(kept.items()) if abs(w) >= MIN_WEIGHT
+    }
+
+
+def fit_relevance(rows: Sequence[folds.Row]) -> dict[str, Any]:
+    """The relevance part of a model file, trained on `rows`."""
+    bias, weights = _fit([features(r) for r in rows], [r.label for r in rows], C_RELEVANCE)
+    return {"bias": bias, "weights": weights}
+
+
+def fit_themes(rows: Sequence[folds.Row]) -> dict[str, Any]:
+    positives = [r for r in rows if r.label and r.note in THEMES]
+    docs = [[f for f in features(r) if not f.startswith("c:")] for r in positives]
+    out: dict[str, Any] = {}
+    for category, theme in sorted(THEMES.items()):
+        bias, weights = _fit(docs, [r.note == category for r in positives], C_THEMES)
+        out[theme] = {"bias": bias, "weights": weights}
+    return out
+
+
+def train(rows: Sequence[folds.Row]) -> dict[str, Any]:
+    """The whole model file's content."""
+    digest = hashlib.sha256()
+    for r in rows:
+        digest.update(f"{r.title}\t{r.summary}\t{int(r.label)}\n".encode())
+    return {
+        "format": 1,
+        "trained_on": {
+            "items": len(rows),
+            "positives": sum(r.label for r in rows),
+            "sha256": digest.hexdigest(),
+        },
+        "decision": {"veto": VETO, "alone": ALONE},
+        "relevance": fit_relevance(rows),
+        "themes": fit_themes(rows),
+    }
+
+
+def write(model: dict[str, Any], out: Path) -> None:
+    body = json.dumps(model, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    with out.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", filename="", mtime=0) as f:
+        f.write(body.encode())
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=OUT)
+    args = ap.parse_args(argv)
+    rows = folds.read()
+    model = train(rows)
+    write(model, args.out)
+    sha = hashlib.sha256(args.out.read_bytes()).hexdigest()
+    n = len(model["relevance"]["weights"])
+    print(f"{args.out}: {args.out.stat().st_size:,} bytes, {n:,} relevance features, "
+          f"trained on {len(rows):,} items; sha256 {sha}")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,153 @@
+"""The learned relevance model at run time: load the shipped file, score items, say why.
+
+The file (`data/relevance.json.gz`, written by `make model` from corpus/) holds two linear
+models over `monitor.match.features`: the probability that an item deserves an alert, and,
+for a model-decided alert, the theme it reads most like. Scoring adds, for each word, the
+weights of the features it brings (cached per distinct word: words repeat across items),
+plus the weights of the word pairs, scales by the square root of the number of feature
+occurrences and applies the logistic function. Nothing is downloaded; a missing or damaged
+file is a configuration error naming the file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from monitor.errors import ConfigError
+from monitor.match.features import MAX_WORDS, pairs, word_features
+
+CACHE_SIZE = 200_000  # distinct words whose weight is remembered; cleared when full
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One word or word pair of an item and how much it moved the score (log-odds)."""
+
+    field: str
+    first: int  # word index in the field
+    last: int
+    weight: float
+
+
+class Linear:
+    """One logistic model: bias and feature weights."""
+
+    def __init__(self, bias: float, weights: Mapping[str, float]) -> None:
+        self.bias = bias
+        self.weights = dict(weights)
+        self._words: dict[str, tuple[float, int]] = {}
+
+    def word(self, word: str) -> tuple[float, int]:
+        """The summed weight of a word's own features, and how many there are."""
+        known = self._words.get(word)
+        if known is None:
+            feats = word_features(word)
+            get = self.weights.get
+            known = (sum(get(f, 0.0) for f in feats), len(feats))
+            if len(self._words) >= CACHE_SIZE:
+                self._words.clear()
+            self._words[word] = known
+        return known
+
+    def probability(self, fields: Sequence[Sequence[str]]) -> float:
+        total, count = 0.0, 0
+        get = self.weights.get
+        for words in fields:
+            words = words[:MAX_WORDS]
+            for word in words:
+                weight, n = self.word(word)
+                total += weight
+                count += n
+            for pair in pairs(words):
+                total += get(pair, 0.0)
+            count += max(0, len(words) - 1)
+        return _logistic(self.bias + (total / math.sqrt(count) if count else 0.0))
+
+    def evidence(self, named: Mapping[str, Sequence[str]]) -> list[Evidence]:
+        """Each word and pair's contribution, before scaling: the strongest explain a score."""
+        out: list[Evidence] = []
+        for field, words in named.items():
+            words = words[:MAX_WORDS]
+            out += (Evidence(field, i, i, self.word(w)[0]) for i, w in enumerate(words))
+            get = self.weights.get
+            out += (Evidence(field, i, i + 1, get(p, 0.0)) for i, p in enumerate(pairs(words)))
+        return out
+
+
+def _logistic(x: float) -> float:
+    return 1 / (1 + math.exp(-x)) if x >= -700 else 0.0
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The thresholds of the rules-plus-model decision (see monitor.match.decision)."""
+
+    veto: float  # a rule's match is dropped when the probability is below this
+    alone: float  # with no rule firing, the model alerts from this probability
+
+
+class Relevance:
+    """The shipped model: `probability` of an item, `themes` ranked for one, `evidence`."""
+
+    def __init__(self, content: Mapping[str, Any], source: str = "model") -> None:
+        try:
+            rel = content["relevance"]
+            self.model = Linear(float(rel["bias"]), rel["weights"])
+            self.theme_models = {
+                t: Linear(float(m["bias"]), m["weights"])
+                for t, m in sorted(content.get("themes", {}).items())
+            }
+            d = content["decision"]
+            self.decision = Decision(float(d["veto"]), float(d["alone"]))
+            self.trained_on = dict(content.get("trained_on", {}))
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            msg = f"{source}: not a relevance model file ({e!r}); run `make model`"
+            raise ConfigError([msg]) from e
+
+    def probability(self, fields: Sequence[Sequence[str]]) -> float:
+        return self.model.probability(fields)
+
+    def themes(self, fields: Sequence[Sequence[str]]) -> list[tuple[str, float]]:
+        """Every theme with its probability, most likely first (ties by name)."""
+        scored = [(t, m.probability(fields)) for t, m in self.theme_models.items()]
+        return sorted(scored, key=lambda ts: (-ts[1], ts[0]))
+
+    def evidence(self, named: Mapping[str, Sequence[str]]) -> list[Evidence]:
+        return self.model.evidence(named)
+
+
+def load(path: Path | None = None) -> Relevance:
+    """The model at `path`, or the one shipped in the package (read once per file version:
+    every reload would otherwise parse it again)."""
+    stamp = None
+    if path is not None:
+        try:
+            st = path.stat()
+            stamp = (st.st_mtime_ns, st.st_size)
+        except OSError as e:
+            msg = f"{path}: cannot read the relevance model: {e}; run `make model`"
+            raise ConfigError([msg]) from e
+    return _load(path, stamp)
+
+
+@lru_cache(maxsize=4)
+def _load(path: Path | None, stamp: tuple[int, int] | None) -> Relevance:
+    name = str(path) if path else "monitor/match/data/relevance.json.gz"
+    try:
+        if path is None:
+            raw = resources.files("monitor.match").joinpath("data/relevance.json.gz").read_bytes()
+        else:
+            raw = path.read_bytes()
+        content = json.loads(gzip.decompress(raw))
+    except (OSError, EOFError, ValueError) as e:
+        msg = f"{name}: cannot read the relevance model: {e}; run `make model`"
+        raise ConfigError([msg]) from e
+    return Relevance(content, name)
