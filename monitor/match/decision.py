@@ -15,7 +15,7 @@ Every match carries the item's probability, so analysts see whether the model ag
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from monitor.match.fold import Words
@@ -59,21 +59,20 @@ class Screen:
 
     def assess(self, item: Item) -> Assessment:
         texts = self.matcher.texts(item)
-        matches = self.matcher.match_texts(item, texts)
         if self.model is None:
-            return Assessment(matches, None)
+            return Assessment(self.matcher.match_texts(item, texts), None)
         fields = [texts["title"].words, texts["summary"].words]
         p = self.model.probability(fields)
-        tagged = tuple(replace(m, probability=round(p, 4)) for m in matches)
-        alerting = [m for m in tagged if m.severity >= Severity.LOW]
+        matches = self.matcher.match_texts(item, texts, round(p, 4))
+        alerting = [m for m in matches if m.severity >= Severity.LOW]
         if alerting and p < self.decision.veto:
-            kept = tuple(m for m in tagged if m.severity < Severity.LOW)
+            kept = tuple(m for m in matches if m.severity < Severity.LOW)
             return Assessment(kept, p, tuple(alerting))
         if not alerting and p >= self.decision.alone:
             alone = self._alone(texts, fields, p)
             if alone is not None:
-                return Assessment((*tagged, alone), p)
-        return Assessment(tagged, p)
+                return Assessment((*matches, alone), p)
+        return Assessment(matches, p)
 
     def _alone(
         self, texts: dict[str, Words], fields: list[tuple[str, ...]], p: float

@@ -17,8 +17,8 @@ class Explainer:
         self.texts = texts
         self._shown: dict[tuple[str, int, int], tuple[str, str]] = {}
 
-    def match(self, rule: Rule, picks: list[Pick]) -> Match:
-        return make_match(rule, tuple([self.hit(t, o, g) for t, o, g in picks]))
+    def match(self, rule: Rule, picks: list[Pick], probability: float | None = None) -> Match:
+        return make_match(rule, tuple([self.hit(t, o, g) for t, o, g in picks]), probability)
 
     def hit(self, term: Term, occ: Occurrence, group: str) -> TermHit:
         where = (occ.field, occ.first, occ.last)
@@ -30,7 +30,7 @@ class Explainer:
         return TermHit(term.text, shown[0], occ.field, round(occ.score, 1), shown[1], group)
 
 
-def make_match(rule: Rule, hits: tuple[TermHit, ...]) -> Match:
+def make_match(rule: Rule, hits: tuple[TermHit, ...], probability: float | None = None) -> Match:
     """The Match of `rule`, scored by the mean of its hits' scores."""
     score = sum(h.score for h in hits) / len(hits) if hits else 0.0
     return Match(
@@ -44,4 +44,5 @@ def make_match(rule: Rule, hits: tuple[TermHit, ...]) -> Match:
         channels=rule.channels,
         route_tags=rule.route_tags,
         cooldown=rule.cooldown,
+        probability=probability,
     )

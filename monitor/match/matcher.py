@@ -130,8 +130,10 @@ class Matcher:
         # Summary first, as the fields sort: a term in both is explained by its first occurrence.
         return {"summary": words(item.summary), "title": words(item.title)}
 
-    def match_texts(self, item: Item, texts: dict[str, Words]) -> tuple[Match, ...]:
-        """`match` on texts already folded by `texts`."""
+    def match_texts(
+        self, item: Item, texts: dict[str, Words], probability: float | None = None
+    ) -> tuple[Match, ...]:
+        """`match` on texts already folded by `texts`; each Match carries `probability`."""
         found = self._scanner.occurrences(texts)
         if not found:
             return ()
@@ -152,7 +154,7 @@ class Matcher:
                 if not set(refs.rule.countries) & set(countries):
                     continue
             explain = explain or Explainer(texts)  # built once, for items that match
-            out.append(explain.match(refs.rule, picks))
+            out.append(explain.match(refs.rule, picks, probability))
         return tuple(out)
 
     def countries(self, item: Item) -> tuple[str, ...]:

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from itertools import pairwise, repeat
 from pathlib import Path
 from typing import Any
 
@@ -43,32 +44,42 @@ class Linear:
     def __init__(self, bias: float, weights: Mapping[str, float]) -> None:
         self.bias = bias
         self.weights = dict(weights)
-        self._words: dict[str, tuple[float, int]] = {}
+        # Word pairs keyed by (first, second), so scoring never builds a feature string.
+        self._pairs: dict[tuple[str, str], float] = {}
+        for feature, weight in self.weights.items():
+            if feature.startswith("b:"):
+                first, _, second = feature[2:].partition(" ")
+                self._pairs[first, second] = weight
+        self._weight: dict[str, float] = {}  # per distinct word: its own features' weight
+        self._count: dict[str, int] = {}  # and their number
 
-    def word(self, word: str) -> tuple[float, int]:
-        """The summed weight of a word's own features, and how many there are."""
-        known = self._words.get(word)
+    def word(self, word: str) -> float:
+        """The summed weight of a word's own features (cached with their number)."""
+        known = self._weight.get(word)
         if known is None:
             feats = word_features(word)
             get = self.weights.get
-            known = (sum(get(f, 0.0) for f in feats), len(feats))
-            if len(self._words) >= CACHE_SIZE:
-                self._words.clear()
-            self._words[word] = known
+            known = sum(get(f, 0.0) for f in feats)
+            if len(self._weight) >= CACHE_SIZE:
+                self._weight.clear()
+                self._count.clear()
+            self._weight[word] = known
+            self._count[word] = len(feats)
         return known
 
     def probability(self, fields: Sequence[Sequence[str]]) -> float:
+        # The model's hot path (every item of every feed): whole-field passes in C (map,
+        # sum, zip) over per-word caches; Python touches only words never seen before.
         total, count = 0.0, 0
-        get = self.weights.get
         for words in fields:
-            words = words[:MAX_WORDS]
-            for word in words:
-                weight, n = self.word(word)
-                total += weight
-                count += n
-            for pair in pairs(words):
-                total += get(pair, 0.0)
-            count += max(0, len(words) - 1)
+            if len(words) > MAX_WORDS:
+                words = words[:MAX_WORDS]
+            weights = list(map(self._weight.get, words))
+            if None in weights:
+                weights = [self.word(w) for w in words]
+            total += sum(weights)  # type: ignore[arg-type]  # no None is left
+            total += sum(map(self._pairs.get, pairwise(words), repeat(0.0)))
+            count += sum(map(self._count.__getitem__, words)) + max(0, len(words) - 1)
         return _logistic(self.bias + (total / math.sqrt(count) if count else 0.0))
 
     def evidence(self, named: Mapping[str, Sequence[str]]) -> list[Evidence]:
@@ -76,7 +87,7 @@ class Linear:
         out: list[Evidence] = []
         for field, words in named.items():
             words = words[:MAX_WORDS]
-            out += (Evidence(field, i, i, self.word(w)[0]) for i, w in enumerate(words))
+            out += (Evidence(field, i, i, self.word(w)) for i, w in enumerate(words))
             get = self.weights.get
             out += (Evidence(field, i, i + 1, get(p, 0.0)) for i, p in enumerate(pairs(words)))
         return out
