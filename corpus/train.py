@@ -2,8 +2,8 @@
 
 Two linear models over `monitor.match.features` (the same function scores at run time):
 - relevance: logistic regression, alert (label 1) against the rest, all features;
-- themes: one-against-rest logistic regressions over the positives' categories, words and
-  word pairs only, which name the theme a model-decided alert is routed as.
+- themes: one-against-rest logistic regressions over the positives' categories, on words
+  only, which name the theme a model-decided alert is routed as.
 Trained with scikit-learn's liblinear (deterministic, single-threaded); weights rounded to
 four decimals, features sorted, gzip without a timestamp, so the same corpus gives the same
 file byte for byte. scikit-learn is needed only here (`pip install -e '.[train]'`).
@@ -35,7 +35,8 @@ C_RELEVANCE = 30.0  # chosen by source-grouped cross-validation (rules/README.md
 C_THEMES = 10.0
 DIGITS = 4
 MIN_ITEMS = 2  # a feature must occur in this many training items
-MIN_WEIGHT = 0.002  # features weighing less are left out of the file (the score moves < 1e-3)
+MIN_WEIGHT = 0.05  # lighter features are left out of the file (memory; measured in make eval)
+MIN_THEME_WEIGHT = 0.05  # the theme models only rank themes: their faint words are left out
 # Decision thresholds (monitor.match.decision), chosen by cross-validation in `make eval`.
 VETO = 0.05  # a rule's match stands unless the model's probability is below this
 ALONE = 0.85  # with no rule firing, the model alone alerts from this probability
@@ -76,7 +77,7 @@ def _matrix(docs: Sequence[Sequence[str]], vocab: dict[str, int]) -> Any:
 
 
 def _fit(
-    docs: Sequence[Sequence[str]], labels: Sequence[bool], c: float
+    docs: Sequence[Sequence[str]], labels: Sequence[bool], c: float, least: float = MIN_WEIGHT
 ) -> tuple[float, dict[str, float]]:
     from sklearn.linear_model import LogisticRegression
 
@@ -92,7 +93,7 @@ def _fit(
     weights = model.coef_[0]
     kept = {f: round(float(weights[j]), DIGITS) for f, j in vocab.items()}
     return round(float(model.intercept_[0]), DIGITS), {
-        f: w for f, w in sorted(kept.items()) if abs(w) >= MIN_WEIGHT
+        f: w for f, w in sorted(kept.items()) if abs(w) >= least
     }
 
 
@@ -104,10 +105,11 @@ def fit_relevance(rows: Sequence[folds.Row]) -> dict[str, Any]:
 
 def fit_themes(rows: Sequence[folds.Row]) -> dict[str, Any]:
     positives = [r for r in rows if r.label and r.note in THEMES]
-    docs = [[f for f in features(r) if not f.startswith("c:")] for r in positives]
+    docs = [[f for f in features(r) if f.startswith("w:")] for r in positives]
     out: dict[str, Any] = {}
     for category, theme in sorted(THEMES.items()):
-        bias, weights = _fit(docs, [r.note == category for r in positives], C_THEMES)
+        labels = [r.note == category for r in positives]
+        bias, weights = _fit(docs, labels, C_THEMES, MIN_THEME_WEIGHT)
         out[theme] = {"bias": bias, "weights": weights}
     return out
 

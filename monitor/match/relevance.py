@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.errors import ConfigError
-from monitor.match.features import MAX_WORDS, pairs, word_features
+from monitor.match.features import MAX_WORDS, word_features
 
 CACHE_SIZE = 200_000  # distinct words whose weight is remembered; cleared when full
 
@@ -46,10 +46,11 @@ class Linear:
         self.weights = dict(weights)
         # Word pairs keyed by (first, second), so scoring never builds a feature string.
         self._pairs: dict[tuple[str, str], float] = {}
-        for feature, weight in self.weights.items():
+        for feature, weight in list(self.weights.items()):
             if feature.startswith("b:"):
                 first, _, second = feature[2:].partition(" ")
                 self._pairs[first, second] = weight
+                del self.weights[feature]  # held once, under its word tuple
         self._weight: dict[str, float] = {}  # per distinct word: its own features' weight
         self._count: dict[str, int] = {}  # and their number
 
@@ -88,8 +89,8 @@ class Linear:
         for field, words in named.items():
             words = words[:MAX_WORDS]
             out += (Evidence(field, i, i, self.word(w)) for i, w in enumerate(words))
-            get = self.weights.get
-            out += (Evidence(field, i, i + 1, get(p, 0.0)) for i, p in enumerate(pairs(words)))
+            get = self._pairs.get
+            out += (Evidence(field, i, i + 1, get(p, 0.0)) for i, p in enumerate(pairwise(words)))
         return out
 
 
