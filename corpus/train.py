@@ -1,7 +1,8 @@
 """`make model`: train the relevance model on corpus/ and write it into the package.
 
 Two linear models over `monitor.match.features` (the same function scores at run time):
-- relevance: logistic regression, alert (label 1) against the rest, all features;
+- relevance: logistic regression, alert (label 1) against the rest, all features, on each
+  item and again on its title alone (when it has a summary);
 - themes: one-against-rest logistic regressions over the positives' categories, on words
   only, which name the theme a model-decided alert is routed as.
 Trained with scikit-learn's liblinear (deterministic, single-threaded); weights rounded to
@@ -21,6 +22,7 @@ import math
 import sys
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +101,10 @@ def _fit(
 
 def fit_relevance(rows: Sequence[folds.Row]) -> dict[str, Any]:
     """The relevance part of a model file, trained on `rows`."""
-    bias, weights = _fit([features(r) for r in rows], [r.label for r in rows], C_RELEVANCE)
+    # Each item with a summary is also learned from its title alone: headline-only feeds
+    # (and the outside measurement's headlines) must not find the model timid.
+    both = [*rows, *(replace(r, summary="") for r in rows if r.summary)]
+    bias, weights = _fit([features(r) for r in both], [r.label for r in both], C_RELEVANCE)
     return {"bias": bias, "weights": weights}
 
 
