@@ -4,8 +4,9 @@ Schema and matching semantics are documented in `monitor.match`. A term is
 a string or an inline table {term, fuzzy, weight, min_score, case_sensitive};
 its settings resolve term > rule > file [defaults] > built-in default.
 This module walks files and rules; each value is checked in
-`monitor.rules.check`, every problem collected by the strict reader of
-`monitor.config.reader`; the frozen model lives in `monitor.rules.model`.
+`monitor.rules.check` (each term in `monitor.rules.terms`), every problem
+collected by the strict reader of `monitor.config.reader`; the frozen model
+lives in `monitor.rules.model`.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from typing import Any
 
 from monitor.config.reader import Problems, Table
 from monitor.errors import ConfigError
-from monitor.rules.check import countries, fields, groups, severity, string, strings, term_defaults
+from monitor.rules.check import countries, fields, groups, severity, string, strings
 from monitor.rules.model import FIELDS, MIN_SCORE_DEFAULT, Near, Rule, RuleSet, Term
+from monitor.rules.terms import term_defaults
 
 __all__ = ["FIELDS", "MIN_SCORE_DEFAULT", "Near", "Rule", "RuleSet", "Term", "load_rules"]
 
