@@ -8,7 +8,8 @@ Text. The title and summary are split into words and folded
 hyphens separate words ("El-Fasher" is "el fasher"). Terms are folded the
 same way, so a term matches a phrase word by word, in order, adjacent.
 
-Terms. A term is exact, prefix, fuzzy or case-sensitive:
+Terms. A term's words are exact, prefix, fuzzy or family, and a term may be
+case-sensitive:
 - exact: every word equal after folding. Terms of 4 characters or fewer
   are exact unless the term says `fuzzy = true`, and even then each word of 4
   characters or fewer is compared exactly (one edit turns "rape" into "tape").
@@ -26,6 +27,22 @@ Terms. A term is exact, prefix, fuzzy or case-sensitive:
   and "Tigrai" matches "Tigray"; "genome" and "Genoa" do not match "genocide".
   A min_score above 95 thus allows misspellings of long words only, not
   inflections. A hit's score is 100 when every word is equal after folding.
+- family (`family = true` on the term, or on the rule or the file's
+  [defaults] for all its terms): each word matches the words of its family,
+  those with the same Snowball stem in the term's `lang` ("en", "fr" or "es",
+  from the term, the rule or [defaults]; all three when none is given), when
+  that stem has at least 4 letters; a shorter stem matches only the equal
+  word, so "war" does not take "wary" or "wars". "executions" takes "executed"
+  and "execute", "masacre" "masacraron" and "masacrados", "déplacés"
+  "déplacement". Words are stemmed folded. A family hit scores 100 for an
+  equal word, else 95. Each word is compared one way: prefix words stay
+  prefixes, acronyms and case-sensitive terms are not family unless they say
+  so, and between fuzzy and family the setting nearer the term wins (a term's
+  `fuzzy = true` under a family rule is fuzzy; `family = false` makes a term
+  exact unless it says `fuzzy = true`). Refused at load: fuzzy = true and
+  family = true in one table; family = true on a case-sensitive term or on a
+  prefix alone; min_score on a family term; lang on a term that is not
+  family, or on a rule with no family term.
 - case-sensitive: a term written in capitals ("ICC", "CPI", "RSF") is an
   acronym: the text must show it in the same capitals, so "icc" or "Icc"
   do not match, while an all-capitals headline does. A term can set
@@ -49,9 +66,10 @@ is the mean of its hits' scores.
 Speed. Compiling indexes every term by its first word's key (or first two
 for phrases); each distinct text word is looked up once (exact set, prefix
 table by first 3 letters, rapidfuzz `process.extract` over the fuzzy words
-sharing its first letter) and the answer cached, so a pass over an item is
-a few dict lookups per word. A rule is examined only when a term of a group
-it cannot fire without was found.
+sharing its first letter; for family words its stems, in a language only
+when its first 3 letters begin a family stem of that language) and the
+answer cached, so a pass over an item is a few dict lookups per word. A rule
+is examined only when a term of a group it cannot fire without was found.
 """
 
 from __future__ import annotations

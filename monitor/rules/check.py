@@ -15,7 +15,7 @@ from monitor.config.reader import Table
 from monitor.match.countries import country_code
 from monitor.model import Severity
 from monitor.rules.model import FIELDS, Near, Term
-from monitor.rules.terms import terms
+from monitor.rules.terms import Defaults, terms
 
 NEAR_KEYS = ("a", "b", "within")
 
@@ -49,7 +49,7 @@ def severity(entry: dict[str, Any], at: Table) -> Severity:
         return Severity.INFO
 
 
-def groups(entry: dict[str, Any], at: Table, dflt: tuple[bool, float]) -> dict[str, Any]:
+def groups(entry: dict[str, Any], at: Table, dflt: Defaults) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in ("any", "none"):
         if key in entry:
@@ -76,10 +76,20 @@ def groups(entry: dict[str, Any], at: Table, dflt: tuple[bool, float]) -> dict[s
             out["threshold"] = float(threshold)
     if not any(k in entry for k in ("any", "all", "weights", "near")):
         at.problem("", "has no terms; give at least one of any, all, weights or near")
+    if "lang" in entry and not any(t.family for t in _every_term(out)):
+        at.problem("lang", "lang picks the stemmer of family terms and this rule has none: "
+                   "add family = true (to the rule or to terms), or remove lang")  # fmt: skip
     return out
 
 
-def _all(value: Any, at: Table, dflt: tuple[bool, float]) -> tuple[tuple[Term, ...], ...]:
+def _every_term(groups: dict[str, Any]) -> list[Term]:
+    near = [t for n in groups.get("near", ()) for t in (*n.a, *n.b)]
+    all_ = [t for g in groups.get("all", ()) for t in g]
+    return [*groups.get("any", ()), *groups.get("none", ()), *groups.get("weights", ()), *all_,
+            *near]  # fmt: skip
+
+
+def _all(value: Any, at: Table, dflt: Defaults) -> tuple[tuple[Term, ...], ...]:
     if not isinstance(value, list) or not value:
         at.problem(
             "all", 'must be a non-empty list of groups, e.g. all = [["killed"], ["civilians"]]'
@@ -90,7 +100,7 @@ def _all(value: Any, at: Table, dflt: tuple[bool, float]) -> tuple[tuple[Term, .
     return tuple(terms(g, at, f"all[{i}]", dflt) for i, g in enumerate(groups))
 
 
-def _weights(value: Any, at: Table, dflt: tuple[bool, float]) -> tuple[Term, ...]:
+def _weights(value: Any, at: Table, dflt: Defaults) -> tuple[Term, ...]:
     if isinstance(value, dict):
         items = [v if isinstance(v, dict) else {"term": k, "weight": v} for k, v in value.items()]
         for item, key in zip(items, value, strict=True):
@@ -99,7 +109,7 @@ def _weights(value: Any, at: Table, dflt: tuple[bool, float]) -> tuple[Term, ...
     return terms(value, at, "weights", dflt)
 
 
-def _near(value: Any, at: Table, dflt: tuple[bool, float]) -> tuple[Near, ...]:
+def _near(value: Any, at: Table, dflt: Defaults) -> tuple[Near, ...]:
     example = 'near = [{ a = ["killed"], b = ["civilians"], within = 8 }]'
     if not isinstance(value, list) or not value or not all(isinstance(v, dict) for v in value):
         at.problem("near", f"must be a non-empty list of tables, e.g. {example}")

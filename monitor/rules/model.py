@@ -9,6 +9,7 @@ from monitor.model import Severity
 
 FIELDS = ("title", "summary")
 MIN_SCORE_DEFAULT = 88.0
+LANGS = ("en", "fr", "es")  # the languages of word families (Snowball stemmers)
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,8 @@ class Term:
     case_sensitive: bool = False  # acronyms: compared with the original text's case
     min_score: float = MIN_SCORE_DEFAULT
     weight: float = 1.0
+    family: bool = False  # words other than prefixes match their inflections (same stem)
+    lang: str = ""  # the family's language, one of LANGS; "" tries all three
 
     @property
     def prefix(self) -> bool:
