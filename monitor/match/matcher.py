@@ -52,16 +52,19 @@ Rules. A rule fires when the item is in scope (feeds, tags, countries; terms
 count only in the rule's `fields`) AND one `any` term matched (when `any` is
 given) AND every `all` group has a match AND every `near` clause holds (an
 `a` term and a `b` term in the same field, at most `within` words apart:
-adjacent words are 1 apart) AND the weights of the distinct `weights` terms
+adjacent words are 1 apart; a clause written `{ any = [pairs], within = N }`
+holds when one of its {a, b} pairs does, each pair within its own `within`
+or the clause's) AND the weights of the distinct `weights` terms
 found reach `threshold` AND no `none` term matched in the rule's fields. With
 `none_within = N` a guard counts only within N words of a hit that made the
 rule fire, in the same field ("ceasefire" 3 words from "massacre" vetoes, a
 "ceasefire" at the far end of a summary does not); unscoped guards are the
 exception.
 The match lists each matched term once per group (its first occurrence; for
-`near`, the pair that satisfied the clause) with the text as it appeared, a
-snippet of about 60 characters either side, and its score; the match's score
-is the mean of its hits' scores.
+`near`, the pair that satisfied the clause: group "near", or "near[i].any[j]"
+naming the pair that held in a clause with alternatives) with the text as it
+appeared, a snippet of about 60 characters either side, and its score; the
+match's score is the mean of its hits' scores.
 
 Speed. Compiling indexes every term by its first word's key (or first two
 for phrases); each distinct text word is looked up once (exact set, prefix
@@ -88,6 +91,7 @@ from monitor.model import Item, Match
 from monitor.rules.model import Rule, RuleSet, Term
 
 Group = dict[int, Term]  # a rule's terms by compiled id (ids are cheaper keys than Terms)
+Pair = tuple[str, Group, Group, int]  # a near pair: its hits' group name, a, b, within
 
 
 @dataclass(frozen=True)
@@ -98,7 +102,7 @@ class _RuleRefs:
     groups: tuple[tuple[str, Group], ...]  # ("any", ...), ("all[0]", ...): each needs a hit
     none: frozenset[int]
     weights: Group
-    near: tuple[tuple[Group, Group, int], ...]
+    near: tuple[tuple[Pair, ...], ...]  # each clause holds when one of its pairs does
     required: tuple[frozenset[int], ...]  # each needs a hit for the rule to have a chance
     also: tuple[frozenset[int], ...]  # required[1:]: a candidate rule has a hit in required[0]
     fields: frozenset[str] | None  # None when the rule reads every field (no filtering)
@@ -127,11 +131,16 @@ class Matcher:
                 group.setdefault(table.id(term), term)
             return group
 
-        near = tuple((refs(c.a), refs(c.b), c.within) for c in rule.near)
+        near = tuple(
+            tuple((_pair_name(i, j, c.alternatives), refs(p.a), refs(p.b), p.within)
+                  for j, p in enumerate(c.pairs))
+            for i, c in enumerate(rule.near)
+        )  # fmt: skip
         all_ = tuple(refs(g) for g in rule.all)
         none = frozenset(refs(rule.none))
         any_ = refs(rule.any)
-        groups = [any_, *all_, *(g for a, b, _ in near for g in (a, b))]
+        # A clause needs one of its a terms and one of its b terms, whichever pair holds.
+        groups = [any_, *all_, *(side for clause in near for side in _sides(clause))]
         required = tuple(frozenset(g) for g in groups if g)
         named = (("any", any_), *((f"all[{i}]", g) for i, g in enumerate(all_)))
         fields = None if set(self._fields) <= set(rule.fields) else frozenset(rule.fields)
@@ -179,9 +188,8 @@ def _decide(refs: _RuleRefs, found: Found) -> list[Pick] | None:
         if not got:
             return None
         picks += got
-    for a, b, within in refs.near:
-        pair = _near(_matched(found, a, "near", fields, True),
-                     _matched(found, b, "near", fields, True), within)  # fmt: skip
+    for clause in refs.near:
+        pair = _clause(found, clause, fields)
         if pair is None:
             return None
         picks += pair
@@ -223,6 +231,33 @@ def _in_feeds(rule: Rule, item: Item) -> bool:
     if rule.feeds and item.feed not in rule.feeds:
         return False
     return not rule.tags or bool(set(rule.tags) & set(item.tags))
+
+
+def _sides(clause: tuple[Pair, ...]) -> tuple[Group, Group]:
+    """Every a term and every b term of a near clause's pairs."""
+    a: Group = {}
+    b: Group = {}
+    for _, pair_a, pair_b, _ in clause:
+        a.update(pair_a)
+        b.update(pair_b)
+    return a, b
+
+
+def _pair_name(clause: int, pair: int, alternatives: bool) -> str:
+    """The group of a near pair's hits: "near", or the pair that held: "near[0].any[1]"."""
+    return f"near[{clause}].any[{pair}]" if alternatives else "near"
+
+
+def _clause(
+    found: Found, clause: tuple[Pair, ...], fields: frozenset[str] | None
+) -> list[Pick] | None:
+    """The hits of the first pair of the clause that holds, or None."""
+    for name, a, b, within in clause:
+        picks_a = _matched(found, a, name, fields, True)
+        pair = _near(picks_a, _matched(found, b, name, fields, True), within) if picks_a else None
+        if pair is not None:
+            return pair
+    return None
 
 
 def _near(a: list[Pick], b: list[Pick], within: int) -> list[Pick] | None:

@@ -14,10 +14,14 @@ from typing import Any
 from monitor.config.reader import Table
 from monitor.match.countries import country_code
 from monitor.model import Severity
-from monitor.rules.model import FIELDS, Near, Term
+from monitor.rules.model import FIELDS, Near, NearPair, Term
 from monitor.rules.terms import Defaults, terms
 
 NEAR_KEYS = ("a", "b", "within")
+CLAUSE_KEYS = (*NEAR_KEYS, "any")
+NEAR_EXAMPLE = 'near = [{ a = ["killed"], b = ["civilians"], within = 8 }]'
+PAIR_EXAMPLE = '{ a = ["executed"], b = ["detainees"], within = 4 }'
+ANY_EXAMPLE = 'near = [{ any = [{ a = ["executed"], b = ["detainees"] }], within = 4 }]'
 
 
 def string(entry: dict[str, Any], name: str, at: Table, required: bool = True) -> str | None:
@@ -83,7 +87,7 @@ def groups(entry: dict[str, Any], at: Table, dflt: Defaults) -> dict[str, Any]:
 
 
 def _every_term(groups: dict[str, Any]) -> list[Term]:
-    near = [t for n in groups.get("near", ()) for t in (*n.a, *n.b)]
+    near = [t for n in groups.get("near", ()) for p in n.pairs for t in (*p.a, *p.b)]
     all_ = [t for g in groups.get("all", ()) for t in g]
     return [*groups.get("any", ()), *groups.get("none", ()), *groups.get("weights", ()), *all_,
             *near]  # fmt: skip
@@ -110,26 +114,75 @@ def _weights(value: Any, at: Table, dflt: Defaults) -> tuple[Term, ...]:
 
 
 def _near(value: Any, at: Table, dflt: Defaults) -> tuple[Near, ...]:
-    example = 'near = [{ a = ["killed"], b = ["civilians"], within = 8 }]'
     if not isinstance(value, list) or not value or not all(isinstance(v, dict) for v in value):
-        at.problem("near", f"must be a non-empty list of tables, e.g. {example}")
+        at.problem("near", f"must be a non-empty list of tables, e.g. {NEAR_EXAMPLE}")
         return ()
     out = []
     for i, clause in enumerate(value):
         key = f"near[{i}]"
-        at.at(key, clause).finish(NEAR_KEYS)
-        missing = [k for k in NEAR_KEYS if k not in clause]
-        if missing:
-            at.problem(key, f"missing {', '.join(missing)}; write {example}")
-            continue
-        within = clause["within"]
-        if isinstance(within, bool) or not isinstance(within, int) or within < 1:
-            at.problem(f"{key}.within", f"{within!r} must be a whole number of words >= 1")
-            continue
-        a = terms(clause["a"], at, f"{key}.a", dflt)
-        b = terms(clause["b"], at, f"{key}.b", dflt)
-        out.append(Near(a, b, within))
+        at.at(key, clause).finish(CLAUSE_KEYS)
+        near = (_alternatives if "any" in clause else _single)(clause, at, key, dflt)
+        if near:
+            out.append(near)
     return tuple(out)
+
+
+def _single(clause: dict[str, Any], at: Table, key: str, dflt: Defaults) -> Near | None:
+    """A clause written { a = [...], b = [...], within = N }: one pair."""
+    missing = [k for k in NEAR_KEYS if k not in clause]
+    if missing:
+        at.problem(key, f"missing {', '.join(missing)}; write {NEAR_EXAMPLE}")
+        return None
+    pair = _pair(clause, clause["within"], at, key, dflt)
+    return Near((pair,)) if pair else None
+
+
+def _alternatives(clause: dict[str, Any], at: Table, key: str, dflt: Defaults) -> Near | None:
+    """A clause written { any = [pairs], within = N }: it holds when any pair holds."""
+    beside = [k for k in ("a", "b") if k in clause]
+    if beside:
+        at.problem(key, f"{' and '.join(beside)} beside any: a clause is either a, b "
+                   "and within, or any = [pairs] (within for them all); write "
+                   f"{ANY_EXAMPLE}")  # fmt: skip
+        return None
+    pairs = clause["any"]
+    if not isinstance(pairs, list) or not pairs or not all(isinstance(p, dict) for p in pairs):
+        at.problem(f"{key}.any", f"must be a non-empty list of pairs, e.g. {ANY_EXAMPLE}")
+        return None
+    default = clause.get("within")
+    if default is not None and _within(default, at, f"{key}.within") is None:
+        return None
+    out = []
+    for j, spec in enumerate(pairs):
+        where = f"{key}.any[{j}]"
+        at.at(where, spec).finish(NEAR_KEYS)
+        missing = [k for k in NEAR_KEYS if k not in spec and (k != "within" or default is None)]
+        if missing:
+            at.problem(where, f"missing {', '.join(missing)}; write {PAIR_EXAMPLE} (within "
+                       "may instead be given once, beside any)")  # fmt: skip
+            continue
+        pair = _pair(spec, spec.get("within", default), at, where, dflt)
+        if pair:
+            out.append(pair)
+    return Near(tuple(out), alternatives=True) if len(out) == len(pairs) else None
+
+
+def _pair(
+    spec: dict[str, Any], within: Any, at: Table, key: str, dflt: Defaults
+) -> NearPair | None:
+    words = _within(within, at, f"{key}.within")
+    if words is None:
+        return None
+    a = terms(spec["a"], at, f"{key}.a", dflt)
+    b = terms(spec["b"], at, f"{key}.b", dflt)
+    return NearPair(a, b, words)
+
+
+def _within(value: Any, at: Table, key: str) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        at.problem(key, f"{value!r} must be a whole number of words >= 1")
+        return None
+    return value
 
 
 def fields(merged: dict[str, Any], at: Table) -> tuple[str, ...]:

@@ -1,4 +1,4 @@
-"""The rule model: Term, Near, Rule, RuleSet (frozen values; loading is `monitor.rules`)."""
+"""The rule model: Term, Near(Pair), Rule, RuleSet (frozen values; loading: `monitor.rules`)."""
 
 from __future__ import annotations
 
@@ -32,12 +32,20 @@ class Term:
 
 
 @dataclass(frozen=True)
-class Near:
-    """Some `a` term within `within` words of some `b` term."""
+class NearPair:
+    """Some `a` term within `within` words of some `b` term, in one field."""
 
     a: tuple[Term, ...]
     b: tuple[Term, ...]
     within: int
+
+
+@dataclass(frozen=True)
+class Near:
+    """A near clause: holds when one of its pairs holds (one pair unless written `any`)."""
+
+    pairs: tuple[NearPair, ...]
+    alternatives: bool = False  # written { any = [pairs] }: hits name the pair that held
 
 
 @dataclass(frozen=True)
