@@ -118,7 +118,9 @@ class NaiveMatcher:
             return False
         if not all(any(hit(t) for t in group) for group in rule.all):
             return False
-        if not all(any(map(hit, n.a)) and any(map(hit, n.b)) for n in rule.near):
+        if not all(
+            any(any(map(hit, p.a)) and any(map(hit, p.b)) for p in n.pairs) for n in rule.near
+        ):
             return False
         return sum(t.weight for t in rule.weights if hit(t)) >= rule.threshold
 
@@ -203,7 +205,7 @@ def _rules(path: Path, skip_invalid: bool) -> RuleSet:
 
 
 def _all_terms(rule: Rule) -> list[Term]:
-    near = [t for n in rule.near for t in (*n.a, *n.b)]
+    near = [t for n in rule.near for p in n.pairs for t in (*p.a, *p.b)]
     return [*rule.any, *(t for g in rule.all for t in g), *rule.none, *rule.weights, *near]
 
 

@@ -8,7 +8,8 @@ Text. The title and summary are split into words and folded
 hyphens separate words ("El-Fasher" is "el fasher"). Terms are folded the
 same way, so a term matches a phrase word by word, in order, adjacent.
 
-Terms. A term is exact, prefix, fuzzy or case-sensitive:
+Terms. A term's words are exact, prefix, fuzzy or family, and a term may be
+case-sensitive:
 - exact: every word equal after folding. Terms of 4 characters or fewer
   are exact unless the term says `fuzzy = true`, and even then each word of 4
   characters or fewer is compared exactly (one edit turns "rape" into "tape").
@@ -26,6 +27,22 @@ Terms. A term is exact, prefix, fuzzy or case-sensitive:
   and "Tigrai" matches "Tigray"; "genome" and "Genoa" do not match "genocide".
   A min_score above 95 thus allows misspellings of long words only, not
   inflections. A hit's score is 100 when every word is equal after folding.
+- family (`family = true` on the term, or on the rule or the file's
+  [defaults] for all its terms): each word matches the words of its family,
+  those with the same Snowball stem in the term's `lang` ("en", "fr" or "es",
+  from the term, the rule or [defaults]; all three when none is given), when
+  that stem has at least 4 letters; a shorter stem matches only the equal
+  word, so "war" does not take "wary" or "wars". "executions" takes "executed"
+  and "execute", "masacre" "masacraron" and "masacrados", "déplacés"
+  "déplacement". Words are stemmed folded. A family hit scores 100 for an
+  equal word, else 95. Each word is compared one way: prefix words stay
+  prefixes, acronyms and case-sensitive terms are not family unless they say
+  so, and between fuzzy and family the setting nearer the term wins (a term's
+  `fuzzy = true` under a family rule is fuzzy; `family = false` makes a term
+  exact unless it says `fuzzy = true`). Refused at load: fuzzy = true and
+  family = true in one table; family = true on a case-sensitive term or on a
+  prefix alone; min_score on a family term; lang on a term that is not
+  family, or on a rule with no family term.
 - case-sensitive: a term written in capitals ("ICC", "CPI", "RSF") is an
   acronym: the text must show it in the same capitals, so "icc" or "Icc"
   do not match, while an all-capitals headline does. A term can set
@@ -35,23 +52,27 @@ Rules. A rule fires when the item is in scope (feeds, tags, countries; terms
 count only in the rule's `fields`) AND one `any` term matched (when `any` is
 given) AND every `all` group has a match AND every `near` clause holds (an
 `a` term and a `b` term in the same field, at most `within` words apart:
-adjacent words are 1 apart) AND the weights of the distinct `weights` terms
+adjacent words are 1 apart; a clause written `{ any = [pairs], within = N }`
+holds when one of its {a, b} pairs does, each pair within its own `within`
+or the clause's) AND the weights of the distinct `weights` terms
 found reach `threshold` AND no `none` term matched in the rule's fields. With
 `none_within = N` a guard counts only within N words of a hit that made the
 rule fire, in the same field ("ceasefire" 3 words from "massacre" vetoes, a
 "ceasefire" at the far end of a summary does not); unscoped guards are the
 exception.
 The match lists each matched term once per group (its first occurrence; for
-`near`, the pair that satisfied the clause) with the text as it appeared, a
-snippet of about 60 characters either side, and its score; the match's score
-is the mean of its hits' scores.
+`near`, the pair that satisfied the clause: group "near", or "near[i].any[j]"
+naming the pair that held in a clause with alternatives) with the text as it
+appeared, a snippet of about 60 characters either side, and its score; the
+match's score is the mean of its hits' scores.
 
 Speed. Compiling indexes every term by its first word's key (or first two
 for phrases); each distinct text word is looked up once (exact set, prefix
 table by first 3 letters, rapidfuzz `process.extract` over the fuzzy words
-sharing its first letter) and the answer cached, so a pass over an item is
-a few dict lookups per word. A rule is examined only when a term of a group
-it cannot fire without was found.
+sharing its first letter; for family words its stems, in a language only
+when its first 3 letters begin a family stem of that language) and the
+answer cached, so a pass over an item is a few dict lookups per word. A rule
+is examined only when a term of a group it cannot fire without was found.
 """
 
 from __future__ import annotations
@@ -70,6 +91,7 @@ from monitor.model import Item, Match
 from monitor.rules.model import Rule, RuleSet, Term
 
 Group = dict[int, Term]  # a rule's terms by compiled id (ids are cheaper keys than Terms)
+Pair = tuple[str, Group, Group, int]  # a near pair: its hits' group name, a, b, within
 
 
 @dataclass(frozen=True)
@@ -80,7 +102,7 @@ class _RuleRefs:
     groups: tuple[tuple[str, Group], ...]  # ("any", ...), ("all[0]", ...): each needs a hit
     none: frozenset[int]
     weights: Group
-    near: tuple[tuple[Group, Group, int], ...]
+    near: tuple[tuple[Pair, ...], ...]  # each clause holds when one of its pairs does
     required: tuple[frozenset[int], ...]  # each needs a hit for the rule to have a chance
     also: tuple[frozenset[int], ...]  # required[1:]: a candidate rule has a hit in required[0]
     fields: frozenset[str] | None  # None when the rule reads every field (no filtering)
@@ -109,11 +131,16 @@ class Matcher:
                 group.setdefault(table.id(term), term)
             return group
 
-        near = tuple((refs(c.a), refs(c.b), c.within) for c in rule.near)
+        near = tuple(
+            tuple((_pair_name(i, j, c.alternatives), refs(p.a), refs(p.b), p.within)
+                  for j, p in enumerate(c.pairs))
+            for i, c in enumerate(rule.near)
+        )  # fmt: skip
         all_ = tuple(refs(g) for g in rule.all)
         none = frozenset(refs(rule.none))
         any_ = refs(rule.any)
-        groups = [any_, *all_, *(g for a, b, _ in near for g in (a, b))]
+        # A clause needs one of its a terms and one of its b terms, whichever pair holds.
+        groups = [any_, *all_, *(side for clause in near for side in _sides(clause))]
         required = tuple(frozenset(g) for g in groups if g)
         named = (("any", any_), *((f"all[{i}]", g) for i, g in enumerate(all_)))
         fields = None if set(self._fields) <= set(rule.fields) else frozenset(rule.fields)
@@ -171,9 +198,8 @@ def _decide(refs: _RuleRefs, found: Found) -> list[Pick] | None:
         if not got:
             return None
         picks += got
-    for a, b, within in refs.near:
-        pair = _near(_matched(found, a, "near", fields, True),
-                     _matched(found, b, "near", fields, True), within)  # fmt: skip
+    for clause in refs.near:
+        pair = _clause(found, clause, fields)
         if pair is None:
             return None
         picks += pair
@@ -215,6 +241,33 @@ def _in_feeds(rule: Rule, item: Item) -> bool:
     if rule.feeds and item.feed not in rule.feeds:
         return False
     return not rule.tags or bool(set(rule.tags) & set(item.tags))
+
+
+def _sides(clause: tuple[Pair, ...]) -> tuple[Group, Group]:
+    """Every a term and every b term of a near clause's pairs."""
+    a: Group = {}
+    b: Group = {}
+    for _, pair_a, pair_b, _ in clause:
+        a.update(pair_a)
+        b.update(pair_b)
+    return a, b
+
+
+def _pair_name(clause: int, pair: int, alternatives: bool) -> str:
+    """The group of a near pair's hits: "near", or the pair that held: "near[0].any[1]"."""
+    return f"near[{clause}].any[{pair}]" if alternatives else "near"
+
+
+def _clause(
+    found: Found, clause: tuple[Pair, ...], fields: frozenset[str] | None
+) -> list[Pick] | None:
+    """The hits of the first pair of the clause that holds, or None."""
+    for name, a, b, within in clause:
+        picks_a = _matched(found, a, name, fields, True)
+        pair = _near(picks_a, _matched(found, b, name, fields, True), within) if picks_a else None
+        if pair is not None:
+            return pair
+    return None
 
 
 def _near(a: list[Pick], b: list[Pick], within: int) -> list[Pick] | None:

@@ -107,8 +107,8 @@ class Scanner:
         per_word = list(map(self._cache.get, folded))
         if None in per_word:  # a scan in C; once warm, words are rarely new
             for i, word in enumerate(per_word):
-                if word is None:
-                    per_word[i] = self._miss(folded[i])
+                if word is None:  # a word twice in one new text is looked up once
+                    per_word[i] = self._cache.get(folded[i]) or self._miss(folded[i])
         return per_word  # type: ignore[return-value]  # every None was replaced
 
     def _miss(self, text: str) -> WordInfo:

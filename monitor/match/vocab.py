@@ -1,7 +1,8 @@
 """Term words compiled for lookup: exact set, prefix table, fuzzy batches, light stemming.
 
 Each term becomes one key per word (`compile_term`): ("x", word) compared
-exactly, ("p", stem) as a prefix, ("f", word) fuzzily with a cutoff. A
+exactly, ("p", stem) as a prefix, ("f", word) fuzzily with a cutoff, ("s" +
+lang, word) by word family (`monitor.match.family`). A
 `TermTable` gives equal terms one id and indexes them by their first key (or
 first two for phrases); a `Vocabulary` answers, for one text word, every key
 it satisfies and with what score. The rules for fuzziness are documented in
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
+from monitor.match.family import FAMILY_SCORE, Families
 from monitor.match.fold import split
 from monitor.rules.model import Term
 
@@ -55,7 +57,7 @@ SUFFIXES = sorted(
     key=len,
     reverse=True,
 )
-Key = tuple[str, str]  # ("x", word) exact, ("p", stem) prefix, ("f", word) fuzzy
+Key = tuple[str, str]  # ("x", word) exact, ("p", stem) prefix, ("f", word) fuzzy, ("s"...) family
 Hits = dict[Key, float]  # what one text word satisfies, with its score
 First = Key | tuple[Key, Key]  # a term's index key: its first word's, or first two for phrases
 
@@ -88,6 +90,8 @@ def compile_term(term: Term) -> CompiledTerm:
     for j, word in enumerate(term.words):
         if j in term.prefixes:
             keys.append((("p", word), 100.0))
+        elif term.family:
+            keys.append((("s" + term.lang, word), FAMILY_SCORE))
         elif term.fuzzy and len(word) > SHORT_WORD:
             floor = SHORT_FUZZY[1] if len(word) <= SHORT_FUZZY[0] else 0.0
             keys.append((("f", word), max(term.min_score, floor)))
@@ -119,7 +123,7 @@ class TermTable:
 
 
 class Vocabulary:
-    """The words of all compiled terms, indexed for exact, prefix and fuzzy lookup."""
+    """The words of all compiled terms, indexed for exact, prefix, fuzzy and family lookup."""
 
     def __init__(self, compiled: Iterable[CompiledTerm]) -> None:
         # A word shared by terms with different min_scores is looked up with the
@@ -128,7 +132,8 @@ class Vocabulary:
         for c in compiled:
             for key, cutoff in c.keys:
                 keys[key] = min(cutoff, keys.get(key, cutoff))
-        self.exact = {w for kind, w in keys if kind in "xf"}
+        self.exact = {w for kind, w in keys if kind in ("x", "f")}
+        self.families = Families(key for key in keys if key[0][0] == "s")
         self.prefixes: dict[str, list[str]] = defaultdict(list)
         fuzzy: dict[str, list[str]] = defaultdict(list)
         for (kind, w), _ in keys.items():
@@ -150,6 +155,8 @@ class Vocabulary:
         if word[:1] in self.fuzzy and len(word) > SHORT_WORD - 1:
             for term_word, score in self._fuzzy(word):
                 found.setdefault(("f", term_word), score)
+        if self.families:
+            self.families.lookup(word, found)
         return found
 
     def _fuzzy(self, word: str) -> Iterable[tuple[str, float]]:

@@ -1,30 +1,27 @@
-"""Rule values checked one by one: terms, groups, scope and routing keys, each problem named.
+"""Rule values checked one by one: groups of terms, scope and routing keys, each problem named.
 
 Each function reads one key (or one group of terms) of a rule and returns its
 validated value, adding a problem at its key path through the shared strict
 reader (`monitor.config.reader.Table`) and a usable default when it is wrong.
-`monitor.rules.load` walks files and rules and calls them.
+`monitor.rules.load` walks files and rules and calls them; each term is read by
+`monitor.rules.terms`.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from monitor.config.reader import Table
 from monitor.match.countries import country_code
-from monitor.match.fold import finditer, fold_word
 from monitor.model import Severity
-from monitor.rules.model import FIELDS, MIN_SCORE_DEFAULT, Near, Term
+from monitor.rules.model import FIELDS, Near, NearPair, Term
+from monitor.rules.terms import Defaults, terms
 
-FUZZY_DEFAULT = True
-EXACT_MAX_LEN = 4  # terms this short are exact unless the term says otherwise
-BAD_STAR_RE = re.compile(r"(?<![^\W_])\*|\*(?=[^\W_])")  # "*" not ending a word
-# Terms are words, not patterns: these make a term look like a regular expression, and
-# matching would quietly fold them away ("(a+)+$" would fire on the letter "a").
-REGEX_CHARS = frozenset("\\^$()[]{}|+?")
-TERM_KEYS = ("term", "fuzzy", "weight", "min_score", "case_sensitive")
 NEAR_KEYS = ("a", "b", "within")
+CLAUSE_KEYS = (*NEAR_KEYS, "any")
+NEAR_EXAMPLE = 'near = [{ a = ["killed"], b = ["civilians"], within = 8 }]'
+PAIR_EXAMPLE = '{ a = ["executed"], b = ["detainees"], within = 4 }'
+ANY_EXAMPLE = 'near = [{ any = [{ a = ["executed"], b = ["detainees"] }], within = 4 }]'
 
 
 def string(entry: dict[str, Any], name: str, at: Table, required: bool = True) -> str | None:
@@ -47,13 +44,6 @@ def strings(merged: dict[str, Any], name: str, at: Table) -> tuple[str, ...]:
     return tuple(value)
 
 
-def score(value: Any, key: str, at: Table) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
-        at.problem(key, f"{value!r} must be a number from 0 to 100, e.g. min_score = 88")
-        return MIN_SCORE_DEFAULT
-    return float(value)
-
-
 def severity(entry: dict[str, Any], at: Table) -> Severity:
     text = string(entry, "severity", at)
     try:
@@ -63,19 +53,11 @@ def severity(entry: dict[str, Any], at: Table) -> Severity:
         return Severity.INFO
 
 
-def term_defaults(merged: dict[str, Any], at: Table) -> tuple[bool, float]:
-    fuzzy = merged.get("fuzzy", FUZZY_DEFAULT)
-    if not isinstance(fuzzy, bool):
-        at.problem("fuzzy", f"{fuzzy!r} must be true or false")
-        fuzzy = FUZZY_DEFAULT
-    return fuzzy, score(merged.get("min_score", MIN_SCORE_DEFAULT), "min_score", at)
-
-
-def groups(entry: dict[str, Any], at: Table, dflt: tuple[bool, float]) -> dict[str, Any]:
+def groups(entry: dict[str, Any], at: Table, dflt: Defaults) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in ("any", "none"):
         if key in entry:
-            out[key] = _terms(entry[key], at, key, dflt)
+            out[key] = terms(entry[key], at, key, dflt)
     if "all" in entry:
         out["all"] = _all(entry["all"], at, dflt)
     if "weights" in entry:
@@ -98,86 +80,20 @@ def groups(entry: dict[str, Any], at: Table, dflt: tuple[bool, float]) -> dict[s
             out["threshold"] = float(threshold)
     if not any(k in entry for k in ("any", "all", "weights", "near")):
         at.problem("", "has no terms; give at least one of any, all, weights or near")
+    if "lang" in entry and not any(t.family for t in _every_term(out)):
+        at.problem("lang", "lang picks the stemmer of family terms and this rule has none: "
+                   "add family = true (to the rule or to terms), or remove lang")  # fmt: skip
     return out
 
 
-def _terms(value: Any, at: Table, key: str, dflt: tuple[bool, float]) -> tuple[Term, ...]:
-    if not isinstance(value, list) or not value:
-        at.problem(key, 'must be a non-empty list of terms, e.g. ["genocide", "génocide"]')
-        return ()
-    terms = (_term(v, at, f"{key}[{i}]", dflt) for i, v in enumerate(value))
-    return tuple(t for t in terms if t is not None)
+def _every_term(groups: dict[str, Any]) -> list[Term]:
+    near = [t for n in groups.get("near", ()) for p in n.pairs for t in (*p.a, *p.b)]
+    all_ = [t for g in groups.get("all", ()) for t in g]
+    return [*groups.get("any", ()), *groups.get("none", ()), *groups.get("weights", ()), *all_,
+            *near]  # fmt: skip
 
 
-def _term(value: Any, at: Table, key: str, dflt: tuple[bool, float]) -> Term | None:
-    spec: dict[str, Any] = {"term": value} if isinstance(value, str) else value
-    if not isinstance(spec, dict) or not isinstance(spec.get("term"), str):
-        at.problem(
-            key, f'{value!r} must be a string or a table like {{ term = "ICC", fuzzy = false }}'
-        )
-        return None
-    at.at(key, spec).finish(TERM_KEYS)
-    raw = spec["term"].strip()
-    words, prefixes = _words_and_prefixes(raw)
-    if not words:
-        at.problem(key, f'"{raw}" has no letters or digits; write a word or phrase')
-        return None
-    if _plain_problem(raw, words, prefixes, at, key):
-        return None
-    if BAD_STAR_RE.search(raw):
-        at.problem(key, f'"{raw}": "*" must end a word, e.g. "displac*" or "recognis* as"')
-    if any(len(words[i]) < 3 for i in prefixes):
-        at.problem(key, f'"{raw}": a prefix needs at least 3 letters before "*"')
-    acronym = any(c.isupper() for c in raw) and not any(c.islower() for c in raw)
-    case_sensitive = _flag(spec, "case_sensitive", acronym, at, key)
-    exact_default = acronym or len("".join(words)) <= EXACT_MAX_LEN
-    fuzzy = _flag(spec, "fuzzy", dflt[0] and not exact_default, at, key)
-    fuzzy = fuzzy and len(prefixes) < len(words)  # prefix words are never fuzzy
-    weight = spec.get("weight", 1)
-    if isinstance(weight, bool) or not isinstance(weight, int | float) or weight <= 0:
-        at.problem(f"{key}.weight", f"{weight!r} must be a positive number")
-        weight = 1
-    min_score = score(spec.get("min_score", dflt[1]), f"{key}.min_score", at)
-    return Term(raw, words, prefixes, fuzzy, case_sensitive, min_score, float(weight))
-
-
-def _plain_problem(
-    raw: str, words: tuple[str, ...], prefixes: tuple[int, ...], at: Table, key: str
-) -> bool:
-    """Refuse a term that looks like a regular expression, or is a single letter (a short
-    prefix has its own message below)."""
-    marks = "".join(sorted({c for c in raw if c in REGEX_CHARS}))
-    if marks:
-        at.problem(key, f'"{raw}" looks like a regular expression ({marks}); terms are '
-                   'plain words or phrases (a trailing "*" makes a prefix)')  # fmt: skip
-        return True
-    if not prefixes and len("".join(words)) < 2:
-        at.problem(key, f'"{raw}" is a single letter and would match almost any text; '
-                   "write a whole word or phrase")  # fmt: skip
-        return True
-    return False
-
-
-def _words_and_prefixes(raw: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
-    """Folded words of a term, and the indices of those written with a trailing "*"."""
-    words: list[str] = []
-    prefixes: list[int] = []
-    for m in finditer(raw):
-        words.extend(fold_word(m.group()))
-        if raw.startswith("*", m.end()) and words:
-            prefixes.append(len(words) - 1)
-    return tuple(words), tuple(prefixes)
-
-
-def _flag(spec: dict[str, Any], name: str, default: bool, at: Table, key: str) -> bool:
-    value = spec.get(name, default)
-    if not isinstance(value, bool):
-        at.problem(f"{key}.{name}", f"{value!r} must be true or false")
-        return default
-    return value
-
-
-def _all(value: Any, at: Table, dflt: tuple[bool, float]) -> tuple[tuple[Term, ...], ...]:
+def _all(value: Any, at: Table, dflt: Defaults) -> tuple[tuple[Term, ...], ...]:
     if not isinstance(value, list) or not value:
         at.problem(
             "all", 'must be a non-empty list of groups, e.g. all = [["killed"], ["civilians"]]'
@@ -185,39 +101,88 @@ def _all(value: Any, at: Table, dflt: tuple[bool, float]) -> tuple[tuple[Term, .
         return ()
     # A bare term stands for a group of one.
     groups = ([g] if isinstance(g, str | dict) else g for g in value)
-    return tuple(_terms(g, at, f"all[{i}]", dflt) for i, g in enumerate(groups))
+    return tuple(terms(g, at, f"all[{i}]", dflt) for i, g in enumerate(groups))
 
 
-def _weights(value: Any, at: Table, dflt: tuple[bool, float]) -> tuple[Term, ...]:
+def _weights(value: Any, at: Table, dflt: Defaults) -> tuple[Term, ...]:
     if isinstance(value, dict):
         items = [v if isinstance(v, dict) else {"term": k, "weight": v} for k, v in value.items()]
         for item, key in zip(items, value, strict=True):
             item.setdefault("term", key)
         value = items
-    return _terms(value, at, "weights", dflt)
+    return terms(value, at, "weights", dflt)
 
 
-def _near(value: Any, at: Table, dflt: tuple[bool, float]) -> tuple[Near, ...]:
-    example = 'near = [{ a = ["killed"], b = ["civilians"], within = 8 }]'
+def _near(value: Any, at: Table, dflt: Defaults) -> tuple[Near, ...]:
     if not isinstance(value, list) or not value or not all(isinstance(v, dict) for v in value):
-        at.problem("near", f"must be a non-empty list of tables, e.g. {example}")
+        at.problem("near", f"must be a non-empty list of tables, e.g. {NEAR_EXAMPLE}")
         return ()
     out = []
     for i, clause in enumerate(value):
         key = f"near[{i}]"
-        at.at(key, clause).finish(NEAR_KEYS)
-        missing = [k for k in NEAR_KEYS if k not in clause]
-        if missing:
-            at.problem(key, f"missing {', '.join(missing)}; write {example}")
-            continue
-        within = clause["within"]
-        if isinstance(within, bool) or not isinstance(within, int) or within < 1:
-            at.problem(f"{key}.within", f"{within!r} must be a whole number of words >= 1")
-            continue
-        a = _terms(clause["a"], at, f"{key}.a", dflt)
-        b = _terms(clause["b"], at, f"{key}.b", dflt)
-        out.append(Near(a, b, within))
+        at.at(key, clause).finish(CLAUSE_KEYS)
+        near = (_alternatives if "any" in clause else _single)(clause, at, key, dflt)
+        if near:
+            out.append(near)
     return tuple(out)
+
+
+def _single(clause: dict[str, Any], at: Table, key: str, dflt: Defaults) -> Near | None:
+    """A clause written { a = [...], b = [...], within = N }: one pair."""
+    missing = [k for k in NEAR_KEYS if k not in clause]
+    if missing:
+        at.problem(key, f"missing {', '.join(missing)}; write {NEAR_EXAMPLE}")
+        return None
+    pair = _pair(clause, clause["within"], at, key, dflt)
+    return Near((pair,)) if pair else None
+
+
+def _alternatives(clause: dict[str, Any], at: Table, key: str, dflt: Defaults) -> Near | None:
+    """A clause written { any = [pairs], within = N }: it holds when any pair holds."""
+    beside = [k for k in ("a", "b") if k in clause]
+    if beside:
+        at.problem(key, f"{' and '.join(beside)} beside any: a clause is either a, b "
+                   "and within, or any = [pairs] (within for them all); write "
+                   f"{ANY_EXAMPLE}")  # fmt: skip
+        return None
+    pairs = clause["any"]
+    if not isinstance(pairs, list) or not pairs or not all(isinstance(p, dict) for p in pairs):
+        at.problem(f"{key}.any", f"must be a non-empty list of pairs, e.g. {ANY_EXAMPLE}")
+        return None
+    default = clause.get("within")
+    if default is not None and _within(default, at, f"{key}.within") is None:
+        return None
+    out = []
+    for j, spec in enumerate(pairs):
+        where = f"{key}.any[{j}]"
+        at.at(where, spec).finish(NEAR_KEYS)
+        missing = [k for k in NEAR_KEYS if k not in spec and (k != "within" or default is None)]
+        if missing:
+            at.problem(where, f"missing {', '.join(missing)}; write {PAIR_EXAMPLE} (within "
+                       "may instead be given once, beside any)")  # fmt: skip
+            continue
+        pair = _pair(spec, spec.get("within", default), at, where, dflt)
+        if pair:
+            out.append(pair)
+    return Near(tuple(out), alternatives=True) if len(out) == len(pairs) else None
+
+
+def _pair(
+    spec: dict[str, Any], within: Any, at: Table, key: str, dflt: Defaults
+) -> NearPair | None:
+    words = _within(within, at, f"{key}.within")
+    if words is None:
+        return None
+    a = terms(spec["a"], at, f"{key}.a", dflt)
+    b = terms(spec["b"], at, f"{key}.b", dflt)
+    return NearPair(a, b, words)
+
+
+def _within(value: Any, at: Table, key: str) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        at.problem(key, f"{value!r} must be a whole number of words >= 1")
+        return None
+    return value
 
 
 def fields(merged: dict[str, Any], at: Table) -> tuple[str, ...]:

@@ -1,11 +1,13 @@
 """Rule files (rules/*.toml) -> RuleSet: every key validated, every problem reported at once.
 
 Schema and matching semantics are documented in `monitor.match`. A term is
-a string or an inline table {term, fuzzy, weight, min_score, case_sensitive};
-its settings resolve term > rule > file [defaults] > built-in default.
+a string or an inline table {term, fuzzy, family, lang, weight, min_score,
+case_sensitive}; its settings resolve term > rule > file [defaults] >
+built-in default (fuzzy and family: `monitor.rules.terms`).
 This module walks files and rules; each value is checked in
-`monitor.rules.check`, every problem collected by the strict reader of
-`monitor.config.reader`; the frozen model lives in `monitor.rules.model`.
+`monitor.rules.check` (each term in `monitor.rules.terms`), every problem
+collected by the strict reader of `monitor.config.reader`; the frozen model
+lives in `monitor.rules.model`.
 """
 
 from __future__ import annotations
@@ -18,13 +20,15 @@ from typing import Any
 
 from monitor.config.reader import Problems, Table
 from monitor.errors import ConfigError
-from monitor.rules.check import countries, fields, groups, severity, string, strings, term_defaults
+from monitor.rules.check import countries, fields, groups, severity, string, strings
 from monitor.rules.model import FIELDS, MIN_SCORE_DEFAULT, Near, Rule, RuleSet, Term
+from monitor.rules.terms import refuse_both, term_defaults
 
 __all__ = ["FIELDS", "MIN_SCORE_DEFAULT", "Near", "Rule", "RuleSet", "Term", "load_rules"]
 
 ID_RE = re.compile(r"[a-z0-9][a-z0-9._-]*\Z")
-SCOPE_KEYS = ("fuzzy", "min_score", "fields", "feeds", "tags", "countries", "none_within")
+TERM_DEFAULT_KEYS = ("fuzzy", "family", "lang", "min_score")
+SCOPE_KEYS = (*TERM_DEFAULT_KEYS, "fields", "feeds", "tags", "countries", "none_within")
 ROUTE_KEYS = ("channels", "route_tags", "cooldown")
 DEFAULT_KEYS = SCOPE_KEYS + ROUTE_KEYS
 RULE_KEYS = ("id", "title", "severity", "description", *DEFAULT_KEYS,
@@ -94,6 +98,7 @@ def _load_file(file: Path, check: Problems) -> list[tuple[int, Rule]]:
         top.problem("defaults", "must be a table, e.g. [defaults] then fuzzy = true")
         defaults = {}
     top.at("defaults", defaults).finish(DEFAULT_KEYS)
+    refuse_both(defaults, top.at("defaults", defaults))
     entries = data.get("rules", [])
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         top.problem("rules", "must be an array of tables written [[rules]]")
@@ -132,7 +137,7 @@ def _rule(
         at.problem("id", f'"{rule_id}" must be lower case letters, digits, ".", "_" or "-", '
                    'starting with a letter or digit, e.g. "genocide-finding"')  # fmt: skip
     rule_severity = severity(entry, at)
-    dflt = term_defaults(merged, at)
+    dflt = term_defaults(entry, defaults, at)
     terms = groups(entry, at, dflt)
     rule = Rule(
         id=rule_id or "",

@@ -1,4 +1,4 @@
-"""The rule model: Term, Near, Rule, RuleSet (frozen values; loading is `monitor.rules`)."""
+"""The rule model: Term, Near(Pair), Rule, RuleSet (frozen values; loading: `monitor.rules`)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from monitor.model import Severity
 
 FIELDS = ("title", "summary")
 MIN_SCORE_DEFAULT = 88.0
+LANGS = ("en", "fr", "es")  # the languages of word families (Snowball stemmers)
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,8 @@ class Term:
     case_sensitive: bool = False  # acronyms: compared with the original text's case
     min_score: float = MIN_SCORE_DEFAULT
     weight: float = 1.0
+    family: bool = False  # words other than prefixes match their inflections (same stem)
+    lang: str = ""  # the family's language, one of LANGS; "" tries all three
 
     @property
     def prefix(self) -> bool:
@@ -29,12 +32,20 @@ class Term:
 
 
 @dataclass(frozen=True)
-class Near:
-    """Some `a` term within `within` words of some `b` term."""
+class NearPair:
+    """Some `a` term within `within` words of some `b` term, in one field."""
 
     a: tuple[Term, ...]
     b: tuple[Term, ...]
     within: int
+
+
+@dataclass(frozen=True)
+class Near:
+    """A near clause: holds when one of its pairs holds (one pair unless written `any`)."""
+
+    pairs: tuple[NearPair, ...]
+    alternatives: bool = False  # written { any = [pairs] }: hits name the pair that held
 
 
 @dataclass(frozen=True)
