@@ -40,8 +40,8 @@ MIN_ITEMS = 2  # a feature must occur in this many training items
 MIN_WEIGHT = 0.05  # lighter features are left out of the file (memory; measured in make eval)
 MIN_THEME_WEIGHT = 0.05  # the theme models only rank themes: their faint words are left out
 # Decision thresholds (monitor.match.decision), chosen by cross-validation in `make eval`.
-VETO = 0.05  # a rule's match stands unless the model's probability is below this
-ALONE = 0.85  # with no rule firing, the model alone alerts from this probability
+VETO = 0.02  # a rule's match stands unless the model's probability is below this
+ALONE = 0.9  # with no rule firing, the model alone alerts from this probability
 # The labelling rules' categories and the themes of the default pack that route them.
 THEMES = {
     "cah": "crimes-against-humanity",
