@@ -5,10 +5,11 @@ The decision (documented in rules/README.md, thresholds in the model file or [mo
    its probability for the item is below `veto`. Vetoed matches are kept aside, shown by
    `test-rules`, never alerted. Rules of severity info annotate and are never vetoed.
 2. With no such rule standing, the model alone alerts when its probability reaches
-   `alone`. The match is routed as the theme the item reads most like among the themes of
-   the loaded rules: `rule` is that theme, severity the lowest alerting severity of its
-   rules, channels and tags theirs; `terms` are the item's words and word pairs that
-   weighed most for relevance, each with its share of that evidence as `score`.
+   `alone` (1 switches this off; veto 0 never overrules a rule). The match is routed as
+   the theme the item reads most like among the themes of the loaded rules: `rule` is
+   that theme, severity the lowest alerting severity of its rules, channels and tags
+   theirs; `terms` are the item's words and word pairs that weighed most for relevance,
+   each with its share of that evidence as `score`.
 Every match carries the item's probability, so analysts see whether the model agreed.
 """
 
@@ -68,7 +69,7 @@ class Screen:
         if alerting and p < self.decision.veto:
             kept = tuple(m for m in matches if m.severity < Severity.LOW)
             return Assessment(kept, p, tuple(alerting))
-        if not alerting and p >= self.decision.alone:
+        if not alerting and p >= self.decision.alone and self.decision.alone < 1:
             alone = self._alone(texts, fields, p)
             if alone is not None:
                 return Assessment((*matches, alone), p)
