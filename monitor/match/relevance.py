@@ -51,37 +51,42 @@ class Linear:
                 first, _, second = feature[2:].partition(" ")
                 self._pairs[first, second] = weight
                 del self.weights[feature]  # held once, under its word tuple
-        self._weight: dict[str, float] = {}  # per distinct word: its own features' weight
-        self._count: dict[str, int] = {}  # and their number
+        # Per distinct word, its own features' summed weight and their number, held as one
+        # complex number (weight + count j): one C-level sum over a field adds up both.
+        self._words: dict[str, complex] = {}
 
     def word(self, word: str) -> float:
-        """The summed weight of a word's own features (cached with their number)."""
-        known = self._weight.get(word)
+        """The summed weight of a word's own features."""
+        return self._known(word).real
+
+    def _known(self, word: str) -> complex:
+        known = self._words.get(word)
         if known is None:
             feats = word_features(word)
             get = self.weights.get
-            known = sum(get(f, 0.0) for f in feats)
-            if len(self._weight) >= CACHE_SIZE:
-                self._weight.clear()
-                self._count.clear()
-            self._weight[word] = known
-            self._count[word] = len(feats)
+            known = complex(sum(get(f, 0.0) for f in feats), len(feats))
+            if len(self._words) >= CACHE_SIZE:
+                self._words.clear()
+            self._words[word] = known
         return known
 
     def probability(self, fields: Sequence[Sequence[str]]) -> float:
-        # The model's hot path (every item of every feed): whole-field passes in C (map,
-        # sum, zip) over per-word caches; Python touches only words never seen before.
-        total, count = 0.0, 0
+        # The model's hot path (every item of every feed): two whole-field passes in C over
+        # per-word caches and the pair table; Python touches only words never seen before.
+        total = 0j
+        pairs = 0.0
         for words in fields:
             if len(words) > MAX_WORDS:
                 words = words[:MAX_WORDS]
-            weights = list(map(self._weight.get, words))
-            if None in weights:
-                weights = [self.word(w) for w in words]
-            total += sum(weights)  # type: ignore[arg-type]  # no None is left
-            total += sum(map(self._pairs.get, pairwise(words), repeat(0.0)))
-            count += sum(map(self._count.__getitem__, words)) + max(0, len(words) - 1)
-        return _logistic(self.bias + (total / math.sqrt(count) if count else 0.0))
+            known = list(map(self._words.get, words))
+            if None in known:
+                known = [self._known(w) for w in words]
+            total += sum(known)  # type: ignore[arg-type]  # no None is left
+            pairs += sum(map(self._pairs.get, pairwise(words), repeat(0.0)))
+            total += max(0, len(words) - 1) * 1j  # every pair is a feature occurrence
+        count = total.imag
+        weight = total.real + pairs
+        return _logistic(self.bias + (weight / math.sqrt(count) if count else 0.0))
 
     def evidence(self, named: Mapping[str, Sequence[str]]) -> list[Evidence]:
         """Each word and pair's contribution, before scaling: the strongest explain a score."""
