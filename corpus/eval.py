@@ -132,10 +132,12 @@ def cross_validate(rows: Sequence[folds.Row], matcher: Matcher, k: int = folds.K
 
 
 def _judge(screen: Screen, n: int, row: folds.Row) -> Seen:
-    it = item(n, row)
-    rule = any(m.severity >= Severity.LOW for m in screen.matcher.match(it))
-    got = screen.assess(it)
+    got = screen.assess(item(n, row))
     decided = [m.rule_id for m in got.matches if m.severity >= Severity.LOW]
+    # A rule fired when one stands or the model overruled it; the model's own match is not one.
+    rule = bool(got.vetoed) or any(
+        m.severity >= Severity.LOW and m is not got.alone for m in got.matches
+    )
     p = got.probability or 0.0
     return Seen(rule, p, bool(decided), f"{decided or [m.rule_id for m in got.vetoed]} p={p:.2f}")
 

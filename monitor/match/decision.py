@@ -16,6 +16,7 @@ Every match carries the item's probability, so analysts see whether the model ag
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +36,7 @@ class Assessment:
     matches: tuple[Match, ...]  # what the item alerts with (empty: no alert)
     probability: float | None  # the model's; None when the model is off
     vetoed: tuple[Match, ...] = ()  # rule matches the model objected to
+    alone: Match | None = None  # the match the model decided alone (also in `matches`)
 
 
 class Screen:
@@ -72,7 +74,7 @@ class Screen:
         if not alerting and p >= self.decision.alone and self.decision.alone < 1:
             alone = self._alone(texts, fields, p)
             if alone is not None:
-                return Assessment((*matches, alone), p)
+                return Assessment((*matches, alone), p, alone=alone)
         return Assessment(matches, p)
 
     def _alone(
@@ -121,8 +123,8 @@ def screen(
     return Screen(Matcher(rules), relevance, decision)
 
 
-def _union(groups: object) -> tuple[str, ...]:
-    return tuple(sorted({x for g in groups for x in g}))  # type: ignore[attr-defined]
+def _union(groups: Iterable[Iterable[str]]) -> tuple[str, ...]:
+    return tuple(sorted({x for g in groups for x in g}))
 
 
 def _terms(texts: dict[str, Words], evidence: list[Evidence]) -> tuple[TermHit, ...]:
