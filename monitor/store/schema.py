@@ -67,6 +67,48 @@ MIGRATIONS: list[list[str]] = [
     [
         "ALTER TABLE sources ADD COLUMN summary TEXT",
     ],
+    # 6: the analysts' console: triage state on alerts (with the columns its filters read),
+    # notes and history, silences, review holds, people and machines, items marked missed.
+    [
+        "ALTER TABLE alerts ADD COLUMN state TEXT NOT NULL DEFAULT 'new'",
+        "ALTER TABLE alerts ADD COLUMN assignee TEXT",
+        "ALTER TABLE alerts ADD COLUMN silence_id TEXT",
+        "ALTER TABLE alerts ADD COLUMN title TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE alerts ADD COLUMN themes TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE alerts ADD COLUMN tags TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE alerts ADD COLUMN search TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE alerts ADD COLUMN updated DOUBLE PRECISION",
+        "CREATE INDEX alerts_state ON alerts (state, created)",
+        "ALTER TABLE outbox ADD COLUMN unreviewed INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE outbox ADD COLUMN silence_id TEXT",
+        """CREATE TABLE notes (
+            id {serial}, alert_id TEXT NOT NULL, author TEXT NOT NULL, text TEXT NOT NULL,
+            created DOUBLE PRECISION NOT NULL)""",
+        "CREATE INDEX notes_alert ON notes (alert_id)",
+        """CREATE TABLE history (
+            id {serial}, alert_id TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '', created DOUBLE PRECISION NOT NULL)""",
+        "CREATE INDEX history_alert ON history (alert_id)",
+        """CREATE TABLE silences (
+            id TEXT PRIMARY KEY, matchers TEXT NOT NULL, reason TEXT NOT NULL,
+            created_by TEXT NOT NULL, created DOUBLE PRECISION NOT NULL,
+            starts DOUBLE PRECISION NOT NULL, ends DOUBLE PRECISION NOT NULL,
+            expired_by TEXT)""",
+        "CREATE INDEX silences_ends ON silences (ends)",
+        """CREATE TABLE users (
+            name TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL,
+            created DOUBLE PRECISION NOT NULL)""",
+        """CREATE TABLE tokens (
+            name TEXT PRIMARY KEY, role TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE,
+            created DOUBLE PRECISION NOT NULL, last_used DOUBLE PRECISION)""",
+        """CREATE TABLE sessions (
+            id_hash TEXT PRIMARY KEY, user_name TEXT NOT NULL, csrf TEXT NOT NULL,
+            created DOUBLE PRECISION NOT NULL, expires DOUBLE PRECISION NOT NULL)""",
+        """CREATE TABLE missed (
+            feed TEXT NOT NULL, item_key TEXT NOT NULL, title TEXT NOT NULL, summary TEXT,
+            link TEXT, note TEXT, marked_by TEXT NOT NULL, created DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (feed, item_key))""",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
