@@ -45,6 +45,15 @@ class StoreError(MonitorError):
     """The state store cannot be used (e.g. its schema is newer than this program)."""
 
 
+class FieldError(MonitorError):
+    """A request to the console names a bad value; `field` says which (the API's 400)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
 def retry_after(value: str | None, now: datetime) -> float | None:
     """Seconds to wait from a Retry-After header value: delta-seconds or an HTTP-date
     (counted from now, never negative); None when absent or unreadable."""

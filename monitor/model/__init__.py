@@ -264,6 +264,8 @@ class Routed:
     alert: Alert
     send: tuple[str, ...] = ()
     hold: tuple[str, ...] = ()
+    silenced: tuple[str, ...] = ()  # channels a silence keeps it from (recorded, not sent)
+    silence: str | None = None  # the silence's id
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from monitor.model import Alert, AlertKind, FiledReport, Placement, Routed, Source
 from monitor.store import SaveOutcome, StoryDecisions, Tx
+from monitor.store.columns import console_columns, record_silenced, searchable
 from monitor.store.serialize import alert_from_dict, alert_to_dict, at, ts
 
 _CHUNK = 400  # ids per IN (...) list, well under every engine's parameter limit
@@ -183,7 +184,8 @@ def insert_alert(tx: Tx, routed: Routed, now: datetime) -> bool:
     del body["sources"]
     inserted = tx.x(
         "INSERT INTO alerts (id, kind, created, severity, rule_ids, countries, link, suppressed, "
-        "body, unrouted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+        "body, unrouted, title, themes, tags, search) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
         (
             alert.id,
             alert.kind,
@@ -195,10 +197,12 @@ def insert_alert(tx: Tx, routed: Routed, now: datetime) -> bool:
             alert.suppressed,
             json.dumps(body, ensure_ascii=False),
             unrouted_why(routed),
+            *console_columns(alert),
         ),
     )
     if inserted != 1:
         return False
+    record_silenced(tx, routed, now)
     for source in alert.sources:
         own = alert.item and alert.item.key == source.item_key and alert.item.feed == source.feed
         _add_source(tx, alert.id, source, now, alert.item.summary if own and alert.item else None)
@@ -224,7 +228,14 @@ def _add_source(
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
     )
     values = (alert_id, s.feed, s.item_key, s.title, s.link, ts(s.published), ts(now), summary)
-    return tx.x(sql, values) == 1
+    if tx.x(sql, values) != 1:
+        return False
+    # the list's `q` finds a story by any of its reports' titles
+    tx.x(
+        "UPDATE alerts SET search = search || ' ' || ? WHERE id = ?",
+        (searchable(s.title), alert_id),
+    )
+    return True
 
 
 def _record_hits(tx: Tx, alert: Alert, now: datetime) -> None:
