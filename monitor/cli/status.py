@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
+from monitor import report
 from monitor.cli.common import Subparsers, add, config_path
-from monitor.log import redact
-from monitor.model import iso, utcnow
+from monitor.model import utcnow
 from monitor.service import runtime
 from monitor.service.runtime import Loaded, store_of
-from monitor.store import Queued
 
 
 def register(sub: Subparsers) -> None:
@@ -27,75 +26,9 @@ def cmd(args: argparse.Namespace) -> int:
 def collect(loaded: Loaded) -> dict[str, Any]:
     store = store_of(loaded.config, create=False)
     try:
-        states = store.feed_states()
-        counts = store.outbox_counts()
-        dead = store.dead_deliveries()
-        queued = store.queued_deliveries()
-        suppressed = store.suppressed_alerts()
-        unrouted = store.unrouted_alerts()
-        info = store.info()
-        now = utcnow()
-        instances = store.instances(now - timedelta(minutes=2))
-        leases = store.leases()
+        return report.collect(loaded.config, store, utcnow())
     finally:
         store.close()
-    feeds = []
-    for spec in loaded.config.feeds:
-        st = states.get(spec.name)
-        feeds.append(
-            {
-                "name": spec.name,
-                # a url_env feed's URL carries a token: redacted, or None when not set
-                "url": redact(spec.url) if spec.url else None,
-                "last_success": _iso(st.last_success if st else None),
-                "last_error": redact(st.last_error) if st and st.last_error else None,
-                "consecutive_failures": st.consecutive_failures if st else 0,
-                "next_poll": _iso(st.next_poll if st else None),
-                "items_seen": st.items_seen if st else 0,
-            }
-        )
-    return {
-        "generated": iso(utcnow()),
-        "store": info,
-        "feeds": feeds,
-        "outbox": counts,
-        "dead": [
-            {
-                "id": d.id,
-                "alert_id": d.alert_id,
-                "channel": d.channel,
-                "attempts": d.attempts,
-                "error": d.last_error,
-            }
-            for d in dead
-        ],
-        "pending": [_queued(q) for q in queued],
-        "suppressed": [{"id": a.id, "title": a.title, "reason": a.suppressed} for a in suppressed],
-        "unrouted": [
-            {"id": a.id, "kind": a.kind, "title": a.title, "created": iso(a.created), "why": why}
-            for a, why in unrouted
-        ],
-        "instances": [
-            {
-                "owner": i.owner,
-                "host": i.host,
-                "pid": i.pid,
-                "started": iso(i.started),
-                "last_heartbeat": iso(i.last_seen),
-            }
-            for i in instances
-        ],
-        "leases": [
-            {
-                "kind": x.kind,
-                "name": x.name,
-                "owner": x.owner,
-                "until": iso(x.until),
-                "expired": x.until <= now,
-            }
-            for x in leases
-        ],
-    }
 
 
 def show_status(loaded: Loaded, as_json: bool) -> int:
@@ -163,20 +96,6 @@ def render(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _queued(q: Queued) -> dict[str, Any]:
-    d = q.delivery
-    return {
-        "id": d.id,
-        "alert_id": d.alert_id,
-        "title": q.title,
-        "channel": d.channel,
-        "status": d.status,
-        "attempts": d.attempts,
-        "last_error": d.last_error,
-        "next_attempt": iso(d.next_attempt),
-    }
-
-
 def _pending_lines(pending: list[dict[str, Any]], now: datetime) -> list[str]:
     """One line per delivery still to send (held ones wait for their digest)."""
     lines = []
@@ -190,7 +109,3 @@ def _pending_lines(pending: list[dict[str, Any]], now: datetime) -> list[str]:
     if len(pending) > 20:
         lines.append(f"... {len(pending) - 20} more in status --json")
     return lines
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else iso(moment)

@@ -81,6 +81,14 @@ class ModelConfig:
 
 
 @dataclass(frozen=True)
+class WebConfig:
+    """[web]: the analysts' console (monitor.web), served by `monitor run` and `monitor web`."""
+
+    listen: str | None = None  # HOST:PORT; None: no console
+    secure_cookies: bool = False  # Secure cookies even without X-Forwarded-Proto: https
+
+
+@dataclass(frozen=True)
 class Config:
     file: Path
     state: StateConfig
@@ -93,6 +101,7 @@ class Config:
     metrics_listen: str | None = None
     feed_secrets: tuple[str, ...] = field(default=(), repr=False)  # URLs read from url_env
     model: ModelConfig = field(default_factory=ModelConfig)
+    web: WebConfig = field(default_factory=WebConfig)
 
     @cached_property
     def feeds_by_name(self) -> dict[str, FeedSpec]:
@@ -155,17 +164,28 @@ def _build(
     channels = channels_from(root.tables("channels"), env, types)
     alerts = _alerts(root.table("alerts"))
     logging = _logging(root.table("logging"))
-    metrics = root.table("metrics")
-    listen = metrics.get("listen", str, "") or None
-    if listen and ":" not in listen:
-        metrics.problem("listen", f'"{listen}" must be HOST:PORT, e.g. 127.0.0.1:9464')
-    metrics.finish()
+    listen = _listen(root.table("metrics"), "127.0.0.1:9464")
     model = _model(root.table("model"), base)
+    web = root.table("web")
+    console = WebConfig(
+        _listen(web, "127.0.0.1:8080", finish=False), web.get("secure_cookies", bool, False)
+    )
+    web.finish()
     root.finish()
     return Config(
         path, state, defaults, alerts, feeds, rule_paths, channels, logging, listen, feed_secrets,
-        model,
+        model, console,
     )  # fmt: skip
+
+
+def _listen(t: Table, example: str, *, finish: bool = True) -> str | None:
+    listen = t.get("listen", str, "") or None
+    port = listen.rpartition(":")[2] if listen else ""
+    if listen and not (port.isdigit() and int(port) < 65536):
+        t.problem("listen", f'"{listen}" must be HOST:PORT, e.g. {example}')
+    if finish:
+        t.finish()
+    return listen
 
 
 def _model(t: Table, base: Path) -> ModelConfig:

@@ -16,7 +16,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from monitor.errors import ConfigError
-from monitor.service import metrics, runtime
+from monitor.service import console, metrics, runtime
 from monitor.service.jobs import Jobs, guard
 from monitor.service.runtime import Runtime
 
@@ -59,6 +59,7 @@ class Daemon:
             target=self._delivery_loop, name="delivery", daemon=True
         )
         self._metrics_server: Any = None
+        self._console_server: Any = None
 
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
@@ -66,6 +67,7 @@ class Daemon:
         if freed:
             log.info("leases.reclaimed", count=freed, why="their process on this host is gone")
         self._serve_metrics()  # first: a port already taken is a configuration error
+        self._serve_console()
         self.jobs.schedule_feeds()
         self.jobs.schedule_service(self.heartbeat)
         self.scheduler.start()
@@ -91,6 +93,12 @@ class Daemon:
                     f"{listen} ({exc.strerror or exc}); pick a free port"
                 ]
             ) from None
+
+    def _serve_console(self) -> None:
+        if self.rt.config.web.listen:
+            self._console_server = console.serve(
+                self.rt.config, self.rt.store, lambda: self.rt.config
+            )
 
     def healthy(self) -> bool:
         """200 on /healthz: the scheduler runs and the state store accepts writes."""
@@ -134,9 +142,10 @@ class Daemon:
         self._delivery_thread.join(self.stop_grace)
         self.rt.deliverer.join(max(1.0, deadline - self.rt.mono()))
         guard("release", lambda: self.rt.store.release_all(self.rt.instance.owner))()
-        if self._metrics_server is not None:
-            self._metrics_server.shutdown()
-            self._metrics_server.server_close()
+        for server in (self._metrics_server, self._console_server):
+            if server is not None:
+                server.shutdown()
+                server.server_close()
         self.rt.close()
         log.info("daemon.stopped", clean=not done.is_alive())
 
