@@ -1,6 +1,6 @@
-"""EDGE: the store's interfaces by role (what the poller, delivery, admin commands and
-instances use; `Store` is their union) over SQLite or PostgreSQL. The store persists:
-story decisions reach it as a `StoryDecisions` object, routing as channel names."""
+"""EDGE: the store's interfaces by role (what the poller, delivery, admin commands,
+instances and the console use; `Store` is their union) over SQLite or PostgreSQL. The store
+persists: story decisions reach it as a `StoryDecisions` object, routing as channel names."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from monitor.model import (
     PollResult,
     Routed,
 )
+from monitor.store.people import PeopleStore as PeopleStore
+from monitor.store.people import Person as Person
 
 
 class StoryDecisions(Protocol):
@@ -174,7 +176,7 @@ class InstanceStore(Protocol):
     def pending_for(self, owner: str, now: datetime, before: datetime | None = None) -> int: ...
 
 
-class Store(PollStore, OutboxStore, AdminStore, InstanceStore, Protocol):
+class Store(PollStore, OutboxStore, AdminStore, InstanceStore, PeopleStore, Protocol):
     """Every role at once: what the engines implement and open_store() returns."""
 
 

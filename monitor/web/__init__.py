@@ -1,0 +1,1 @@
+"""EDGE: the analysts' console: pages and the JSON API over the store."""
