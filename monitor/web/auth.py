@@ -142,6 +142,11 @@ class SignInLimiter:
         with self._lock:
             self._fails.pop(_keys(user, address)[0], None)
 
+    def __len__(self) -> int:
+        """How many users and addresses have failures held (what the memory bound is on)."""
+        with self._lock:
+            return len(self._fails)
+
     def _full(self, key: tuple[str, str], now: float) -> bool:
         times = self._fails.get(key)
         return times is not None and len(times) >= self._limit and now - times[0] < self._window
