@@ -1,6 +1,6 @@
-"""EDGE: the store's interfaces by role (what the poller, delivery, admin commands and
-instances use; `Store` is their union) over SQLite or PostgreSQL. The store persists:
-story decisions reach it as a `StoryDecisions` object, routing as channel names."""
+"""EDGE: the store's interfaces by role (what the poller, delivery, admin commands,
+instances and the console use; `Store` is their union) over SQLite or PostgreSQL. The store
+persists: story decisions reach it as a `StoryDecisions` object, routing as channel names."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from monitor.model import (
     Routed,
 )
 from monitor.model.console import Detail, Filters, Listed, Missed, Page, Silence
+from monitor.store.people import PeopleStore as PeopleStore
+from monitor.store.people import Person as Person
 
 
 class StoryDecisions(Protocol):
@@ -198,7 +200,7 @@ class ConsoleStore(Protocol):
     def false_positives(self, limit: int = 100000) -> list[Listed]: ...
 
 
-class Store(PollStore, OutboxStore, AdminStore, InstanceStore, ConsoleStore, Protocol):
+class Store(PollStore, OutboxStore, AdminStore, InstanceStore, ConsoleStore, PeopleStore, Protocol):
     """Every role at once: what the engines implement and open_store() returns."""
 
 

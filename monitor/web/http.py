@@ -131,7 +131,8 @@ class ConsoleServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}/"
+        shown = host.decode() if isinstance(host, bytes) else host
+        return f"http://{shown}:{port}/"
 
 
 def serve(listen: str, app: Handler) -> ConsoleServer:
