@@ -20,6 +20,7 @@ from monitor.config.reader import (
     read_fields,
     size,
 )
+from monitor.config.sections import ModelConfig, WebConfig, listen_of, model_section
 from monitor.errors import ConfigError
 from monitor.model import FeedSpec
 
@@ -68,24 +69,6 @@ class AlertsConfig:
 class LoggingConfig:
     format: str = "auto"  # auto | console | json
     level: str = "info"
-
-
-@dataclass(frozen=True)
-class ModelConfig:
-    """[model]: the learned relevance model beside the rules (monitor.match.decision)."""
-
-    enabled: bool = True
-    path: Path | None = None  # None: the model shipped in the package
-    veto: float | None = None  # None: the model file's thresholds
-    alone: float | None = None
-
-
-@dataclass(frozen=True)
-class WebConfig:
-    """[web]: the analysts' console (monitor.web), served by `monitor run` and `monitor web`."""
-
-    listen: str | None = None  # HOST:PORT; None: no console
-    secure_cookies: bool = False  # Secure cookies even without X-Forwarded-Proto: https
 
 
 @dataclass(frozen=True)
@@ -164,11 +147,11 @@ def _build(
     channels = channels_from(root.tables("channels"), env, types)
     alerts = _alerts(root.table("alerts"))
     logging = _logging(root.table("logging"))
-    listen = _listen(root.table("metrics"), "127.0.0.1:9464")
-    model = _model(root.table("model"), base)
+    listen = listen_of(root.table("metrics"), "127.0.0.1:9464")
+    model = model_section(root.table("model"), base)
     web = root.table("web")
     console = WebConfig(
-        _listen(web, "127.0.0.1:8080", finish=False), web.get("secure_cookies", bool, False)
+        listen_of(web, "127.0.0.1:8080", finish=False), web.get("secure_cookies", bool, False)
     )
     web.finish()
     root.finish()
@@ -176,29 +159,6 @@ def _build(
         path, state, defaults, alerts, feeds, rule_paths, channels, logging, listen, feed_secrets,
         model, console,
     )  # fmt: skip
-
-
-def _listen(t: Table, example: str, *, finish: bool = True) -> str | None:
-    listen = t.get("listen", str, "") or None
-    port = listen.rpartition(":")[2] if listen else ""
-    if listen and not (port.isdigit() and int(port) < 65536):
-        t.problem("listen", f'"{listen}" must be HOST:PORT, e.g. {example}')
-    if finish:
-        t.finish()
-    return listen
-
-
-def _model(t: Table, base: Path) -> ModelConfig:
-    raw = t.get("path", str, "")
-    limits = {}
-    for name in ("veto", "alone"):
-        value = t.get(name, (int, float), -1.0)
-        if value != -1.0 and not 0 <= value <= 1:
-            t.problem(name, f"{value} is not a probability between 0 and 1")
-        limits[name] = float(value) if 0 <= value <= 1 else None
-    model = ModelConfig(t.get("enabled", bool, True), base / raw if raw else None, **limits)
-    t.finish()
-    return model
 
 
 def _state(t: Table, base: Path, env: Mapping[str, str]) -> StateConfig:

@@ -17,6 +17,7 @@ from monitor.store import SaveOutcome, StoryDecisions
 from monitor.store import Tx as Tx
 from monitor.store import stories as _stories
 from monitor.store.console import ConsoleSql
+from monitor.store.labels import LabelsSql
 from monitor.store.people import PeopleSql
 from monitor.store.serialize import alert_from_dict, at, from_ts, ts
 
@@ -40,7 +41,7 @@ _TIME_COLUMNS = {"last_success", "last_attempt", "failing_since", "next_poll", "
 OUTBOX_COLUMNS = "id, alert_id, channel, status, attempts, next_attempt, created, last_error"
 
 
-class SqlStore(ConsoleSql, PeopleSql):
+class SqlStore(ConsoleSql, LabelsSql, PeopleSql):
     """Store logic over any engine that gives a transaction with q() and x()."""
 
     def __init__(self) -> None:

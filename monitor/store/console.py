@@ -18,7 +18,6 @@ from monitor.model.console import (
     Filters,
     Listed,
     Matchers,
-    Missed,
     Note,
     Page,
     Silence,
@@ -28,7 +27,7 @@ from monitor.store.columns import console_columns, event, searchable
 from monitor.store.serialize import alert_from_dict, at, from_ts, ts
 from monitor.store.stories import in_chunks
 
-_LISTED = "id, body, state, assignee, silence_id, updated, created"
+LISTED = "id, body, state, assignee, silence_id, updated, created"
 
 
 def backfill(tx: Tx) -> None:
@@ -98,10 +97,10 @@ class ConsoleSql:
     def list_alerts(self, f: Filters) -> Page:
         """Newest first, `f.limit` rows after `f.after`; `after` of the page for the next."""
         where, params = _where(f)
-        sql = f"SELECT {_LISTED} FROM alerts{where} ORDER BY created DESC, id DESC LIMIT ?"
+        sql = f"SELECT {LISTED} FROM alerts{where} ORDER BY created DESC, id DESC LIMIT ?"
         with self._tx() as tx:
             rows = tx.q(sql, [*params, f.limit + 1])
-            listed = _listed(tx, rows[: f.limit])
+            listed = listed_rows(tx, rows[: f.limit])
         more = len(rows) > f.limit
         last = rows[f.limit - 1] if more else None
         return Page(tuple(listed), (float(last[6]), str(last[0])) if last else None)
@@ -113,7 +112,7 @@ class ConsoleSql:
 
     def alert_detail(self, alert_id: str) -> Detail | None:
         with self._tx() as tx:
-            rows = tx.q(f"SELECT {_LISTED} FROM alerts WHERE id = ?", (alert_id,))
+            rows = tx.q(f"SELECT {LISTED} FROM alerts WHERE id = ?", (alert_id,))
             if not rows:
                 return None
             deliveries = tx.q(
@@ -129,7 +128,7 @@ class ConsoleSql:
                 "SELECT actor, action, detail, created FROM history WHERE alert_id = ? ORDER BY id",
                 (alert_id,),
             )
-            listed = _listed(tx, rows)[0]
+            listed = listed_rows(tx, rows)[0]
         return Detail(
             listed,
             tuple(_delivery_view(r) for r in deliveries),
@@ -210,50 +209,6 @@ class ConsoleSql:
             rows = tx.q(f"SELECT {_SILENCE} FROM silences WHERE id = ?", (silence_id,))
         return _silence(rows[0]) if rows else None
 
-    # -- labels ------------------------------------------------------------------
-    def find_item(self, item_key: str) -> Missed | None:
-        """What the store kept of an item (a source of some alert), to mark it missed."""
-        with self._tx() as tx:
-            rows = tx.q(
-                "SELECT feed, item_key, title, link, summary FROM sources WHERE item_key = ? "
-                "ORDER BY added LIMIT 1",
-                (item_key,),
-            )
-        return (
-            Missed(rows[0][0], rows[0][1], rows[0][2], rows[0][4] or "", rows[0][3])
-            if rows
-            else None
-        )
-
-    def mark_missed(self, m: Missed, now: datetime) -> None:
-        with self._tx() as tx:
-            tx.x(
-                "INSERT INTO missed (feed, item_key, title, summary, link, note, marked_by, "
-                "created) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (feed, item_key) "
-                "DO UPDATE SET note = excluded.note, marked_by = excluded.marked_by, "
-                "created = excluded.created",
-                (m.feed, m.item_key, m.title, m.summary, m.link, m.note, m.marked_by, ts(now)),
-            )
-
-    def missed_items(self) -> list[Missed]:
-        with self._tx() as tx:
-            rows = tx.q(
-                "SELECT feed, item_key, title, summary, link, note, marked_by, created FROM missed "
-                "ORDER BY created"
-            )
-        return [
-            Missed(r[0], r[1], r[2], r[3] or "", r[4], r[5] or "", r[6], at(r[7])) for r in rows
-        ]
-
-    def false_positives(self, limit: int = 100000) -> list[Listed]:
-        with self._tx() as tx:
-            rows = tx.q(
-                f"SELECT {_LISTED} FROM alerts WHERE state = 'false_positive' "
-                "ORDER BY created LIMIT ?",
-                (limit,),
-            )
-            return _listed(tx, rows)
-
 
 _SILENCE = "id, matchers, reason, created_by, created, starts, ends, expired_by"
 
@@ -284,8 +239,8 @@ def _delivery_view(r: Sequence[Any]) -> DeliveryView:
                         bool(r[7]), r[8])  # fmt: skip
 
 
-def _listed(tx: Tx, rows: Sequence[Sequence[Any]]) -> list[Listed]:
-    """Rows of _LISTED -> alerts with every source, in the rows' order."""
+def listed_rows(tx: Tx, rows: Sequence[Sequence[Any]]) -> list[Listed]:
+    """Rows of LISTED -> alerts with every source, in the rows' order."""
     sources: dict[str, list[Source]] = {}
     for marks, chunk in in_chunks([r[0] for r in rows]):
         for alert_id, feed, title, link, published, key in tx.q(
