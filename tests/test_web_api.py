@@ -58,15 +58,24 @@ class Api:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
 
 
-def record(store: Store, n: int, **kw: object) -> list[str]:
+def record(
+    store: Store,
+    n: int,
+    *,
+    key: str = "",
+    title: str = "",
+    countries: tuple[str, ...] = ("SD",),
+    rule: str = "civilians-killed",
+    theme: str = "war-crimes",
+    severity: Severity = Severity.HIGH,
+) -> list[str]:
     """n match alerts a minute apart, newest last; ids returned oldest first."""
     ids = []
     for i in range(n):
-        it = item(key=f"k{i}-{kw.get('key', '')}", title=str(kw.get("title", f"Civilians killed in shelling {i}")),
-                  countries=tuple(kw.get("countries", ("SD",))), link=f"https://news.example.org/{kw.get('key', '')}{i}")  # type: ignore[arg-type]  # fmt: skip
-        m = match(str(kw.get("rule", "civilians-killed")), Severity(kw.get("severity", Severity.HIGH)),
-                  str(kw.get("theme", "war-crimes")))  # type: ignore[arg-type]  # fmt: skip
-        a = alert(it, m, now=T0 + timedelta(minutes=i))
+        headline = title or f"Civilians killed in shelling {i}"
+        link = f"https://news.example.org/{key}{i}"
+        it = item(key=f"k{i}-{key}", title=headline, countries=countries, link=link)
+        a = alert(it, match(rule, severity, theme), now=T0 + timedelta(minutes=i))
         store.record_alert(Routed(a, ("ops",)), T0 + timedelta(minutes=i))
         ids.append(a.id)
     return ids
@@ -185,8 +194,10 @@ def test_bad_input_400_with_field_and_nothing_changed(
 
 def test_malformed_json_and_unknown_ids(api: Api) -> None:
     [one] = record(api.store, 1)
-    r = requests.post(f"{api.base}/api/v1/alerts/{one}/state", data=b"{nope",
-                      headers={"Authorization": f"Bearer {api.tokens['analyst']}"}, timeout=10)  # fmt: skip
+    bearer = {"Authorization": f"Bearer {api.tokens['analyst']}"}
+    r = requests.post(
+        f"{api.base}/api/v1/alerts/{one}/state", data=b"{nope", headers=bearer, timeout=10
+    )
     assert r.status_code == 400 and r.json()["field"] == "body"
     assert api.get("/api/v1/alerts/does-not-exist").status_code == 404
     assert api.post("/api/v1/alerts/does-not-exist/state", {"state": "resolved"}).status_code == 404
@@ -253,8 +264,9 @@ def test_csv_atom_labels_and_missed(api: Api) -> None:
         == 401
     )
     api.post(f"/api/v1/alerts/{ids[0]}/state", {"state": "false_positive"})
-    r = api.post("/api/v1/items/g:99/missed", {"title": "Militia executes 12 villagers", "feed": "un-news",
-                                                 "link": "https://news.example.org/x"})  # fmt: skip
+    said = {"title": "Militia executes 12 villagers", "feed": "un-news",
+            "link": "https://news.example.org/x"}  # fmt: skip
+    r = api.post("/api/v1/items/g:99/missed", said)
     assert r.status_code == 201
     assert api.post("/api/v1/items/g:100/missed", {}).json()["field"] == "title"
     labels = api.get("/api/v1/labels.tsv").text.splitlines()
