@@ -41,8 +41,8 @@ def routed(alert: Alert, router: Router) -> Routed:
     """The alert with its channels; a suppressed alert is recorded for status, sent nowhere."""
     if alert.suppressed is not None:
         return Routed(alert)
-    send, hold = router(alert)
-    return Routed(alert, send, hold)
+    send, hold, review = router(alert)
+    return Routed(alert, send, hold, review)
 
 
 class StoryRefs:

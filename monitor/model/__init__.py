@@ -239,11 +239,12 @@ class Delivery:
     id: int
     alert_id: str
     channel: str
-    status: str  # pending | sent | dead
+    status: str  # pending | held | review | sent | dead | rejected
     attempts: int
     next_attempt: datetime
     created: datetime
     last_error: str | None = None
+    unreviewed: bool = False  # released by a review timeout: sent marked "not reviewed"
 
 
 @dataclass(frozen=True)
@@ -253,23 +254,23 @@ class DeliveryResult:
     detail: str = ""
 
 
-# (alert) -> channel names to deliver it to now, and the names holding it for a digest
-Router = Callable[[Alert], tuple[tuple[str, ...], tuple[str, ...]]]
+# (alert) -> names of the channels to send it to now, to hold it for a digest, for review
+Router = Callable[[Alert], tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]]
 
 
 @dataclass(frozen=True)
 class Routed:
-    """An alert with the channels it goes to: sent now, or held for a digest."""
+    """An alert with the channels it goes to: sent now, held for a digest, or held for review."""
 
     alert: Alert
     send: tuple[str, ...] = ()
     hold: tuple[str, ...] = ()
+    review: tuple[str, ...] = ()  # held until a person approves it (store/reviews.py)
 
 
 @dataclass(frozen=True)
 class Placement:
-    """Where one candidate alert goes: a new story (story None), or one more source of the
-    recorded story `story`."""
+    """Where a candidate alert goes: a new story (story None), or one more source of `story`."""
 
     alert: Routed  # the candidate; suppressed (and sent nowhere) when a cooldown holds it
     story: str | None = None
@@ -278,8 +279,7 @@ class Placement:
 
 @dataclass(frozen=True)
 class Corroboration:
-    """A story reported by enough independent sources: marked once, announced by `notice`
-    (None for a suppressed story, which is marked all the same)."""
+    """A story enough independent feeds report: marked once, announced by `notice` (if any)."""
 
     story: str
     notice: Routed | None

@@ -4,7 +4,7 @@ story decisions reach it as a `StoryDecisions` object, routing as channel names.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -19,6 +19,7 @@ from monitor.model import (
     PollResult,
     Routed,
 )
+from monitor.store.reviews import Waiting as Waiting
 
 
 class StoryDecisions(Protocol):
@@ -174,7 +175,25 @@ class InstanceStore(Protocol):
     def pending_for(self, owner: str, now: datetime, before: datetime | None = None) -> int: ...
 
 
-class Store(PollStore, OutboxStore, AdminStore, InstanceStore, Protocol):
+class ReviewStore(Protocol):
+    """The review queue of channels with `review = true` (store/reviews.py): what waits,
+    a person's decision on it, and the timeout that sends a critical alert unreviewed."""
+
+    def waiting_reviews(self, limit: int = 50, offset: int = 0) -> list[Waiting]: ...
+    def waiting_count(self) -> int: ...
+    def decide_review(
+        self,
+        alert_id: str,
+        decision: str,
+        actor: str,
+        note: str,
+        now: datetime,
+        released: Mapping[str, str],
+    ) -> tuple[str, ...]: ...
+    def expire_reviews(self, channel: str, older_than: datetime, now: datetime) -> list[str]: ...
+
+
+class Store(PollStore, OutboxStore, AdminStore, InstanceStore, ReviewStore, Protocol):
     """Every role at once: what the engines implement and open_store() returns."""
 
 

@@ -33,6 +33,7 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "first_attempt",
             "sent_at",
             "last_error",
+            "unreviewed",
         ),
     ),
     "jobs": (("job",), ("period_key", "ran")),
