@@ -1,4 +1,4 @@
-"""EDGE: periodic jobs: retention pruning, escalation alerts, email digests."""
+"""EDGE: periodic jobs: retention pruning, escalation alerts, email digests, review timeouts."""
 
 from __future__ import annotations
 
@@ -73,6 +73,22 @@ def record(rt: Runtime, notice: Routed, now: datetime) -> bool:
         log.warning("alert.unrouted", alert=notice.alert.id, why=why)
         rt.metrics.unrouted.inc()
     return True
+
+
+def expire_reviews(rt: Runtime) -> dict[str, list[str]]:
+    """Send the critical alerts that waited longer than their channel's review_timeout,
+    marked unreviewed; returns their ids by channel. Safe on every instance at once: the
+    store moves each row once (the others find it gone from the queue)."""
+    now = rt.now()
+    out: dict[str, list[str]] = {}
+    for c in rt.config.channels:
+        if not c.review or c.review_timeout is None:
+            continue
+        ids = rt.store.expire_reviews(c.name, now - timedelta(seconds=c.review_timeout), now)
+        if ids:
+            log.warning("review.timeout", channel=c.name, alerts=ids)
+            out[c.name] = ids
+    return out
 
 
 def send_digest(rt: Runtime, channel_name: str) -> int:
