@@ -285,3 +285,32 @@ def test_feeds_outbox_and_retry(api: Api) -> None:
     assert api.post("/api/v1/outbox/retry", {}, role="viewer").status_code == 403
     r = api.post("/api/v1/outbox/retry", {"dead": True})
     assert r.status_code == 200 and r.json()["due_now"] == 2
+
+
+def test_review_queue_approve_reject_and_conflicts(api: Api) -> None:
+    now = api.clock()
+    held = []
+    for n in range(2):
+        a = alert(item(key=f"r{n}", link=f"https://x.example/r{n}"), match(), now=now)
+        api.store.record_alert(Routed(a, ("ops",), review=("desk",)), now)
+        held.append(a.id)
+    waiting = api.get("/api/v1/reviews").json()
+    assert waiting["waiting"] == 2 and {w["id"] for w in waiting["reviews"]} == set(held)
+    assert waiting["reviews"][0]["channels"] == ["desk"]
+    bad = api.post(f"/api/v1/alerts/{held[0]}/review", {"decision": "maybe"})
+    assert bad.status_code == 400 and bad.json()["field"] == "decision"
+    assert (
+        api.post(f"/api/v1/alerts/{held[0]}/review", {"decision": "approve"}, "viewer").status_code
+        == 403
+    )
+    ok = api.post(f"/api/v1/alerts/{held[0]}/review", {"decision": "approve", "note": "checked"})
+    assert ok.status_code == 200
+    desk = [d for d in ok.json()["deliveries"] if d["channel"] == "desk"]
+    assert desk[0]["status"] == "pending"
+    again = api.post(f"/api/v1/alerts/{held[0]}/review", {"decision": "reject"})
+    assert again.status_code == 409
+    no = api.post(f"/api/v1/alerts/{held[1]}/review", {"decision": "reject", "note": "satire"})
+    assert no.json()["state"] == "false_positive"
+    assert [d["status"] for d in no.json()["deliveries"] if d["channel"] == "desk"] == ["rejected"]
+    assert api.get("/api/v1/reviews").json()["waiting"] == 0
+    assert api.post("/api/v1/alerts/nope/review", {"decision": "approve"}).status_code == 404
