@@ -314,3 +314,42 @@ def test_review_queue_approve_reject_and_conflicts(api: Api) -> None:
     assert [d["status"] for d in no.json()["deliveries"] if d["channel"] == "desk"] == ["rejected"]
     assert api.get("/api/v1/reviews").json()["waiting"] == 0
     assert api.post("/api/v1/alerts/nope/review", {"decision": "approve"}).status_code == 404
+
+
+def test_admin_manages_people_and_machines(api: Api) -> None:
+    assert api.get("/api/v1/users", role="analyst").status_code == 403
+    made = api.post("/api/v1/users", {"name": "lena", "role": "viewer", "password": "long enough"},
+                    role="admin")  # fmt: skip
+    assert made.status_code == 201 and made.json()["role"] == "viewer"
+    person = api.store.user("lena")
+    assert person is not None and person.password_hash.startswith("$argon2id$")
+    again = api.post("/api/v1/users", {"name": "lena", "role": "viewer", "password": "long enough"},
+                     role="admin")  # fmt: skip
+    assert again.status_code == 409
+    short = api.post(
+        "/api/v1/users", {"name": "max", "role": "viewer", "password": "short"}, "admin"
+    )
+    assert short.status_code == 400 and short.json()["field"] == "password"
+    odd = api.post(
+        "/api/v1/users", {"name": "max", "role": "boss", "password": "long enough"}, "admin"
+    )
+    assert odd.status_code == 400 and odd.json()["field"] == "role"
+    assert {u["name"] for u in api.get("/api/v1/users", role="admin").json()["users"]} == {
+        "amina",
+        "lena",
+    }
+    token = api.post("/api/v1/tokens", {"name": "grafana", "role": "viewer"}, "admin").json()[
+        "token"
+    ]
+    assert token.startswith("mon_")
+    feed = requests.get(f"{api.base}/api/v1/alerts", headers={"Authorization": f"Bearer {token}"},
+                        timeout=10)  # fmt: skip
+    assert feed.status_code == 200
+    listed = api.get("/api/v1/tokens", role="admin").json()["tokens"]
+    assert "grafana" in {t["name"] for t in listed} and token not in str(listed)
+    assert api.delete("/api/v1/tokens/grafana", role="admin").status_code == 200
+    gone = requests.get(f"{api.base}/api/v1/alerts", headers={"Authorization": f"Bearer {token}"},
+                        timeout=10)  # fmt: skip
+    assert gone.status_code == 401
+    assert api.delete("/api/v1/users/lena", role="admin").status_code == 200
+    assert api.delete("/api/v1/users/lena", role="admin").status_code == 404

@@ -24,9 +24,11 @@ log = structlog.get_logger("monitor.housekeeping")
 def run(rt: Runtime) -> None:
     now = rt.now()
     pruned = rt.store.prune(now - timedelta(seconds=rt.config.defaults.retention))
+    sessions = rt.store.prune_sessions(now)  # the console's expired sign-ins
     escalated = check_escalation(rt, now)
     silent = check_silence(rt, now)
-    log.info("housekeeping.done", pruned=pruned, escalations=escalated, silent=silent)
+    log.info("housekeeping.done", pruned=pruned, sessions=sessions, escalations=escalated,
+             silent=silent)  # fmt: skip
 
 
 def check_silence(rt: Runtime, now: datetime) -> int:
