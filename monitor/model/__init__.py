@@ -129,6 +129,10 @@ class ParsedFeed:
     entries: tuple[RawEntry, ...]
     bozo: str | None = None  # parser complaint, kept when entries survived it
     is_feed: bool = True  # False for an HTML page or other non-feed document
+    # what the feed itself says of its pace (RSS <ttl>, sy:updatePeriod/updateFrequency):
+    # seconds between updates and which element said so; None when it says nothing
+    refresh: float | None = None
+    refresh_source: str = ""
 
 
 @dataclass(frozen=True)
