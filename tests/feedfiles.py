@@ -18,6 +18,15 @@ severity = "high"
 description = "A test rule."
 any = ["massacre"]
 """
+# a critical rule beside it, for tests where severity decides (reviews, silences)
+TWO_RULES = RULES + """
+[[rules]]
+id = "genocide"
+title = "Genocide warning"
+severity = "critical"
+description = "A test rule."
+any = ["genocide"]
+"""
 CONSOLE = '[[channels]]\nname = "console"\ntype = "console"\ncolor = false\n'
 
 

@@ -34,7 +34,7 @@ from tests.channel_servers import HttpReceiver, http_receiver
 from tests.clock import FakeClock
 from tests.e2e import env_with, run_monitor
 from tests.factories import T0, alert, item, make_alert, match
-from tests.feedfiles import rss, story, write_config
+from tests.feedfiles import TWO_RULES, rss, story, write_config
 from tests.feedserver import FeedServer
 from tests.runtimes import poll, runtime_of
 from tests.stores import ENGINES, due, new_target, open_engine
@@ -206,22 +206,6 @@ def test_expire_sends_only_critical_alerts_waiting_too_long(store: Store) -> Non
 
 
 # -- the daemon's parts end to end ------------------------------------------------------
-RULES = """theme = "test"
-
-[[rules]]
-id = "genocide"
-title = "Genocide warning"
-severity = "critical"
-description = "A test rule."
-any = ["genocide"]
-
-[[rules]]
-id = "massacre"
-title = "Massacre reported"
-severity = "high"
-description = "A test rule."
-any = ["massacre"]
-"""
 CHANNELS = """[[channels]]
 name = "partners"
 type = "webhook"
@@ -244,7 +228,7 @@ enabled = false
 def newsroom(tmp_path: Path, feeds: FeedServer) -> Path:
     """A feed with a critical story (genocide) and a high one (massacre); the config."""
     (tmp_path / "rules").mkdir()
-    (tmp_path / "rules" / "r.toml").write_text(RULES, encoding="utf-8")
+    (tmp_path / "rules" / "r.toml").write_text(TWO_RULES, encoding="utf-8")
     published = datetime.now(UTC) - timedelta(minutes=30)
     url = feeds.publish(
         "news",

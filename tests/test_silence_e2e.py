@@ -17,26 +17,10 @@ from monitor.web import auth, site
 from monitor.web.app import Console
 from tests.channel_servers import HttpReceiver, http_receiver
 from tests.clock import FakeClock
-from tests.feedfiles import rss, story, write_config
+from tests.feedfiles import TWO_RULES, rss, story, write_config
 from tests.feedserver import FeedServer
 from tests.runtimes import poll, runtime_of
 
-RULES = """theme = "test"
-
-[[rules]]
-id = "genocide"
-title = "Genocide warning"
-severity = "critical"
-description = "A test rule."
-any = ["genocide"]
-
-[[rules]]
-id = "massacre"
-title = "Massacre reported"
-severity = "high"
-description = "A test rule."
-any = ["massacre"]
-"""
 CHANNELS = """[[channels]]
 name = "ops"
 type = "webhook"
@@ -57,7 +41,7 @@ def desk(
     tmp_path: Path, feeds: FeedServer, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[Runtime, FakeClock, str, str, HttpReceiver, HttpReceiver, FeedServer]]:
     (tmp_path / "rules").mkdir()
-    (tmp_path / "rules" / "r.toml").write_text(RULES, encoding="utf-8")
+    (tmp_path / "rules" / "r.toml").write_text(TWO_RULES, encoding="utf-8")
     url = feeds.publish("news", rss())
     cfg = write_config(tmp_path, {"news": url}, rules=tmp_path / "rules", channels=CHANNELS)
     with http_receiver() as ops, http_receiver() as partners:
