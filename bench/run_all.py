@@ -4,7 +4,8 @@
 2. bench/peers.py: rss2email, 200 feeds, no added latency (the peers' full table is in
    bench/README.md: it takes about an hour);
 3. bench/cycle.py: `monitor run --once`, cold and warm, 200 and 1,000 feeds, 0 and 50 ms;
-4. bench/latency.py --quick: the daemon, 300 feeds, alert latency and peak memory.
+4. bench/latency.py --quick: the daemon, 300 feeds, alert latency and peak memory;
+5. bench/console.py --quick: the console's API answer times with 20,000 alerts (SQLite).
 
 Each step is a subprocess with a timeout; a step that fails or times out is reported and
 the others still run. Output of each step goes to bench/out/run_all/<step>.txt; the
@@ -71,6 +72,12 @@ STEPS: list[tuple[str, list[str], float, tuple[str, ...]]] = [
         [PY, "bench/latency.py", "--quick", "--out", str(OUT / "latency.jsonl")],
         420,
         ('"delay_', '"main_peak', '"worker_peak', '"alerts_joined', "PASS", "MISS"),
+    ),
+    (
+        "console",
+        [PY, "bench/console.py", "--quick", "--out", str(OUT / "console.jsonl")],
+        300,
+        ("| ", "PASS", "MISS"),
     ),
 ]
 

@@ -83,7 +83,9 @@ def _where(f: Filters) -> tuple[str, list[Any]]:
     if f.until:
         add("created < ?", ts(f.until))
     if f.after:
-        add("(created < ? OR (created = ? AND id < ?))", f.after[0], f.after[0], f.after[1])
+        # `created <= ?` makes it a range on alerts_created: a page costs the same at any
+        # depth (the bare OR read the index from the newest row down: 55 ms at row 99,900)
+        add("created <= ? AND (created < ? OR id < ?)", f.after[0], f.after[0], f.after[1])
     return (" WHERE " + " AND ".join(parts)) if parts else "", params
 
 
