@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+import structlog
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolTimeout
 
@@ -25,6 +26,7 @@ from monitor.store.transfer import TransferSql
 
 # Advisory lock keys (one bigint namespace per database): arbitrary, fixed, distinct.
 MIGRATION_LOCK = 0x6D6F6E0001
+log = structlog.get_logger("monitor.store")
 STORY_LOCK = 0x6D6F6E0002
 OUTBOX_LOCK = 0x6D6F6E0003
 
@@ -119,6 +121,25 @@ class PostgresStore(LeaseSql, TransferSql, HealthSql):
                 tx.x("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
             elif version != SCHEMA_VERSION:
                 tx.x("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
+        self._text_index()
+
+    def _text_index(self) -> None:
+        """The console's `q` (search LIKE '%word%') through a trigram index where pg_trgm can
+        be had: a word in 1 % of 100,000 alerts otherwise reads 5,000 rows (80 ms), a word in
+        none reads them all. An accelerator, not a schema step: without the extension (no
+        right to create it) the same query answers, slower, and the log says why."""
+        try:
+            with self._tx() as tx:
+                if tx.q("SELECT to_regclass('alerts_search_trgm') IS NOT NULL")[0][0]:
+                    return
+                tx.q("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK,))
+                tx.x("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+                tx.x(
+                    "CREATE INDEX IF NOT EXISTS alerts_search_trgm ON alerts "
+                    "USING gin (search gin_trgm_ops)"
+                )
+        except psycopg.Error as exc:
+            log.warning("store.no_text_index", why=f"{type(exc).__name__}: {exc}"[:300])
 
     def schema_version(self) -> int:
         with self._tx() as tx:
