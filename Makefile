@@ -19,7 +19,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv and install monitor with its test extras
 
-run: $(STAMP) ## start the daemon with ./config.toml
+run: $(STAMP) ## start the daemon with ./config.toml (and its console, when [web] listen is set)
+	@listen=$$($(BIN)/python -c 'import sys,tomllib; print(tomllib.load(open(sys.argv[1],"rb")).get("web",{}).get("listen",""))' $(CONFIG)); \
+	  if [ -n "$$listen" ]; then echo "console: http://$$listen/ (first user: $(BIN)/monitor user add NAME --role admin -c $(CONFIG))"; fi
 	$(BIN)/monitor run -c $(CONFIG)
 
 once: $(STAMP) ## poll every feed once, deliver, exit

@@ -6,7 +6,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -15,7 +15,7 @@ import structlog
 from monitor.channels.base import Channel as Channel  # the one protocol, also for runtime
 from monitor.errors import DeliveryError
 from monitor.log import redact
-from monitor.model import Delivery
+from monitor.model import Alert, Delivery
 from monitor.store import OutboxStore
 
 log = structlog.get_logger("monitor.deliver")
@@ -71,6 +71,14 @@ class Report:
             self.retried += 1
         else:
             self.dead += 1
+
+
+def marked(alert: Alert | None, row: Delivery) -> Alert | None:
+    """The alert as its channel renders it: one a review timeout released says so
+    (`data["unreviewed"]`, read by monitor.channels.render.unreviewed)."""
+    if alert is None or not row.unreviewed:
+        return alert
+    return replace(alert, data={**alert.data, "unreviewed": True})
 
 
 @dataclass
@@ -191,7 +199,7 @@ class Deliverer:
 
     def _deliver(self, current: Channels, row: Delivery, report: Report) -> bool:
         channel = current.channels.get(row.channel)
-        alert = self.store.load_alert(row.alert_id)
+        alert = marked(self.store.load_alert(row.alert_id), row)
         if channel is None or alert is None:
             why = "channel no longer configured" if channel is None else "alert missing"
             self._dead(row, why, report)

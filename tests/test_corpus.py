@@ -40,8 +40,8 @@ def documents(folder: Path) -> Iterator[Path]:
             yield path
 
 
-def no_route(alert: Alert) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    return (), ()
+def no_route(alert: Alert) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    return (), (), ()
 
 
 POLICY = PollPolicy(backfill=None, max_backoff=3600, feed_down_after=6 * 3600, router=no_route)

@@ -19,8 +19,8 @@ from tests.pg import PgServer
 from tests.stores import due
 
 
-def to_ops(a: Alert) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    return ("ops",), ("digest",)
+def to_ops(a: Alert) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    return ("ops",), ("digest",), ()
 
 
 def desk() -> StoryDesk:

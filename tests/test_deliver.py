@@ -45,7 +45,7 @@ def enqueue(store: SqliteStore, n: int, channel: str = "ops") -> list[str]:
             )
         )
         result = PollResult("f", "fetched", FeedState("f", last_success=T0), (a.item,), (a,))
-        desk = StoryDesk(StoryPolicy(corroboration=0), lambda _: ((channel,), ()))
+        desk = StoryDesk(StoryPolicy(corroboration=0), lambda _: ((channel,), (), ()))
         store.save_poll(result, desk, T0)
         ids.append(a.id)
     return ids
@@ -127,6 +127,7 @@ def test_hanging_receiver_times_out_and_is_retried(store: SqliteStore) -> None:
     assert store.outbox_counts() == {
         "pending": 0,
         "held": 0,
+        "review": 0,
         "sent": 1,
         "dead": 0,
         "suppressed": 0,

@@ -73,7 +73,7 @@ def record(r: Runtime, n: int, country: str, start_key: int, when) -> None:  # t
         result = PollResult(
             "un-news", "fetched", FeedState("un-news", last_success=when), (a.item,), (a,)
         )
-        desk = StoryDesk(StoryPolicy(similarity=101), lambda _: ((), ("mail",)))
+        desk = StoryDesk(StoryPolicy(similarity=101), lambda _: ((), ("mail",), ()))
         r.store.save_poll(result, desk, when)
 
 

@@ -29,8 +29,8 @@ BODY = b"<rss>...</rss>"
 HOUR = 3600.0
 
 
-def to_ops(alert: Alert) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    return ("ops",), ("digest",)
+def to_ops(alert: Alert) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    return ("ops",), ("digest",), ()
 
 
 POLICY = pipeline.PollPolicy(

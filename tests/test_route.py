@@ -66,8 +66,8 @@ def test_digest_channels_hold_all_but_immediate_severity() -> None:
         settings=EmailSettings(recipients=("a@b.org",)),
     )
     router = make_router((ChannelConfig("ops", "webhook"), mail))
-    assert router(alert(item(), match(severity=Severity.HIGH))) == (("ops",), ("mail",))
-    assert router(alert(item(), match(severity=Severity.CRITICAL))) == (("ops", "mail"), ())
+    assert router(alert(item(), match(severity=Severity.HIGH))) == (("ops",), ("mail",), ())
+    assert router(alert(item(), match(severity=Severity.CRITICAL))) == (("ops", "mail"), (), ())
 
 
 def test_channel_tags_also_select_rule_route_tags() -> None:

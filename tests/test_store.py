@@ -36,8 +36,8 @@ from tests.stores import ENGINES, create_at_version, due, new_target, open_engin
 POLICY = StoryPolicy(window=72 * 3600, similarity=88, corroboration=3)
 
 
-def to_ops(a: Alert) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    return ("ops",), ()
+def to_ops(a: Alert) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    return ("ops",), (), ()
 
 
 def desk() -> StoryDesk:
@@ -202,7 +202,7 @@ def test_channel_order_is_kept_behind_a_waiting_row(store: Store) -> None:
 def test_digest_rows_are_held(store: Store) -> None:
     """Alerts routed to a digest channel wait as 'held' until the digest is sent."""
     a = alert()
-    store.save_poll(poll("f", a), StoryDesk(POLICY, lambda _: ((), ("mail",))), T0)
+    store.save_poll(poll("f", a), StoryDesk(POLICY, lambda _: ((), ("mail",), ())), T0)
     assert due(store, T0) == []
     (held,) = store.held_deliveries("mail")
     store.mark_sent([held.id], T0)

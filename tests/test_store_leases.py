@@ -32,8 +32,8 @@ def pair(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Store
         b.close()
 
 
-def by_channel(a: Alert) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    return (f"c{int(a.id.split(':')[1]) % 3}",), ()
+def by_channel(a: Alert) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    return (f"c{int(a.id.split(':')[1]) % 3}",), (), ()
 
 
 def desk() -> StoryDesk:
@@ -262,7 +262,7 @@ def test_queued_deliveries_show_what_waits(pair: tuple[Store, Store]) -> None:
     a.mark_sent([second.id], T0)
     a.mark_dead(third.id, "HTTP 404", T0)
     digest = replace(alert(), id="health:held", kind=AlertKind.SOURCE_DOWN, item=None)
-    a.record_alert(routed(digest, lambda _: ((), ("mail",))), T0)
+    a.record_alert(routed(digest, lambda _: ((), ("mail",), ())), T0)
     (pending, held) = b.queued_deliveries()
     assert (pending.delivery.alert_id, pending.delivery.status) == ("health:0", "pending")
     assert pending.title == alert().title

@@ -55,7 +55,7 @@ def candidates() -> list[Alert]:
 
 def file_reports(store: Store, alerts: Sequence[Alert]) -> None:
     """One instance's polls of these feeds, one transaction each, in this order."""
-    desk = StoryDesk(StoryPolicy(), lambda a: (("ops",), ()))
+    desk = StoryDesk(StoryPolicy(), lambda a: (("ops",), (), ()))
     for a in alerts:
         assert a.item is not None
         result = PollResult(a.item.feed, "fetched", FeedState(a.item.feed), (a.item,), (a,))

@@ -259,10 +259,9 @@ def test_csv_atom_labels_and_missed(api: Api) -> None:
         f"{api.base}/alerts.atom", params={"token": api.tokens["viewer"]}, timeout=10
     )
     assert atom.status_code == 200 and atom.text.count("<entry>") == 3
-    assert (
-        requests.get(f"{api.base}/alerts.atom", params={"token": "mon_bad"}, timeout=10).status_code
-        == 401
-    )
+    atom_with = lambda t: requests.get(f"{api.base}/alerts.atom", params={"token": t}, timeout=10)  # noqa: E731
+    assert atom_with("mon_bad").status_code == 401
+    assert atom_with(api.tokens["admin"]).status_code == 403  # only read-only tokens in URLs
     api.post(f"/api/v1/alerts/{ids[0]}/state", {"state": "false_positive"})
     said = {"title": "Militia executes 12 villagers", "feed": "un-news",
             "link": "https://news.example.org/x"}  # fmt: skip
@@ -285,3 +284,71 @@ def test_feeds_outbox_and_retry(api: Api) -> None:
     assert api.post("/api/v1/outbox/retry", {}, role="viewer").status_code == 403
     r = api.post("/api/v1/outbox/retry", {"dead": True})
     assert r.status_code == 200 and r.json()["due_now"] == 2
+
+
+def test_review_queue_approve_reject_and_conflicts(api: Api) -> None:
+    now = api.clock()
+    held = []
+    for n in range(2):
+        a = alert(item(key=f"r{n}", link=f"https://x.example/r{n}"), match(), now=now)
+        api.store.record_alert(Routed(a, ("ops",), review=("desk",)), now)
+        held.append(a.id)
+    waiting = api.get("/api/v1/reviews").json()
+    assert waiting["waiting"] == 2 and {w["id"] for w in waiting["reviews"]} == set(held)
+    assert waiting["reviews"][0]["channels"] == ["desk"]
+    bad = api.post(f"/api/v1/alerts/{held[0]}/review", {"decision": "maybe"})
+    assert bad.status_code == 400 and bad.json()["field"] == "decision"
+    assert (
+        api.post(f"/api/v1/alerts/{held[0]}/review", {"decision": "approve"}, "viewer").status_code
+        == 403
+    )
+    ok = api.post(f"/api/v1/alerts/{held[0]}/review", {"decision": "approve", "note": "checked"})
+    assert ok.status_code == 200
+    desk = [d for d in ok.json()["deliveries"] if d["channel"] == "desk"]
+    assert desk[0]["status"] == "pending"
+    again = api.post(f"/api/v1/alerts/{held[0]}/review", {"decision": "reject"})
+    assert again.status_code == 409
+    no = api.post(f"/api/v1/alerts/{held[1]}/review", {"decision": "reject", "note": "satire"})
+    assert no.json()["state"] == "false_positive"
+    assert [d["status"] for d in no.json()["deliveries"] if d["channel"] == "desk"] == ["rejected"]
+    assert api.get("/api/v1/reviews").json()["waiting"] == 0
+    assert api.post("/api/v1/alerts/nope/review", {"decision": "approve"}).status_code == 404
+
+
+def test_admin_manages_people_and_machines(api: Api) -> None:
+    assert api.get("/api/v1/users", role="analyst").status_code == 403
+    made = api.post("/api/v1/users", {"name": "lena", "role": "viewer", "password": "long enough"},
+                    role="admin")  # fmt: skip
+    assert made.status_code == 201 and made.json()["role"] == "viewer"
+    person = api.store.user("lena")
+    assert person is not None and person.password_hash.startswith("$argon2id$")
+    again = api.post("/api/v1/users", {"name": "lena", "role": "viewer", "password": "long enough"},
+                     role="admin")  # fmt: skip
+    assert again.status_code == 409
+    short = api.post(
+        "/api/v1/users", {"name": "max", "role": "viewer", "password": "short"}, "admin"
+    )
+    assert short.status_code == 400 and short.json()["field"] == "password"
+    odd = api.post(
+        "/api/v1/users", {"name": "max", "role": "boss", "password": "long enough"}, "admin"
+    )
+    assert odd.status_code == 400 and odd.json()["field"] == "role"
+    assert {u["name"] for u in api.get("/api/v1/users", role="admin").json()["users"]} == {
+        "amina",
+        "lena",
+    }
+    token = api.post("/api/v1/tokens", {"name": "grafana", "role": "viewer"}, "admin").json()[
+        "token"
+    ]
+    assert token.startswith("mon_")
+    feed = requests.get(f"{api.base}/api/v1/alerts", headers={"Authorization": f"Bearer {token}"},
+                        timeout=10)  # fmt: skip
+    assert feed.status_code == 200
+    listed = api.get("/api/v1/tokens", role="admin").json()["tokens"]
+    assert "grafana" in {t["name"] for t in listed} and token not in str(listed)
+    assert api.delete("/api/v1/tokens/grafana", role="admin").status_code == 200
+    gone = requests.get(f"{api.base}/api/v1/alerts", headers={"Authorization": f"Bearer {token}"},
+                        timeout=10)  # fmt: skip
+    assert gone.status_code == 401
+    assert api.delete("/api/v1/users/lena", role="admin").status_code == 200
+    assert api.delete("/api/v1/users/lena", role="admin").status_code == 404

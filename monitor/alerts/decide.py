@@ -16,6 +16,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from monitor.alerts import triage
 from monitor.alerts.stories import (
     StoryRef,
     cooldown_reason,
@@ -26,6 +27,7 @@ from monitor.alerts.stories import (
     story_ref,
 )
 from monitor.model import Alert, Corroboration, FiledReport, Placement, Routed, Router
+from monitor.model.console import Silence
 
 
 @dataclass(frozen=True)
@@ -37,12 +39,16 @@ class StoryPolicy:
     corroboration: int = 3
 
 
-def routed(alert: Alert, router: Router) -> Routed:
-    """The alert with its channels; a suppressed alert is recorded for status, sent nowhere."""
+def routed(
+    alert: Alert, router: Router, silences: Sequence[Silence] = (), now: datetime | None = None
+) -> Routed:
+    """The alert with its channels; a suppressed alert is recorded for status, sent nowhere;
+    the channels an active silence covers are taken off (the alert is recorded silenced)."""
     if alert.suppressed is not None:
         return Routed(alert)
-    send, hold = router(alert)
-    return Routed(alert, send, hold)
+    send, hold, review = router(alert)
+    plain = Routed(alert, send, hold, review)
+    return triage.apply(plain, silences, now or alert.created) if silences else plain
 
 
 class StoryRefs:
@@ -100,10 +106,15 @@ class StoryDesk:
     policy: StoryPolicy
     router: Router
     refs: StoryRefs = field(default_factory=StoryRefs)
+    silences: tuple[Silence, ...] = ()  # active when the poll is saved
+    now: datetime | None = None
 
     @property
     def window(self) -> float:
         return self.policy.window
+
+    def _routed(self, alert: Alert) -> Routed:
+        return routed(alert, self.router, self.silences, self.now)
 
     def place(
         self,
@@ -134,7 +145,7 @@ class StoryDesk:
             reason = cooldown_reason(alert, refs)
             refs.append(mine)  # later candidates of this poll may repeat it
             known.add(alert.id)
-            return Placement(routed(replace(alert, suppressed=reason), self.router))
+            return Placement(self._routed(replace(alert, suppressed=reason)))
         assert alert.item is not None
         if story is not None:  # later candidates of this poll must repeat this report too
             others.setdefault(story.id, []).append(mine)
@@ -148,4 +159,4 @@ class StoryDesk:
         if story.suppressed:
             return Corroboration(story.id, None)
         notice = corroboration_alert(story, story.sources, now)
-        return Corroboration(story.id, routed(notice, self.router))
+        return Corroboration(story.id, self._routed(notice))

@@ -49,3 +49,17 @@ def route(alert: Alert, channels: Sequence[ChannelConfig]) -> tuple[str, ...]:
     return tuple(
         c.name for c in channels if wants(c, alert) and (hinted is None or c.name in hinted)
     )
+
+
+def delivery_status(channel: ChannelConfig, alert: Alert) -> str:
+    """The outbox status of an alert bound for this channel, review apart: "held" for the
+    channel's digest, unless the alert reaches its immediate_severity; else "pending"."""
+    immediate = (
+        channel.immediate_severity is not None and alert.severity >= channel.immediate_severity
+    )
+    return "held" if channel.digest and not immediate else "pending"
+
+
+def release_statuses(channels: Sequence[ChannelConfig], alert: Alert) -> dict[str, str]:
+    """For Store.decide_review: the status each review channel gives `alert` once approved."""
+    return {c.name: delivery_status(c, alert) for c in channels if c.review}

@@ -186,7 +186,7 @@ def apply(routed: Routed, silences: Sequence[Silence], now: datetime) -> Routed:
         if not s.active(now) or not covers(s.matchers, routed.alert):
             continue
         only = set(s.matchers.channel)  # empty: every channel
-        routes = (*routed.send, *routed.hold)
+        routes = (*routed.send, *routed.hold, *routed.review)
         taken = tuple(n for n in routes if not only or n in only)
         if only and not taken:
             continue  # it silences only channels this alert does not go to
@@ -194,6 +194,7 @@ def apply(routed: Routed, silences: Sequence[Silence], now: datetime) -> Routed:
             routed,
             send=tuple(n for n in routed.send if n not in taken),
             hold=tuple(n for n in routed.hold if n not in taken),
+            review=tuple(n for n in routed.review if n not in taken),
             silenced=taken,
             silence=s.id,
         )

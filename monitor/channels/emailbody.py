@@ -79,6 +79,9 @@ def _alert_html(alert: Alert, *, heading: str) -> str:
         f'<p style="color:{colour};font-weight:bold">{alert.severity.name} · {escape(kind)}</p>',
         f"<{heading}>{_title_html(alert)}</{heading}>",
     ]
+    if render.unreviewed(alert):
+        note = escape(render.NOT_REVIEWED_NOTE)
+        parts.insert(0, f'<p style="color:#c62828;font-weight:bold">{note}</p>')
     if alert.item is not None:
         parts.append(f"<p>{escape(render.item_origin(alert))}</p>")
         summary = render.block(alert.item.summary, render.SUMMARY_MAX)

@@ -56,6 +56,21 @@ KIND_LABEL = {
 }
 
 
+NOT_REVIEWED = "NOT REVIEWED"
+NOT_REVIEWED_NOTE = "NOT REVIEWED: its review timed out; no analyst has approved this alert"
+
+
+def unreviewed(alert: Alert) -> bool:
+    """True for an alert a review timeout released (monitor.deliver.marked): every channel
+    shows NOT_REVIEWED where a reader looks first."""
+    return alert.data.get("unreviewed") is True
+
+
+def review_marker(alert: Alert) -> str:
+    """ "[NOT REVIEWED] " for such an alert, else "": the prefix of headlines and subjects."""
+    return f"[{NOT_REVIEWED}] " if unreviewed(alert) else ""
+
+
 def truncate(text: str, limit: int) -> str:
     """Return text of at most limit characters, cut at a word boundary when one is near,
     ending with "…" when anything was cut."""
@@ -118,7 +133,7 @@ def headline(alert: Alert) -> str:
 
 def subject(alert: Alert, limit: int = 200) -> str:
     """A one-line subject: [severity] title."""
-    marker = "[TEST] " if alert.kind == AlertKind.TEST else ""
+    marker = review_marker(alert) + ("[TEST] " if alert.kind == AlertKind.TEST else "")
     return truncate(f"{marker}[{alert.severity.label}] {headline(alert)}", limit)
 
 
@@ -164,7 +179,10 @@ def source_line(source: Source) -> str:
 
 def plain_lines(alert: Alert, *, max_hits: int = 10, max_sources: int = 20) -> list[str]:
     """A complete plain-text rendering of an alert, one string per line (console, email)."""
-    out = [f"[{severity_tag(alert.severity)}] {kind_label(alert.kind)}: {headline(alert)}"]
+    head = f"[{severity_tag(alert.severity)}] {kind_label(alert.kind)}: {headline(alert)}"
+    out = [review_marker(alert) + head]
+    if unreviewed(alert):
+        out.append(NOT_REVIEWED_NOTE)
     if alert.rules:
         out.append(f"Rules: {rule_titles(alert)}")
     if alert.item is not None:

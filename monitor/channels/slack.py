@@ -87,7 +87,8 @@ def section(lines: list[str]) -> dict[str, Any]:
 def header_block(alert: Alert) -> dict[str, Any]:
     emoji = render.SEVERITY_EMOJI[alert.severity]
     kind = render.kind_label(alert.kind)
-    text = f"{emoji} {alert.severity.name} · {kind}: {render.headline(alert)}"
+    text = f"{render.review_marker(alert)}{emoji} {alert.severity.name} · {kind}: "
+    text += render.headline(alert)
     return {"type": "header", "text": {"type": "plain_text", "text": fit(escape(text), HEADER_MAX)}}
 
 
@@ -95,6 +96,8 @@ def item_block(alert: Alert) -> dict[str, Any]:
     """Linked item title, source and time, rules and countries."""
     title = fit(escape(render.headline(alert)), render.TITLE_MAX)
     lines = [f"*{link(alert.item.link, title)}*" if alert.item else f"*{title}*"]
+    if render.unreviewed(alert):
+        lines.append(f"*{render.NOT_REVIEWED_NOTE}*")
     if alert.item is not None:
         lines.append(escape(render.item_origin(alert)))
     if alert.rules:
@@ -147,6 +150,7 @@ def blocks(alert: Alert) -> list[dict[str, Any]]:
 def fallback_text(alert: Alert) -> str:
     """The notification / screen-reader text: severity, kind, title and rules."""
     text = f"[{alert.severity.name}] {render.kind_label(alert.kind)}: {render.headline(alert)}"
+    text = render.review_marker(alert) + text
     if alert.rules:
         text += f" ({render.rule_titles(alert)})"
     return fit(escape(text), FALLBACK_MAX)

@@ -105,8 +105,8 @@ def document(alert: Alert) -> dict[str, Any]:
         "themes": [render.line(t, render.NAME_MAX) for t in alert.themes],
         "sources": [_source(s) for s in alert.sources[:SOURCES_MAX]],
         "text": render.block(alert.text, render.TEXT_MAX),
-        "data": alert.data,
-    }
+        "data": {k: v for k, v in alert.data.items() if k != "unreviewed"},
+    } | ({"unreviewed": True} if render.unreviewed(alert) else {})
 
 
 def _rule(rule: RuleRef) -> dict[str, Any]:

@@ -59,8 +59,9 @@ def render(data: dict[str, Any]) -> str:
     lines = [
         f"feeds {len(feeds)}: {ok} ok, {len(failing)} failing, "
         f"{len(feeds) - ok - len(failing)} never polled",
-        f"outbox: {o['pending']} pending, {o['held']} held for digest, {o['sent']} sent, "
-        f"{o['dead']} dead; {o['suppressed']} alerts suppressed by cooldown",
+        f"outbox: {o['pending']} pending, {o['held']} held for digest, "
+        f"{o['review']} waiting for review, {o['sent']} sent, {o['dead']} dead; "
+        f"{o['suppressed']} alerts suppressed by cooldown",
         "",
         f"{'FEED':<28} {'LAST SUCCESS':<13} {'FAILS':>5} {'SEEN':>6} {'NEXT POLL':<11} LAST ERROR",
     ]

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from monitor.config.reader import Table
+from monitor.config.reader import Table, parse_duration
 from monitor.model import Severity
 
 
@@ -49,6 +49,8 @@ class ChannelConfig:
     digest: str | None = None  # cron expression -> digest mode
     timezone: str = "UTC"
     immediate_severity: Severity | None = None
+    review: bool = False  # each alert waits for a person's approval before it is sent
+    review_timeout: float | None = None  # seconds; a critical alert waiting longer goes out
     settings: ChannelSettings | None = None  # the type's own keys; None = its defaults
 
 
@@ -86,9 +88,12 @@ def _channel(t: Table, env: Mapping[str, str], types: Mapping[str, ChannelType])
         digest=t.get("digest", str, "") or None,
         timezone=t.get("timezone", str, "UTC"),
         immediate_severity=t.convert("immediate_severity", Severity.parse, None),
+        review=t.get("review", bool, False),
+        review_timeout=t.convert("review_timeout", parse_duration, None),
         settings=known.read_settings(t, name, env) if known else None,
     )
     _check_digest(t, ch, types)
+    _check_review(t, ch)
     # A key of another channel type is accepted and ignored, as it always was.
     t.allow([k for other in types.values() if other is not known for k in other.keys])
     t.finish()
@@ -116,6 +121,15 @@ def _check_digest(t: Table, ch: ChannelConfig, types: Mapping[str, ChannelType])
             CronTrigger.from_crontab(ch.digest, timezone=ch.timezone)
         except (ValueError, LookupError) as exc:
             t.problem("digest", f'"{ch.digest}" is not a cron expression ({exc})')
+
+
+def _check_review(t: Table, ch: ChannelConfig) -> None:
+    # a timeout without review would silently mean nothing: the operator meant something
+    if ch.review_timeout is not None and not ch.review:
+        t.problem("review_timeout", f"channel {ch.name}: only meaningful with review = true; "
+                  "set review = true or remove review_timeout")  # fmt: skip
+    elif ch.review_timeout is not None and ch.review_timeout <= 0:
+        t.problem("review_timeout", f"channel {ch.name}: must be longer than 0s")
 
 
 def _timezone_ok(t: Table, name: str) -> bool:

@@ -9,6 +9,9 @@ from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Any
 
+from monitor.model.outbox import Delivery as Delivery
+from monitor.model.outbox import DeliveryResult as DeliveryResult
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -232,46 +235,25 @@ class Alert:
         return tuple(sorted({r.theme for r in self.rules if r.theme}))
 
 
-@dataclass(frozen=True)
-class Delivery:
-    """One outbox row: an alert bound for one channel."""
-
-    id: int
-    alert_id: str
-    channel: str
-    status: str  # pending | sent | dead
-    attempts: int
-    next_attempt: datetime
-    created: datetime
-    last_error: str | None = None
-
-
-@dataclass(frozen=True)
-class DeliveryResult:
-    """What a channel said when it accepted a payload."""
-
-    detail: str = ""
-
-
-# (alert) -> channel names to deliver it to now, and the names holding it for a digest
-Router = Callable[[Alert], tuple[tuple[str, ...], tuple[str, ...]]]
+# (alert) -> names of the channels to send it to now, to hold it for a digest, for review
+Router = Callable[[Alert], tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]]
 
 
 @dataclass(frozen=True)
 class Routed:
-    """An alert with the channels it goes to: sent now, or held for a digest."""
+    """An alert with the channels it goes to: sent now, held for a digest, or held for review."""
 
     alert: Alert
     send: tuple[str, ...] = ()
     hold: tuple[str, ...] = ()
+    review: tuple[str, ...] = ()  # held until a person approves it (store/reviews.py)
     silenced: tuple[str, ...] = ()  # channels a silence keeps it from (recorded, not sent)
     silence: str | None = None  # the silence's id
 
 
 @dataclass(frozen=True)
 class Placement:
-    """Where one candidate alert goes: a new story (story None), or one more source of the
-    recorded story `story`."""
+    """Where a candidate alert goes: a new story (story None), or one more source of `story`."""
 
     alert: Routed  # the candidate; suppressed (and sent nowhere) when a cooldown holds it
     story: str | None = None
@@ -280,8 +262,7 @@ class Placement:
 
 @dataclass(frozen=True)
 class Corroboration:
-    """A story reported by enough independent sources: marked once, announced by `notice`
-    (None for a suppressed story, which is marked all the same)."""
+    """A story enough independent feeds report: marked once, announced by `notice` (if any)."""
 
     story: str
     notice: Routed | None

@@ -11,7 +11,7 @@ from typing import Any, TextIO
 import requests
 
 from monitor.alerts.decide import StoryPolicy
-from monitor.alerts.route import route
+from monitor.alerts.route import delivery_status, route
 from monitor.channels import Channel, make_channel
 from monitor.config.load import ChannelConfig, Config
 from monitor.match.decision import Screen
@@ -64,17 +64,16 @@ def make_bundle(
 
 
 def make_router(channels: tuple[ChannelConfig, ...]) -> Router:
-    """Alert -> (channels to send now, digest channels to hold it for)."""
+    """Alert -> (channels to send now, digest channels to hold it for, review channels to
+    hold it in until a person approves it)."""
     by_name = {c.name: c for c in channels}
 
-    def router(alert: Alert) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        send: list[str] = []
-        hold: list[str] = []
+    def router(alert: Alert) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        out: dict[str, list[str]] = {"pending": [], "held": [], "review": []}
         for name in route(alert, channels):
             c = by_name[name]
-            immediate = c.immediate_severity is not None and alert.severity >= c.immediate_severity
-            (hold if c.digest and not immediate else send).append(name)
-        return tuple(send), tuple(hold)
+            out["review" if c.review else delivery_status(c, alert)].append(name)
+        return tuple(out["pending"]), tuple(out["held"]), tuple(out["review"])
 
     return router
 

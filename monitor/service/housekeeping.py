@@ -1,4 +1,4 @@
-"""EDGE: periodic jobs: retention pruning, escalation alerts, email digests."""
+"""EDGE: periodic jobs: retention pruning, escalation alerts, email digests, review timeouts."""
 
 from __future__ import annotations
 
@@ -24,9 +24,11 @@ log = structlog.get_logger("monitor.housekeeping")
 def run(rt: Runtime) -> None:
     now = rt.now()
     pruned = rt.store.prune(now - timedelta(seconds=rt.config.defaults.retention))
+    sessions = rt.store.prune_sessions(now)  # the console's expired sign-ins
     escalated = check_escalation(rt, now)
     silent = check_silence(rt, now)
-    log.info("housekeeping.done", pruned=pruned, escalations=escalated, silent=silent)
+    log.info("housekeeping.done", pruned=pruned, sessions=sessions, escalations=escalated,
+             silent=silent)  # fmt: skip
 
 
 def check_silence(rt: Runtime, now: datetime) -> int:
@@ -73,6 +75,22 @@ def record(rt: Runtime, notice: Routed, now: datetime) -> bool:
         log.warning("alert.unrouted", alert=notice.alert.id, why=why)
         rt.metrics.unrouted.inc()
     return True
+
+
+def expire_reviews(rt: Runtime) -> dict[str, list[str]]:
+    """Send the critical alerts that waited longer than their channel's review_timeout,
+    marked unreviewed; returns their ids by channel. Safe on every instance at once: the
+    store moves each row once (the others find it gone from the queue)."""
+    now = rt.now()
+    out: dict[str, list[str]] = {}
+    for c in rt.config.channels:
+        if not c.review or c.review_timeout is None:
+            continue
+        ids = rt.store.expire_reviews(c.name, now - timedelta(seconds=c.review_timeout), now)
+        if ids:
+            log.warning("review.timeout", channel=c.name, alerts=ids)
+            out[c.name] = ids
+    return out
 
 
 def send_digest(rt: Runtime, channel_name: str) -> int:

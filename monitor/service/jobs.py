@@ -22,6 +22,9 @@ from monitor.service import housekeeping
 from monitor.service.runtime import Runtime
 
 log = structlog.get_logger("monitor.daemon")
+# Seconds between two looks for review holds that timed out: a timeout is kept to the minute
+# (hours, typically), and every instance may look (each row is released once).
+REVIEW_CHECK = 60.0
 
 
 def guard(what: str, fn: Callable[[], object]) -> Callable[[], None]:
@@ -145,7 +148,19 @@ class Jobs:
             executor="service",
             next_run_time=now,
         )
+        self.scheduler.add_job(
+            guard("review", self.reviews),
+            IntervalTrigger(seconds=REVIEW_CHECK),
+            id="reviews",
+            executor="service",
+            next_run_time=now + timedelta(seconds=REVIEW_CHECK),
+        )
         self.schedule_digests()
+
+    def reviews(self) -> None:
+        """Release critical alerts whose review timed out; wake delivery when there were any."""
+        if housekeeping.expire_reviews(self.rt):
+            self.rt.wake.set()
 
     def housekeeping(self) -> None:
         try:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import structlog
 
 from monitor.model import FeedSpec
+from monitor.service import housekeeping
 from monitor.service.runtime import Runtime
 
 log = structlog.get_logger("monitor.once")
@@ -32,6 +33,7 @@ def run_once(rt: Runtime) -> OnceReport:
         rt.reclaim_dead_local_leases()
         outcomes, left = _poll_all(rt)
         failed = sum(1 for outcome in outcomes if outcome == "failed")
+        housekeeping.expire_reviews(rt)  # a run from cron keeps review timeouts too
         dead_before = rt.store.outbox_counts()["dead"]
         while True:  # keep draining while rows become due in order
             last_drain = rt.now()

@@ -109,7 +109,7 @@ class Poller:
             self._policy(b), now,
         )  # fmt: skip
         try:
-            saved = self.store.save_poll(result, self._desk(b), now)
+            saved = self.store.save_poll(result, self._desk(b, result), now)
             self._unsaved.pop(spec.name, None)
         except Exception as exc:  # a poll that cannot be stored is a failed poll
             result, saved = self._not_stored(spec, state, exc, b, now)
@@ -137,7 +137,7 @@ class Poller:
         log.error("feed.not_stored", feed=spec.name, error=f"{type(exc).__name__}: {exc}")
         result = pipeline.failed(spec, state, f"state store: {exc}", now, b.poll.max_backoff)
         try:
-            self.store.save_poll(result, self._desk(b), now)
+            self.store.save_poll(result, self._desk(b, result), now)
             self._unsaved.pop(spec.name, None)
         except Exception:
             self._unsaved[spec.name] = result.state
@@ -175,9 +175,12 @@ class Poller:
         s = b.poll
         return pipeline.PollPolicy(s.backfill, s.max_backoff, s.feed_down_after, b.router)
 
-    def _desk(self, b: Polling) -> StoryDesk:
-        """The story decisions for save_poll: the bundle's policy and router, lasting folds."""
-        return StoryDesk(b.poll.story, b.router, self._folds)
+    def _desk(self, b: Polling, result: PollResult) -> StoryDesk:
+        """The story decisions for save_poll: the bundle's policy and router, lasting folds,
+        and the silences active now (read only when the poll has alerts to place)."""
+        now = self.now()
+        silences = tuple(self.store.active_silences(now)) if result.alerts else ()
+        return StoryDesk(b.poll.story, b.router, self._folds, silences, now)
 
     def _log(self, spec: FeedSpec, r: PollResult, saved: SaveOutcome, fetched: Fetched) -> None:
         bound = log.bind(feed=spec.name, elapsed=round(fetched.elapsed, 3))

@@ -4,7 +4,7 @@ persists: story decisions reach it as a `StoryDecisions` object, routing as chan
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -22,6 +22,7 @@ from monitor.model import (
 from monitor.model.console import Detail, Filters, Listed, Missed, Page, Silence
 from monitor.store.people import PeopleStore as PeopleStore
 from monitor.store.people import Person as Person
+from monitor.store.reviews import Waiting as Waiting
 
 
 class StoryDecisions(Protocol):
@@ -113,6 +114,7 @@ class PollStore(Protocol):
     def save_poll(
         self, result: PollResult, stories: StoryDecisions, now: datetime
     ) -> SaveOutcome: ...
+    def active_silences(self, now: datetime) -> list[Silence]: ...
 
 
 class OutboxStore(Protocol):
@@ -200,7 +202,34 @@ class ConsoleStore(Protocol):
     def false_positives(self, limit: int = 100000) -> list[Listed]: ...
 
 
-class Store(PollStore, OutboxStore, AdminStore, InstanceStore, ConsoleStore, PeopleStore, Protocol):
+class ReviewStore(Protocol):
+    """The review queue of channels with `review = true` (store/reviews.py): what waits,
+    a person's decision on it, and the timeout that sends a critical alert unreviewed."""
+
+    def waiting_reviews(self, limit: int = 50, offset: int = 0) -> list[Waiting]: ...
+    def waiting_count(self) -> int: ...
+    def decide_review(
+        self,
+        alert_id: str,
+        decision: str,
+        actor: str,
+        note: str,
+        now: datetime,
+        released: Mapping[str, str],
+    ) -> tuple[str, ...]: ...
+    def expire_reviews(self, channel: str, older_than: datetime, now: datetime) -> list[str]: ...
+
+
+class Store(
+    PollStore,
+    OutboxStore,
+    AdminStore,
+    InstanceStore,
+    ConsoleStore,
+    PeopleStore,
+    ReviewStore,
+    Protocol,
+):
     """Every role at once: what the engines implement and open_store() returns."""
 
 

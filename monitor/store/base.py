@@ -19,6 +19,7 @@ from monitor.store import stories as _stories
 from monitor.store.console import ConsoleSql
 from monitor.store.labels import LabelsSql
 from monitor.store.people import PeopleSql
+from monitor.store.reviews import ReviewSql
 from monitor.store.serialize import alert_from_dict, at, from_ts, ts
 
 FEED_COLUMNS = [
@@ -38,10 +39,13 @@ FEED_COLUMNS = [
     "silent_alerted",
 ]
 _TIME_COLUMNS = {"last_success", "last_attempt", "failing_since", "next_poll", "last_new_item"}
-OUTBOX_COLUMNS = "id, alert_id, channel, status, attempts, next_attempt, created, last_error"
+OUTBOX_COLUMNS = (
+    "id, alert_id, channel, status, attempts, next_attempt, created, last_error, unreviewed"
+)
+OUTBOX_WIDTH = len(OUTBOX_COLUMNS.split(","))  # a row's first columns are these, _delivery's
 
 
-class SqlStore(ConsoleSql, LabelsSql, PeopleSql):
+class SqlStore(ConsoleSql, LabelsSql, PeopleSql, ReviewSql):
     """Store logic over any engine that gives a transaction with q() and x()."""
 
     def __init__(self) -> None:
@@ -172,7 +176,7 @@ class SqlStore(ConsoleSql, LabelsSql, PeopleSql):
             rows = tx.q("SELECT status, COUNT(*) FROM outbox GROUP BY status")
             suppressed = tx.q("SELECT COUNT(*) FROM alerts WHERE suppressed IS NOT NULL")
             unrouted = tx.q("SELECT COUNT(*) FROM alerts WHERE unrouted IS NOT NULL")
-        counts = {"pending": 0, "held": 0, "sent": 0, "dead": 0}
+        counts = {"pending": 0, "held": 0, "review": 0, "sent": 0, "dead": 0}
         counts.update({r[0]: int(r[1]) for r in rows})
         counts["suppressed"] = int(suppressed[0][0])
         counts["unrouted"] = int(unrouted[0][0])
@@ -285,4 +289,5 @@ def _delivery(row: Sequence[Any]) -> Delivery:
         next_attempt=at(row[5]),
         created=at(row[6]),
         last_error=row[7],
+        unreviewed=bool(row[8]),
     )

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from monitor.model import Delivery
 from monitor.store import InstanceInfo, Lease, Queued
-from monitor.store.base import OUTBOX_COLUMNS, SqlStore, Tx, _delivery
+from monitor.store.base import OUTBOX_COLUMNS, OUTBOX_WIDTH, SqlStore, Tx, _delivery
 from monitor.store.serialize import at, ts
 
 _OUTBOX_AS_O = ", ".join(f"o.{c.strip()}" for c in OUTBOX_COLUMNS.split(","))
@@ -109,10 +109,11 @@ class LeaseSql(SqlStore):
                 (channel,) if channel is not None else (),
             )
             for row in rows:
-                d = _delivery(row[:8])
+                d = _delivery(row[:OUTBOX_WIDTH])
                 if d.channel in blocked:
                     continue
-                held = row[8] is not None and row[9] is not None and row[9] > t
+                owner_, until = row[OUTBOX_WIDTH:]
+                held = owner_ is not None and until is not None and until > t
                 # The conditional UPDATE re-checks the row: a claim lost to a concurrent
                 # claimer blocks the channel rather than letting a later row overtake it.
                 if held or row[5] > t or tx.x(_CLAIM_ROW, (owner, t + lease_seconds, d.id, t)) != 1:
@@ -142,7 +143,7 @@ class LeaseSql(SqlStore):
                 "ON a.id = o.alert_id WHERE o.status IN ('pending', 'held') ORDER BY o.id LIMIT ?",
                 (limit,),
             )
-        return [Queued(_delivery(r[:8]), _title(r[8])) for r in rows]
+        return [Queued(_delivery(r[:OUTBOX_WIDTH]), _title(r[OUTBOX_WIDTH])) for r in rows]
 
     def release_deliveries(self, ids: Sequence[int], owner: str) -> None:
         """End claims on rows this owner claimed but did not attempt (channel held, stopping)."""

@@ -160,7 +160,7 @@ def unrouted_why(routed: Routed) -> str | None:
     """Why a recorded alert goes to no channel; None when it goes somewhere, or when a
     cooldown holds it back (that is said by `suppressed`)."""
     alert = routed.alert
-    if routed.send or routed.hold or alert.suppressed is not None:
+    if routed.send or routed.hold or routed.review or alert.suppressed is not None:
         return None
     if alert.matches and all(m.channels for m in alert.matches):
         hinted = ", ".join(sorted({c for m in alert.matches for c in m.channels}))
@@ -212,6 +212,7 @@ def insert_alert(tx: Tx, routed: Routed, now: datetime) -> bool:
 
 def _enqueue(tx: Tx, routed: Routed, now: datetime) -> None:
     rows = [(c, "pending") for c in routed.send] + [(c, "held") for c in routed.hold]
+    rows += [(c, "review") for c in routed.review]  # waits for decide_review (store/reviews.py)
     for channel, status in rows:
         tx.x(
             "INSERT INTO outbox (alert_id, channel, status, next_attempt, created) "

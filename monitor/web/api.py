@@ -10,6 +10,7 @@ from typing import Any
 
 from monitor import report
 from monitor.alerts import triage
+from monitor.alerts.route import release_statuses
 from monitor.errors import FieldError
 from monitor.model import iso
 from monitor.web import views
@@ -132,4 +133,37 @@ def outbox(console: Console, req: Request, who: Who) -> Response:
     return json_answer(200, {k: data[k] for k in ("outbox", "pending", "dead", "unrouted")})
 
 
-ROUTES += [feeds, outbox]
+DECISIONS = ("approve", "reject")
+
+
+@route("GET", "/api/v1/reviews", "viewer", api=True)
+def reviews(console: Console, req: Request, who: Who) -> Response:
+    offset = req.query.get("offset", "0")
+    if not offset.isdigit():
+        raise FieldError("offset", "must be a whole number")
+    waiting = console.store.waiting_reviews(triage.MAX_LIMIT, int(offset))
+    return json_answer(200, {"reviews": [views.waiting(w) for w in waiting],
+                             "waiting": console.store.waiting_count()})  # fmt: skip
+
+
+@route("POST", "/api/v1/alerts/{alert_id}/review", "analyst", api=True)
+def review(console: Console, req: Request, who: Who, alert_id: str) -> Response:
+    data = body(req)
+    decision = data.get("decision")
+    if decision not in DECISIONS:
+        shown = f'"{decision}"'[:60] if isinstance(decision, str) else repr(decision)[:60]
+        raise FieldError("decision", f"{shown} is not one of {', '.join(DECISIONS)}")
+    note = triage.text(data, "note")
+    found = console.store.alert_detail(alert_id)
+    if found is None:
+        raise Refused(404, f"no alert {alert_id[:80]}")
+    released = release_statuses(console.config().channels, found.listed.alert)
+    decided = console.store.decide_review(
+        alert_id, decision, who.name, note, console.now(), released
+    )
+    if not decided:
+        raise Refused(409, "this alert is not waiting for review (someone may have decided it)")
+    return detail(console, alert_id)
+
+
+ROUTES += [feeds, outbox, reviews, review]

@@ -150,12 +150,16 @@ class App:
         store, now = self.console.store, self.console.now()
         header = req.headers.get("authorization", "")
         token = header[7:].strip() if header.lower().startswith("bearer ") else ""
-        if not token and r.query_token:
+        in_url = not token and r.query_token
+        if in_url:
             token = req.query.get("token", "")
         if token:
             person = store.token_by_hash(auth.digest(token), now)
             if person is None:
                 raise Refused(401, "this token is not valid (unknown or revoked)")
+            if in_url and person.role != "viewer":
+                # a URL ends up in feed readers, proxies and histories: only read-only tokens
+                raise Refused(403, "a token in a URL must be a viewer (read-only) token")
             return Who(person.name, person.role, "token")
         cookie = req.cookie(SESSION_COOKIE)
         if cookie:

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from monitor.alerts import triage
+from monitor.alerts.route import release_statuses
 from monitor.errors import FieldError
 from monitor.web import screens
 from monitor.web.api import _silence_id
@@ -64,8 +65,11 @@ def review(console: Console, req: Request, who: Who, alert_id: str) -> Response:
     if decision not in DECISIONS:
         raise FieldError("decision", f'"{decision[:40]}" is not one of approve, reject')
     note = triage.text(form, "note")
-    # an approved row goes where the channel sends: now, or into its next digest
-    released = {c.name: "held" if c.digest else "pending" for c in console.config().channels}
+    found = console.store.alert_detail(alert_id)
+    if found is None:
+        raise _missing(alert_id)
+    # an approved row goes as its channel sends this alert: now, or in its next digest
+    released = release_statuses(console.config().channels, found.listed.alert)
     decided = console.store.decide_review(
         alert_id, decision, who.name, note, console.now(), released
     )

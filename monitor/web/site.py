@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from importlib.resources import files
 
-from monitor.web import api, exports, forms, pages, screens, signin
+from monitor.web import admin, api, exports, forms, pages, screens, signin
 from monitor.web.app import App, Console, Route, Who, route
 from monitor.web.http import ConsoleServer, Request, Response, serve
 
@@ -17,8 +17,15 @@ def stylesheet(console: Console, req: Request, who: Who | None) -> Response:
     return Response(200, STYLE, "text/css; charset=utf-8", [("Cache-Control", "max-age=3600")])
 
 
-ROUTES: list[Route] = [*api.ROUTES, *exports.ROUTES, *signin.ROUTES, *screens.ROUTES,
-                      *forms.ROUTES, stylesheet]  # fmt: skip
+ROUTES: list[Route] = [
+    *api.ROUTES,
+    *admin.ROUTES,
+    *exports.ROUTES,
+    *signin.ROUTES,
+    *screens.ROUTES,
+    *forms.ROUTES,
+    stylesheet,
+]
 
 
 def app(console: Console) -> App:

@@ -11,6 +11,7 @@ from monitor.channels import render
 from monitor.channels.webhook import document
 from monitor.model import iso
 from monitor.model.console import DeliveryView, Detail, Event, Listed, Note, Silence
+from monitor.store.reviews import Waiting
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -90,4 +91,15 @@ def silence(s: Silence, now: datetime) -> dict[str, Any]:
         "ends": iso(s.ends),
         "active": s.active(now),
         "expired_by": s.expired_by,
+    }
+
+
+def waiting(w: Waiting) -> dict[str, Any]:
+    return {
+        "id": w.alert_id,
+        "title": render.line(w.title),
+        "severity": w.severity.label,
+        "kind": w.kind,
+        "channels": list(w.channels),
+        "since": iso(w.since),
     }
