@@ -19,7 +19,9 @@ from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support import expected_conditions as loaded
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from monitor.service.runtime import Runtime
 from monitor.store.base import SqlStore
@@ -140,6 +142,15 @@ def measure(driver: WebDriver, expression: str) -> int:
     return int(answer["result"]["value"])
 
 
+def press(driver: WebDriver, element: WebElement) -> None:
+    """Click a link or a submit button and wait for the next page to be there (a click
+    returns before the navigation it starts has ended)."""
+    old = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, 15).until(loaded.staleness_of(old))
+    WebDriverWait(driver, 15).until(loaded.presence_of_element_located((By.TAG_NAME, "main")))
+
+
 def text(driver: WebDriver) -> str:
     return str(driver.find_element(By.TAG_NAME, "main").text)
 
@@ -150,14 +161,14 @@ def sign_in(driver: WebDriver, base: str) -> None:
     shoot(driver, "login")
     driver.find_element(By.NAME, "username").send_keys("amina")
     driver.find_element(By.NAME, "password").send_keys(PASSWORD)
-    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    press(driver, driver.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
     assert "amina (analyst)" in driver.find_element(By.CLASS_NAME, "who").text
 
 
 def filter_list(driver: WebDriver) -> None:
     form = driver.find_element(By.CSS_SELECTOR, "form.filters")
     Select(form.find_element(By.NAME, "severity")).select_by_value("critical")
-    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    press(driver, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
     assert "severity=critical" in driver.current_url
     titles = [a.text for a in driver.find_elements(By.CSS_SELECTOR, "table.list td.title a")]
     assert titles == [GENOCIDE]
@@ -165,23 +176,23 @@ def filter_list(driver: WebDriver) -> None:
 
 
 def acknowledge(driver: WebDriver) -> None:
-    driver.find_element(By.LINK_TEXT, GENOCIDE).click()
+    press(driver, driver.find_element(By.LINK_TEXT, GENOCIDE))
     marks = [m.text for m in driver.find_elements(By.TAG_NAME, "mark")]
     assert "genocide" in marks
     form = driver.find_element(By.CSS_SELECTOR, "form[action$='/state']")
     Select(form.find_element(By.NAME, "state")).select_by_value("acknowledged")
     form.find_element(By.NAME, "note").send_keys("Desk informed")
-    form.find_element(By.CSS_SELECTOR, "button").click()
+    press(driver, form.find_element(By.CSS_SELECTOR, "button"))
     assert "Done: acknowledged" in text(driver) and "Desk informed" in text(driver)
     shoot(driver, "detail")
 
 
 def silence_like_it(driver: WebDriver) -> None:
-    driver.find_element(By.PARTIAL_LINK_TEXT, "Silence alerts like this").click()
+    press(driver, driver.find_element(By.PARTIAL_LINK_TEXT, "Silence alerts like this"))
     form = driver.find_element(By.CSS_SELECTOR, "form[action='/silences']")
     assert form.find_element(By.NAME, "rule").get_attribute("value") == "genocide"
     form.find_element(By.NAME, "reason").send_keys("Known story, followed by the desk")
-    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    press(driver, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
     assert "Done: silence" in text(driver)
     assert "Known story, followed by the desk" in text(driver) and "Expire now" in text(driver)
     shoot(driver, "silences")
@@ -208,7 +219,7 @@ def test_analyst_triages_in_a_browser_and_only_the_approved_alert_is_sent(
     browser.get(base + "/reviews")
     shoot(browser, "reviews")
     row = browser.find_element(By.XPATH, f"//tr[.//a[text()='{MASSACRE}']]")
-    row.find_element(By.CSS_SELECTOR, "button[value=approve]").click()
+    press(browser, row.find_element(By.CSS_SELECTOR, "button[value=approve]"))
     assert "Done: approved for partners" in text(browser) and MASSACRE not in text(browser)
     approved = {w.title: w for w in rt.store.waiting_reviews()}
     assert list(approved) == [GENOCIDE]  # the other alert is still waiting

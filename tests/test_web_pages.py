@@ -274,7 +274,7 @@ def test_reviews_page_lists_waiting_and_approves(web: Site) -> None:
     if not hasattr(web.store, "waiting_reviews"):
         pytest.skip("the store has no waiting_reviews yet (review work not merged)")
     a = alert(item(key="r1", title="Held for review"), match())
-    web.store.record_alert(Routed(a, ("ops",), review=("ops",)), T0)
+    web.store.record_alert(Routed(a, review=("ops",)), T0)
     s = web.session()
     page = s.get(web.base + "/reviews", timeout=10).text
     assert "Held for review" in page and "Waiting for review (1)" in page
