@@ -271,8 +271,6 @@ def test_feeds_and_outbox_pages_and_retry_form(web: Site) -> None:
 
 
 def test_reviews_page_lists_waiting_and_approves(web: Site) -> None:
-    if not hasattr(web.store, "waiting_reviews"):
-        pytest.skip("the store has no waiting_reviews yet (review work not merged)")
     a = alert(item(key="r1", title="Held for review"), match())
     web.store.record_alert(Routed(a, review=("ops",)), T0)
     s = web.session()
