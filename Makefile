@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CONFIG ?= config.toml
 
 .DEFAULT_GOAL := help
-.PHONY: help install run once test check lint fmt eval model bench clean
+.PHONY: help install run once test browser check lint fmt eval model bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -27,8 +27,15 @@ run: $(STAMP) ## start the daemon with ./config.toml (and its console, when [web
 once: $(STAMP) ## poll every feed once, deliver, exit
 	$(BIN)/monitor run --once -c $(CONFIG)
 
-test: $(STAMP) ## run the whole test suite (starts its own servers)
+test: $(STAMP) browser ## run the whole test suite (starts its own servers)
 	$(BIN)/pytest -q
+
+# the console's browser test drives Debian's chromium; as root it is installed when missing
+browser: ## install chromium and its driver for the browser test (as root, when missing)
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  [ "$$(id -u)" = 0 ] && { apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium chromium-driver >/dev/null 2>&1; }; } || \
+	  echo "chromium missing: the browser tests will skip"; }
 
 lint: $(STAMP) ## ruff lint and format check
 	$(BIN)/ruff check monitor tests bench corpus

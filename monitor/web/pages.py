@@ -15,6 +15,8 @@ from monitor.web.app import Console, Refused, Who, redirect
 from monitor.web.http import Request, Response
 
 HTML = "text/html; charset=utf-8"
+TITLES = {400: "Bad input", 403: "Not allowed", 404: "Not found", 405: "Not allowed",
+          409: "Conflict", 429: "Too many requests"}  # fmt: skip
 
 
 @lru_cache(maxsize=1)
@@ -30,7 +32,13 @@ def environment() -> jinja2.Environment:
     env.filters["link"] = text.safe_link  # only http(s) links the source gave, else None
     env.filters["qs"] = lambda d: urlencode({k: v for k, v in d.items() if v})
     env.filters["quote"] = lambda s: quote(str(s), safe="")
+    env.filters["when"] = when
     return env
+
+
+def when(value: str | None) -> str:
+    """An ISO time of views.py as the pages show it: 2026-11-20 12:00Z (minutes are enough)."""
+    return f"{value[:16].replace('T', ' ')}Z" if value and len(value) >= 16 else value or ""
 
 
 def page(name: str, who: Who | None, status: int = 200, **context: Any) -> Response:
@@ -44,7 +52,9 @@ def refusal(console: Console, req: Request, exc: Refused) -> Response:
         if console.store.user_count() == 0:
             return page("setup.html", None, 503)
         return redirect("/login?" + urlencode({"next": _local(req.path)}))
-    return page("message.html", None, exc.status, title=str(exc.status), message=exc.message)
+    message = f"{exc.field}: {exc.message}" if exc.field else exc.message
+    return page("message.html", None, exc.status, title=TITLES.get(exc.status, str(exc.status)),
+                message=message)  # fmt: skip
 
 
 def _local(path: str) -> str:

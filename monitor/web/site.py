@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from importlib.resources import files
 
-from monitor.web import admin, api, exports, pages, screens, signin
+from monitor.web import admin, api, exports, forms, pages, screens, signin
 from monitor.web.app import App, Console, Route, Who, route
 from monitor.web.http import ConsoleServer, Request, Response, serve
 
@@ -23,6 +23,7 @@ ROUTES: list[Route] = [
     *exports.ROUTES,
     *signin.ROUTES,
     *screens.ROUTES,
+    *forms.ROUTES,
     stylesheet,
 ]
 
