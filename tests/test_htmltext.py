@@ -1,4 +1,4 @@
-"""htmltext: the regex fast path gives the text html.parser gave, on real feeds and generated markup.
+"""htmltext, links: the fast paths give what the old ones gave, on real feeds and generated input.
 
 The reference is the algorithm normalize.py used before issue 13 (html.parser for every
 fragment, a Python call per character for control and format characters), copied here.
@@ -16,9 +16,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.reader import htmltext
+from monitor.reader import htmltext, normalize
 from monitor.reader.htmltext import MAX_RAW, TAGLIKE, bound, clean, plain_text
-from monitor.reader.normalize import MAX_SUMMARY, MAX_TITLE
+from monitor.reader.normalize import MAX_SUMMARY, MAX_TITLE, canonical_link
 from monitor.reader.parse import parse_feed
 
 REAL_FEEDS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "real-feeds"
@@ -61,6 +61,8 @@ def test_every_real_feed_item_reads_as_before() -> None:
                 fast += htmltext._fast_strip(raw[:MAX_RAW]) is not None
             if entry.link:
                 assert clean(entry.link) == old_clean(entry.link)
+                slow = normalize._canonical_link(clean(entry.link)[:2000], path.as_uri())
+                assert canonical_link(entry.link, path.as_uri()) == slow
     assert texts > 2000
     assert fast > 0.95 * texts  # the fast path is the common case, not the exception
 
@@ -92,6 +94,23 @@ def test_fast_path_agrees_with_html_parser_on_generated_markup(markup: str) -> N
 @given(st.text(max_size=60))
 def test_clean_is_the_per_character_clean(text: str) -> None:
     assert clean(text) == old_clean(text)
+
+
+_URL_PIECES = st.sampled_from(
+    ["http", "https", "HTTP", "://", ":", "/", "//", "a", "B.org", "-", ".", "8080", "?", "q=1",
+     "&", "utm_source=x", "#", "frag", ";p", "@", "u", "[::1]", "%20", " ", "\\", "é", ".."]
+)  # fmt: skip
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_URL_PIECES, min_size=1, max_size=12).map("".join))
+def test_plain_links_take_the_short_way_to_the_same_link(link: str) -> None:
+    try:
+        slow = normalize._canonical_link(clean(link)[:2000], "https://base.example/feed")
+    except ValueError:  # urlsplit refuses some hosts ("[x"): the short way must not take them
+        assert normalize._PLAIN_LINK.fullmatch(clean(link)) is None
+        return
+    assert canonical_link(link, "https://base.example/feed") == slow
 
 
 def test_controls_and_bidi_are_gone_and_zwj_stays() -> None:

@@ -20,11 +20,25 @@ FUTURE_SLACK = timedelta(hours=1)
 _TRACKING = re.compile(r"^(utm_|fbclid$|gclid$|mc_cid$|mc_eid$|ocid$|at_medium$|at_campaign$)")
 
 
+# An absolute ASCII link without query, fragment, parameters or user: the common case, which
+# urljoin, urlsplit and urlunsplit give back as it is but for the host's case (and "/").
+_PLAIN_LINK = re.compile(r"(https?)://([-A-Za-z0-9.:]+)(/[^?#;\s\[\]]*)?")
+
+
 def canonical_link(link: str | None, base: str) -> str | None:
     """Absolute http(s) link without fragment or tracking parameters; None if unusable."""
     if not link:
         return None
-    absolute = urljoin(base, clean(link)[:2000])
+    cleaned = clean(link)[:2000]
+    plain = _PLAIN_LINK.fullmatch(cleaned) if cleaned.isascii() else None
+    if plain is not None:
+        scheme, host, path = plain.groups()
+        return f"{scheme}://{host.lower()}{path or '/'}"
+    return _canonical_link(cleaned, base)
+
+
+def _canonical_link(link: str, base: str) -> str | None:
+    absolute = urljoin(base, link)
     parts = urlsplit(absolute)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return None
