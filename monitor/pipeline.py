@@ -13,6 +13,7 @@ from monitor.alerts import health
 from monitor.alerts.decide import routed
 from monitor.alerts.stories import build_alert
 from monitor.errors import FetchError
+from monitor.match.fold import Texts
 from monitor.model import (
     Alert,
     FeedSpec,
@@ -34,11 +35,14 @@ Seen = Callable[[Sequence[str]], Collection[str]]
 
 
 class MatcherLike(Protocol):
-    """What the pipeline needs of a compiled watchlist (monitor.match.Matcher)."""
+    """What the pipeline needs of a compiled watchlist (monitor.match.Matcher): an item's
+    text folded once (`texts`), then read by `countries` and `match`."""
 
-    def countries(self, item: Item) -> tuple[str, ...]: ...
+    def texts(self, item: Item) -> Texts: ...
 
-    def match(self, item: Item) -> tuple[Match, ...]: ...
+    def countries(self, item: Item, texts: Texts | None = None) -> tuple[str, ...]: ...
+
+    def match(self, item: Item, texts: Texts | None = None) -> tuple[Match, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -162,8 +166,10 @@ def fresh(
     digest: str,
 ) -> PollResult:
     """Items not yet known -> matches -> candidate alerts, and the feed's next state."""
-    new = tuple(_tag_countries(i, matcher) for i in items if i.key not in known)
-    alerts = tuple(_alerts(new, matcher, now, _cutoff(state, now, backfill)))
+    folded = [(i, matcher.texts(i)) for i in items if i.key not in known]
+    tagged = [(replace(i, countries=matcher.countries(i, t)), t) for i, t in folded]
+    new = tuple(i for i, _ in tagged)
+    alerts = tuple(_alerts(tagged, matcher, now, _cutoff(state, now, backfill)))
     next_state = replace(
         succeeded(spec, state, fetched, now),
         body_hash=digest,
@@ -191,20 +197,19 @@ def _cutoff(state: FeedState, now: datetime, backfill: float | None) -> datetime
     return now - timedelta(seconds=backfill)
 
 
-def _tag_countries(item: Item, matcher: MatcherLike) -> Item:
-    return replace(item, countries=matcher.countries(item))
-
-
 def _alerts(
-    items: Sequence[Item], matcher: MatcherLike, now: datetime, cutoff: datetime | None
+    items: Sequence[tuple[Item, Texts]],
+    matcher: MatcherLike,
+    now: datetime,
+    cutoff: datetime | None,
 ) -> list[Alert]:
     out = []
-    for item in items:
+    for item, texts in items:
         if cutoff is not None and (item.date_estimated or item.published < cutoff):
             continue  # first poll: old (or undated) items are recorded without alerting
-        matches = matcher.match(item)
+        matches = matcher.match(item, texts)
         if matches:
-            out.append(build_alert(item, matches, now))
+            out.append(build_alert(item, matches, now, texts))
     return out
 
 

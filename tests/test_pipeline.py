@@ -10,6 +10,7 @@ import pytest
 
 from monitor import pipeline
 from monitor.errors import FetchError
+from monitor.match.fold import Texts
 from monitor.model import (
     Alert,
     AlertKind,
@@ -41,10 +42,13 @@ POLICY = pipeline.PollPolicy(
 class Rules:
     """Fires one rule on items whose title says "killed"; Sudan for titles naming it."""
 
-    def countries(self, item: Item) -> tuple[str, ...]:
+    def texts(self, item: Item) -> Texts:
+        return {}
+
+    def countries(self, item: Item, texts: Texts | None = None) -> tuple[str, ...]:
         return ("SD",) if "Sudan" in item.title else ()
 
-    def match(self, item: Item) -> tuple[Match, ...]:
+    def match(self, item: Item, texts: Texts | None = None) -> tuple[Match, ...]:
         return (match(),) if "killed" in item.title else ()
 
 

@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from monitor.alerts.decide import StoryDesk, StoryPolicy, routed
+from monitor.match.fold import Texts
 from monitor.model import (
     Alert,
     AlertKind,
@@ -307,10 +308,13 @@ def test_a_poll_that_is_not_saved_records_no_health_notice(store: Store) -> None
 
 
 class NoRules:
-    def countries(self, item: Item) -> tuple[str, ...]:
+    def texts(self, item: Item) -> Texts:
+        return {}
+
+    def countries(self, item: Item, texts: Texts | None = None) -> tuple[str, ...]:
         return ()
 
-    def match(self, item: Item) -> tuple[Match, ...]:
+    def match(self, item: Item, texts: Texts | None = None) -> tuple[Match, ...]:
         return ()
 
 

@@ -26,7 +26,7 @@ from datetime import datetime
 
 from rapidfuzz import fuzz
 
-from monitor.match.fold import fold_words
+from monitor.match.fold import Texts, fold_words
 from monitor.match.vocab import stem
 from monitor.model import Alert, AlertKind, FiledReport, Item, Match, RuleRef, Source
 
@@ -104,8 +104,13 @@ def alert_id(item: Item) -> str:
     return "al_" + hashlib.sha256(basis.encode("utf-8")).hexdigest()[:24]
 
 
-def build_alert(item: Item, matches: Sequence[Match], now: datetime) -> Alert:
-    """One alert for one item listing every rule that fired, at the highest severity."""
+def build_alert(
+    item: Item, matches: Sequence[Match], now: datetime, texts: Texts | None = None
+) -> Alert:
+    """One alert for one item listing every rule that fired, at the highest severity
+    (`texts`: the item folded for matching, which its story key is then folded from)."""
+    if texts is not None:
+        story_key(item.title, item.summary, texts)  # remembered for story_ref
     ordered = sorted(matches, key=lambda m: (-m.severity, m.rule_id))
     return Alert(
         id=alert_id(item),
@@ -129,26 +134,53 @@ def source_of(item: Item) -> Source:
 
 def story_ref(alert: Alert) -> StoryRef:
     item = alert.item
+    title, text = story_key(alert.title, item.summary if item else "")
     return StoryRef(
         id=alert.id,
         created=alert.created,
         rule_ids=tuple(r.id for r in alert.rules),
         link=item.link if item else None,
-        title=fold(alert.title),
-        text=fold(f"{alert.title} {item.summary if item else ''}"),
+        title=title,
+        text=text,
         countries=alert.countries,
     )
 
 
 def fold(text: str) -> str:
     """Lower-case, accent-free words without stop words: what similarity compares."""
-    return " ".join(stem(w) for w in fold_words(text) if w not in _STOP)
+    return " ".join(_stems(fold_words(text)))
+
+
+def _stems(words: Sequence[str]) -> list[str]:
+    return [stem(w) for w in words if w not in _STOP]
+
+
+# (title, summary) -> their story key; filled when an alert is built from an item already
+# folded for matching, so the key is not folded again when the alert is placed in a story.
+_KEYS: dict[tuple[str, str], tuple[str, str]] = {}
+_KEYS_SIZE = 4096
+
+
+def story_key(title: str, summary: str, texts: Texts | None = None) -> tuple[str, str]:
+    """`fold(title)` and `fold(f"{title} {summary}")`, from `texts` when the item's title and
+    summary are already folded (words never run across the space between them)."""
+    key = (title, summary)
+    got = _KEYS.get(key)
+    if got is None:
+        words = texts["title"].words if texts else fold_words(title)
+        rest = texts["summary"].words if texts else fold_words(summary)
+        title_stems = _stems(words)
+        got = " ".join(title_stems), " ".join(title_stems + _stems(rest))
+        if len(_KEYS) >= _KEYS_SIZE:
+            _KEYS.clear()  # bounded; a poll's alerts are placed right after they are built
+        _KEYS[key] = got
+    return got
 
 
 def report_ref(report: FiledReport, created: datetime) -> StoryRef:
     """What clustering knows of a report filed under a story: its title, rules, countries."""
     _, s, summary, rule_ids, countries = report
-    title, text = fold(s.title), fold(f"{s.title} {summary}")
+    title, text = story_key(s.title, summary)
     return StoryRef(f"{s.feed}\n{s.item_key}", created, rule_ids, s.link, title, text, countries)
 
 

@@ -96,8 +96,9 @@ def test_rules(
             continue
         spec = FeedSpec(name, url if url.startswith("http") else "http://localhost/", 600.0)
         for item in normalize_entries(parsed.entries, spec, url, utcnow()):
-            item = replace(item, countries=matcher.countries(item))
-            _emit(item, matcher.assess(item), as_json)
+            texts = matcher.texts(item)  # folded once for countries, rules and model
+            item = replace(item, countries=matcher.countries(item, texts))
+            _emit(item, matcher.assess(item, texts), as_json)
     return 2 if unreadable else 0
 
 

@@ -26,6 +26,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import compress
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,7 @@ class Gazetteer:
             self._by_text.setdefault(" ".join(alias.words), alias.code)
         for entries in self._by_first.values():
             entries.sort(key=lambda a: -len(a.words))  # longest name wins
+        self._firsts = frozenset(self._by_first)
 
     @property
     def codes(self) -> frozenset[str]:
@@ -74,14 +76,15 @@ class Gazetteer:
 
     def find(self, text: Words) -> Iterator[tuple[str, int, int]]:
         """(code, first word, last word) of each mention, leftmost-longest, not overlapping."""
-        words, i = text.words, 0
-        while i < len(words):
-            alias = self._alias_at(text, i)
-            if alias is None:
-                i += 1
+        free = 0  # the first word not inside a mention already found
+        # Only words that begin some name: a scan in C skips the rest.
+        for i in compress(range(len(text.words)), map(self._firsts.__contains__, text.words)):
+            if i < free:
                 continue
-            yield alias.code, i, i + len(alias.words) - 1
-            i += len(alias.words)
+            alias = self._alias_at(text, i)
+            if alias is not None:
+                yield alias.code, i, i + len(alias.words) - 1
+                free = i + len(alias.words)
 
     def mentioned(self, *texts: Words) -> tuple[str, ...]:
         """Sorted unique codes mentioned in any of `texts`."""

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from monitor.match.fold import Words
+from monitor.match.fold import Texts
 from monitor.match.matcher import Matcher
 from monitor.match.relevance import Decision, Evidence, Relevance, load
 from monitor.model import Item, Match, Severity, TermHit
@@ -54,14 +54,18 @@ class Screen:
             if rule.theme and rule.severity >= Severity.LOW:
                 self._themes[rule.theme].append(rule)
 
-    def countries(self, item: Item) -> tuple[str, ...]:
-        return self.matcher.countries(item)
+    def texts(self, item: Item) -> Texts:
+        return self.matcher.texts(item)
 
-    def match(self, item: Item) -> tuple[Match, ...]:
-        return self.assess(item).matches
+    def countries(self, item: Item, texts: Texts | None = None) -> tuple[str, ...]:
+        return self.matcher.countries(item, texts)
 
-    def assess(self, item: Item) -> Assessment:
-        texts = self.matcher.texts(item)
+    def match(self, item: Item, texts: Texts | None = None) -> tuple[Match, ...]:
+        return self.assess(item, texts).matches
+
+    def assess(self, item: Item, texts: Texts | None = None) -> Assessment:
+        """The decision on `item` (its `texts` when already folded, as by `countries`)."""
+        texts = texts or self.matcher.texts(item)
         if self.model is None:
             return Assessment(self.matcher.match_texts(item, texts), None)
         fields = [texts["title"].words, texts["summary"].words]
@@ -77,9 +81,7 @@ class Screen:
                 return Assessment((*matches, alone), p, alone=alone)
         return Assessment(matches, p)
 
-    def _alone(
-        self, texts: dict[str, Words], fields: list[tuple[str, ...]], p: float
-    ) -> Match | None:
+    def _alone(self, texts: Texts, fields: list[tuple[str, ...]], p: float) -> Match | None:
         assert self.model is not None
         theme = next((t for t, _ in self.model.themes(fields) if t in self._themes), None)
         if theme is None:
@@ -127,7 +129,7 @@ def _union(groups: Iterable[Iterable[str]]) -> tuple[str, ...]:
     return tuple(sorted({x for g in groups for x in g}))
 
 
-def _terms(texts: dict[str, Words], evidence: list[Evidence]) -> tuple[TermHit, ...]:
+def _terms(texts: Texts, evidence: list[Evidence]) -> tuple[TermHit, ...]:
     """The strongest positive evidence, words not shown twice, each with its share."""
     positive = sorted(
         (e for e in evidence if e.weight > 0), key=lambda e: (-e.weight, e.field, e.first)

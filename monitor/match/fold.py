@@ -66,6 +66,16 @@ class Words:
         return snippet(self.text, self.spans[first][0], self.spans[last][1], width)
 
 
+Texts = dict[str, Words]  # an item's fields folded, by name: "summary" and "title"
+
+
+def texts(title: str, summary: str) -> Texts:
+    """An item's title and summary folded, once for everything that reads them (countries,
+    rules, the model, the story key). Summary first, as the fields sort: a term in both is
+    explained by its first occurrence."""
+    return {"summary": words(summary), "title": words(title)}
+
+
 def split(text: str) -> list[str]:
     """The words of `text` as written (not folded)."""
     return WORD_RE.findall(_scannable(text))

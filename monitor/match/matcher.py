@@ -83,7 +83,7 @@ from dataclasses import dataclass
 
 from monitor.match.countries import gazetteer
 from monitor.match.explain import Explainer, Pick
-from monitor.match.fold import Words, words
+from monitor.match.fold import Texts, texts
 from monitor.match.scan import Found, Occurrence, Scanner
 from monitor.match.vocab import TermTable
 from monitor.match.vocab import stem as stem  # re-exported: dedup folds titles with it
@@ -123,6 +123,7 @@ class Matcher:
             for tid in refs.required[0] if refs.required else refs.weights:
                 self._rules_of[tid].append(index)
         self._scanner = Scanner(table)
+        gazetteer()  # built now, with the rules, not on the first item (about 0.1 s)
 
     def _compile_rule(self, rule: Rule, table: TermTable) -> _RuleRefs:
         def refs(terms: Iterable[Term]) -> Group:
@@ -148,17 +149,16 @@ class Matcher:
         return _RuleRefs(rule, tuple((n, g) for n, g in named if g), none, weights, near,
                          required, required[1:], fields)  # fmt: skip
 
-    def match(self, item: Item) -> tuple[Match, ...]:
-        """Every rule that fires on `item`, in rule-file order."""
-        return self.match_texts(item, self.texts(item))
+    def match(self, item: Item, texts: Texts | None = None) -> tuple[Match, ...]:
+        """Every rule that fires on `item` (its `texts` when already folded), in file order."""
+        return self.match_texts(item, texts or self.texts(item))
 
-    def texts(self, item: Item) -> dict[str, Words]:
-        """The item's title and summary folded: one fold shared by the rules and the model."""
-        # Summary first, as the fields sort: a term in both is explained by its first occurrence.
-        return {"summary": words(item.summary), "title": words(item.title)}
+    def texts(self, item: Item) -> Texts:
+        """The item's title and summary folded: one fold shared by countries, rules and model."""
+        return texts(item.title, item.summary)
 
     def match_texts(
-        self, item: Item, texts: dict[str, Words], probability: float | None = None
+        self, item: Item, texts: Texts, probability: float | None = None
     ) -> tuple[Match, ...]:
         """`match` on texts already folded by `texts`; each Match carries `probability`."""
         found = self._scanner.occurrences(texts)
@@ -184,9 +184,10 @@ class Matcher:
             out.append(explain.match(refs.rule, picks, probability))
         return tuple(out)
 
-    def countries(self, item: Item) -> tuple[str, ...]:
+    def countries(self, item: Item, texts: Texts | None = None) -> tuple[str, ...]:
         """Sorted unique alpha-2 codes of the countries mentioned in title and summary."""
-        return gazetteer().mentioned(words(item.title), words(item.summary))
+        folded = texts or self.texts(item)
+        return gazetteer().mentioned(folded["title"], folded["summary"])
 
 
 def _decide(refs: _RuleRefs, found: Found) -> list[Pick] | None:

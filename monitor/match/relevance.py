@@ -64,7 +64,7 @@ class Linear:
         if known is None:
             feats = word_features(word)
             get = self.weights.get
-            known = complex(sum(get(f, 0.0) for f in feats), len(feats))
+            known = complex(sum(map(get, feats, repeat(0.0))), len(feats))
             if len(self._words) >= CACHE_SIZE:
                 self._words.clear()
             self._words[word] = known

@@ -3,109 +3,42 @@
 from __future__ import annotations
 
 import hashlib
-import html
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from monitor.model import FeedSpec, Item, RawEntry
+from monitor.reader.htmltext import MAX_RAW as MAX_RAW  # re-exported: their home was here
+from monitor.reader.htmltext import bound as bound
+from monitor.reader.htmltext import clean, plain_text
 
 MAX_TITLE = 400
 MAX_SUMMARY = 1500
-MAX_RAW = 200_000  # never feed more than this to the HTML stripper
 FUTURE_SLACK = timedelta(hours=1)
 _TRACKING = re.compile(r"^(utm_|fbclid$|gclid$|mc_cid$|mc_eid$|ocid$|at_medium$|at_campaign$)")
-_WS = re.compile(r"\s+")
-_TAGLIKE = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>")
-_DROP_CONTENT = {"script", "style", "noscript", "template", "iframe", "object", "svg"}
-_BLOCK = {"p", "br", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"}
 
 
-class _TextExtractor(HTMLParser):
-    """Collects visible text; drops scripts, styles and every attribute (pixels, handlers)."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _DROP_CONTENT:
-            self.skip += 1
-        elif tag in _BLOCK:
-            self.parts.append(" ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _DROP_CONTENT and self.skip:
-            self.skip -= 1
-        elif tag in _BLOCK:
-            self.parts.append(" ")
-
-    def handle_data(self, data: str) -> None:
-        if not self.skip:
-            self.parts.append(data)
-
-
-def plain_text(raw: str, limit: int) -> str:
-    """HTML or text -> one line of visible text, entities decoded, bounded to limit chars."""
-    text = raw[:MAX_RAW]
-    for _ in range(2):  # twice: feeds that escape their HTML ship "&lt;p&gt;" as text
-        if "<" not in text and "&" not in text:
-            break
-        text = _strip_html(text)
-        if not _TAGLIKE.search(text):
-            break
-    return bound(clean(text), limit)
-
-
-def _strip_html(text: str) -> str:
-    parser = _TextExtractor()
-    try:
-        parser.feed(text)
-        parser.close()
-    except (AssertionError, ValueError):  # malformed markup: fall back to a blunt strip
-        return html.unescape(_TAGLIKE.sub(" ", text))
-    return "".join(parser.parts)
-
-
-def clean(text: str) -> str:
-    """Drop control and format characters (NUL, bidi overrides), normalise, collapse spaces.
-
-    Controls become spaces; invisible format characters (soft hyphen, zero-width space, BOM,
-    bidi controls) are removed, so "geno\u00adcide" stays one word. ZWJ and ZWNJ are kept:
-    they are part of how Persian, Indic scripts and emoji are spelt.
-    """
-    text = unicodedata.normalize("NFC", text)
-    return _WS.sub(" ", "".join(_keep(ch) for ch in text)).strip()
-
-
-def _keep(ch: str) -> str:
-    category = unicodedata.category(ch)
-    if category[0] != "C" or ch in "\t\n\u200c\u200d":
-        return ch
-    return "" if category == "Cf" else " "
-
-
-def bound(text: str, limit: int) -> str:
-    """Cut at a word boundary near limit and mark the cut with an ellipsis."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    space = cut.rfind(" ")
-    if space > limit * 0.7:
-        cut = cut[:space]
-    return cut.rstrip() + "…"
+# An absolute ASCII link without query, fragment, parameters or user: the common case, which
+# urljoin, urlsplit and urlunsplit give back as it is but for the host's case (and "/").
+_PLAIN_LINK = re.compile(r"(https?)://([-A-Za-z0-9.:]+)(/[^?#;\s\[\]]*)?")
 
 
 def canonical_link(link: str | None, base: str) -> str | None:
     """Absolute http(s) link without fragment or tracking parameters; None if unusable."""
     if not link:
         return None
-    absolute = urljoin(base, clean(link)[:2000])
+    cleaned = clean(link)[:2000]
+    plain = _PLAIN_LINK.fullmatch(cleaned) if cleaned.isascii() else None
+    if plain is not None:
+        scheme, host, path = plain.groups()
+        return f"{scheme}://{host.lower()}{path or '/'}"
+    return _canonical_link(cleaned, base)
+
+
+def _canonical_link(link: str, base: str) -> str | None:
+    absolute = urljoin(base, link)
     parts = urlsplit(absolute)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return None
