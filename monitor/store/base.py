@@ -37,6 +37,9 @@ FEED_COLUMNS = [
     "last_new_item",
     "down_alerted",
     "silent_alerted",
+    "next_poll_reason",
+    "declared_refresh",
+    "declared_source",
 ]
 _TIME_COLUMNS = {"last_success", "last_attempt", "failing_since", "next_poll", "last_new_item"}
 OUTBOX_COLUMNS = (
@@ -258,15 +261,18 @@ def _feed_state(row: Sequence[Any]) -> FeedState:
 
 
 def _upsert_state(tx: Tx, s: FeedState, *, release_lease: bool = False) -> None:
-    """Write a feed's state; a poll's result also ends the lease its instance held on the feed."""
+    """Write a feed's state; a poll's result also ends the lease its instance held on the feed.
+    The row is there whenever the feed was claimed: one plain UPDATE then, the upsert else."""
     values = [getattr(s, c) for c in FEED_COLUMNS]
     values = [ts(v) if isinstance(v, datetime) else v for v in values]
     values[FEED_COLUMNS.index("down_alerted")] = int(s.down_alerted)
     values[FEED_COLUMNS.index("silent_alerted")] = int(s.silent_alerted)
+    lease = ", lease_owner = NULL, lease_until = NULL" if release_lease else ""
+    sets = ", ".join(f"{c} = ?" for c in FEED_COLUMNS[1:])
+    if tx.x(f"UPDATE feeds SET {sets}{lease} WHERE name = ?", [*values[1:], s.name]) == 1:
+        return
     cols = ", ".join(FEED_COLUMNS)
-    updates = ", ".join(f"{c} = excluded.{c}" for c in FEED_COLUMNS[1:])
-    if release_lease:
-        updates += ", lease_owner = NULL, lease_until = NULL"
+    updates = ", ".join(f"{c} = excluded.{c}" for c in FEED_COLUMNS[1:]) + lease
     tx.x(
         f"INSERT INTO feeds ({cols}) VALUES ({', '.join('?' * len(FEED_COLUMNS))}) "
         f"ON CONFLICT (name) DO UPDATE SET {updates}",
