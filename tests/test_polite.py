@@ -316,3 +316,11 @@ def test_status_shows_why_the_next_poll_is_when_it_is(feeds: FeedServer, tmp_pat
     table = run_monitor(["status", "-c", str(cfg)], env).stdout
     line = next(x for x in table.splitlines() if x.startswith("news"))
     assert "publisher: Cache-Control max-age=1800" in line and "in 30m" in line
+
+
+def test_a_first_claim_creates_the_feed_and_leases_it(store: Store):
+    """The claim that also reads the state (one statement on a warm poll) still creates the
+    row of a feed never polled, and still refuses a second claimer."""
+    assert store.claim_state("new", "a", T0, 60.0) == FeedState("new")
+    assert store.claim_state("new", "b", T0, 60.0, due_only=False) is None
+    assert store.claim_feed("new", "b", T0 + timedelta(seconds=61), 60.0, due_only=False)

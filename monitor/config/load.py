@@ -47,7 +47,7 @@ class Defaults:
     user_agent: str = DEFAULT_USER_AGENT
     backfill: float | None = 2 * 86400.0  # None = "all"
     max_backoff: float = duration(6 * 3600.0)
-    workers: int = 32  # polls in flight: a warm poll is one round trip, mostly waiting
+    workers: int = 100  # polls in flight: a warm poll is one round trip, mostly waiting
     per_host: int = 2
     retention: float = duration(180 * 86400.0)
     silent_after: float | None = duration(None)  # no new item this long: the feed is "down"

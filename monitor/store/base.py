@@ -57,6 +57,11 @@ class SqlStore(ConsoleSql, LabelsSql, PeopleSql, ReviewSql):
     def _tx(self) -> AbstractContextManager[Tx]:
         raise NotImplementedError
 
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """One statement in a transaction of its own, its rows (engines may do it cheaper)."""
+        with self._tx() as tx:
+            return tx.q(sql, params)
+
     def _lock_stories(self, tx: Tx) -> None:
         """Serialise story decisions across writers (a no-op where writes already serialise)."""
 
@@ -89,6 +94,12 @@ class SqlStore(ConsoleSql, LabelsSql, PeopleSql, ReviewSql):
         """Record health notices, feed state, seen items, alerts and outbox rows atomically;
         the candidates of items new to the store are placed by `stories`."""
         out = SaveOutcome()
+        if not (result.notices or result.items or result.alerts):
+            # a warm poll (304, same body, most failures) writes only its feed's row: one
+            # UPDATE, its own transaction; the row is there unless the feed was never claimed
+            sql, values = _update_state(result.state)
+            if self._one(sql + " RETURNING name", values):
+                return out
         with self._tx() as tx:
             for notice in result.notices:
                 if _stories.insert_alert(tx, notice, now):
@@ -260,19 +271,29 @@ def _feed_state(row: Sequence[Any]) -> FeedState:
     return FeedState(**values)
 
 
-def _upsert_state(tx: Tx, s: FeedState, *, release_lease: bool = False) -> None:
-    """Write a feed's state; a poll's result also ends the lease its instance held on the feed.
-    The row is there whenever the feed was claimed: one plain UPDATE then, the upsert else."""
+def _state_values(s: FeedState) -> list[Any]:
     values = [getattr(s, c) for c in FEED_COLUMNS]
     values = [ts(v) if isinstance(v, datetime) else v for v in values]
     values[FEED_COLUMNS.index("down_alerted")] = int(s.down_alerted)
     values[FEED_COLUMNS.index("silent_alerted")] = int(s.silent_alerted)
-    lease = ", lease_owner = NULL, lease_until = NULL" if release_lease else ""
+    return values
+
+
+_LEASE_ENDS = ", lease_owner = NULL, lease_until = NULL"
+
+
+def _update_state(s: FeedState) -> tuple[str, list[Any]]:
+    """The UPDATE writing a polled feed's state and ending the lease held on it."""
     sets = ", ".join(f"{c} = ?" for c in FEED_COLUMNS[1:])
-    if tx.x(f"UPDATE feeds SET {sets}{lease} WHERE name = ?", [*values[1:], s.name]) == 1:
-        return
+    return f"UPDATE feeds SET {sets}{_LEASE_ENDS} WHERE name = ?", [*_state_values(s)[1:], s.name]
+
+
+def _upsert_state(tx: Tx, s: FeedState, *, release_lease: bool = False) -> None:
+    """Write a feed's state; a poll's result also ends the lease its instance held on the feed."""
+    values = _state_values(s)
     cols = ", ".join(FEED_COLUMNS)
-    updates = ", ".join(f"{c} = excluded.{c}" for c in FEED_COLUMNS[1:]) + lease
+    updates = ", ".join(f"{c} = excluded.{c}" for c in FEED_COLUMNS[1:])
+    updates += _LEASE_ENDS if release_lease else ""
     tx.x(
         f"INSERT INTO feeds ({cols}) VALUES ({', '.join('?' * len(FEED_COLUMNS))}) "
         f"ON CONFLICT (name) DO UPDATE SET {updates}",

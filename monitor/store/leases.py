@@ -80,7 +80,7 @@ class LeaseSql(SqlStore):
         (timer drift, jitter) still poll, while another instance's job that fires
         mid-interval does not; not_since keeps `run --once` from polling again what another
         instance polled during this run. The state comes back from the claiming UPDATE itself
-        (RETURNING): a warm poll is this transaction and save_poll's, nothing else."""
+        (RETURNING), one statement: a warm poll is this and save_poll's one UPDATE."""
         t = ts(now)
         due = "AND (next_poll IS NULL OR next_poll <= ?) " if due_only else ""
         fresh = "AND (last_attempt IS NULL OR last_attempt < ?) " if not_since else ""
@@ -98,9 +98,10 @@ class LeaseSql(SqlStore):
             *((ts(not_since),) if not_since else ()),
             t,
         )
-        with self._tx() as tx:
-            tx.x("INSERT INTO feeds (name) VALUES (?) ON CONFLICT (name) DO NOTHING", (name,))
-            rows = tx.q(sql, params)
+        rows = self._one(sql, params)
+        new = "INSERT INTO feeds (name) VALUES (?) ON CONFLICT (name) DO NOTHING RETURNING name"
+        if not rows and self._one(new, (name,)):  # a feed's first claim: its row is new
+            rows = self._one(sql, params)
         return _feed_state(rows[0]) if rows else None
 
     def release_feed(self, name: str, owner: str) -> None:
