@@ -17,31 +17,14 @@ from monitor.store import SaveOutcome, StoryDecisions
 from monitor.store import Tx as Tx
 from monitor.store import stories as _stories
 from monitor.store.console import ConsoleSql
+from monitor.store.feedrows import FEED_COLUMNS as FEED_COLUMNS
+from monitor.store.feedrows import _feed_state as _feed_state
+from monitor.store.feedrows import _update_state, _upsert_state
 from monitor.store.labels import LabelsSql
 from monitor.store.people import PeopleSql
 from monitor.store.reviews import ReviewSql
 from monitor.store.serialize import alert_from_dict, at, from_ts, ts
 
-FEED_COLUMNS = [
-    "name",
-    "etag",
-    "last_modified",
-    "body_hash",
-    "last_success",
-    "last_attempt",
-    "last_error",
-    "consecutive_failures",
-    "failing_since",
-    "next_poll",
-    "items_seen",
-    "last_new_item",
-    "down_alerted",
-    "silent_alerted",
-    "next_poll_reason",
-    "declared_refresh",
-    "declared_source",
-]
-_TIME_COLUMNS = {"last_success", "last_attempt", "failing_since", "next_poll", "last_new_item"}
 OUTBOX_COLUMNS = (
     "id, alert_id, channel, status, attempts, next_attempt, created, last_error, unreviewed"
 )
@@ -262,45 +245,6 @@ class SqlStore(ConsoleSql, LabelsSql, PeopleSql, ReviewSql):
 
 
 # -- module-level helpers: all take the open transaction --------------------------
-def _feed_state(row: Sequence[Any]) -> FeedState:
-    values = dict(zip(FEED_COLUMNS, row, strict=True))
-    for col in _TIME_COLUMNS:
-        values[col] = from_ts(values[col])
-    values["down_alerted"] = bool(values["down_alerted"])
-    values["silent_alerted"] = bool(values["silent_alerted"])
-    return FeedState(**values)
-
-
-def _state_values(s: FeedState) -> list[Any]:
-    values = [getattr(s, c) for c in FEED_COLUMNS]
-    values = [ts(v) if isinstance(v, datetime) else v for v in values]
-    values[FEED_COLUMNS.index("down_alerted")] = int(s.down_alerted)
-    values[FEED_COLUMNS.index("silent_alerted")] = int(s.silent_alerted)
-    return values
-
-
-_LEASE_ENDS = ", lease_owner = NULL, lease_until = NULL"
-
-
-def _update_state(s: FeedState) -> tuple[str, list[Any]]:
-    """The UPDATE writing a polled feed's state and ending the lease held on it."""
-    sets = ", ".join(f"{c} = ?" for c in FEED_COLUMNS[1:])
-    return f"UPDATE feeds SET {sets}{_LEASE_ENDS} WHERE name = ?", [*_state_values(s)[1:], s.name]
-
-
-def _upsert_state(tx: Tx, s: FeedState, *, release_lease: bool = False) -> None:
-    """Write a feed's state; a poll's result also ends the lease its instance held on the feed."""
-    values = _state_values(s)
-    cols = ", ".join(FEED_COLUMNS)
-    updates = ", ".join(f"{c} = excluded.{c}" for c in FEED_COLUMNS[1:])
-    updates += _LEASE_ENDS if release_lease else ""
-    tx.x(
-        f"INSERT INTO feeds ({cols}) VALUES ({', '.join('?' * len(FEED_COLUMNS))}) "
-        f"ON CONFLICT (name) DO UPDATE SET {updates}",
-        values,
-    )
-
-
 def _insert_seen(tx: Tx, feed: str, key: str, now: datetime) -> bool:
     sql = "INSERT INTO seen (feed, key, first_seen) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
     return tx.x(sql, (feed, key, ts(now))) == 1
