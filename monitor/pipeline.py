@@ -26,6 +26,7 @@ from monitor.model import (
     Routed,
     Router,
 )
+from monitor.reader import cadence
 from monitor.reader.normalize import normalize_entries
 
 # (body, headers, final url) -> the parsed document; may raise FetchError, or anything
@@ -119,8 +120,10 @@ def failed(
     """A failed poll: count it, keep the error, back off exponentially (capped), never park."""
     failures = state.consecutive_failures + 1
     delay = min(spec.interval * 2 ** min(failures - 1, 20), max_backoff)
-    if retry_after is not None:
-        delay = max(delay, min(retry_after, max_backoff))
+    why = f"backoff after {failures} failure{'s' if failures > 1 else ''}"
+    if retry_after is not None and min(retry_after, max_backoff) > delay:
+        delay = min(retry_after, max_backoff)
+        why = f"publisher: Retry-After {cadence.span(delay)}"
     new_state = replace(
         state,
         last_attempt=now,
@@ -128,11 +131,24 @@ def failed(
         consecutive_failures=failures,
         failing_since=state.failing_since or now,
         next_poll=now + timedelta(seconds=delay),
+        next_poll_reason=why,
     )
     return PollResult(spec.name, "failed", new_state, error=error)
 
 
-def succeeded(spec: FeedSpec, state: FeedState, fetched: Fetched, now: datetime) -> FeedState:
+def succeeded(
+    spec: FeedSpec,
+    state: FeedState,
+    fetched: Fetched,
+    now: datetime,
+    parsed: ParsedFeed | None = None,
+) -> FeedState:
+    """The state after an answer: validators kept, the next poll as polite as asked. The pace
+    the document declares is `parsed`'s; without a parse (304, same body) the last one holds."""
+    refresh, source = state.declared_refresh, state.declared_source
+    if parsed is not None:
+        refresh, source = parsed.refresh, parsed.refresh_source or None
+    delay, why = cadence.next_delay(spec, refresh, source, fetched.headers, now)
     return replace(
         state,
         etag=fetched.etag or (None if fetched.status == 200 else state.etag),
@@ -143,7 +159,10 @@ def succeeded(spec: FeedSpec, state: FeedState, fetched: Fetched, now: datetime)
         last_error=None,
         consecutive_failures=0,
         failing_since=None,
-        next_poll=now + timedelta(seconds=spec.interval),
+        next_poll=now + timedelta(seconds=delay),
+        next_poll_reason=why,
+        declared_refresh=refresh,
+        declared_source=source,
     )
 
 
@@ -171,7 +190,7 @@ def fresh(
     new = tuple(i for i, _ in tagged)
     alerts = tuple(_alerts(tagged, matcher, now, _cutoff(state, now, backfill)))
     next_state = replace(
-        succeeded(spec, state, fetched, now),
+        succeeded(spec, state, fetched, now, parsed),
         body_hash=digest,
         items_seen=state.items_seen + len(new),
         last_new_item=now if new else state.last_new_item,

@@ -35,6 +35,7 @@ def collect(config: Config, store: Store, now: datetime) -> dict[str, Any]:
                 "last_error": redact(st.last_error) if st and st.last_error else None,
                 "consecutive_failures": st.consecutive_failures if st else 0,
                 "next_poll": _iso(st.next_poll if st else None),
+                "next_poll_reason": st.next_poll_reason if st else None,
                 "items_seen": st.items_seen if st else 0,
             }
         )

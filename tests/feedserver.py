@@ -90,6 +90,9 @@ class _Handler(QuietHandler):
         if _not_modified(r, headers):
             self.send_response(304)
             self._validators(r)
+            for name, value in r.headers.items():  # RFC 9110 15.4.5: a 304 repeats these
+                if name.lower() in ("cache-control", "expires", "date", "vary"):
+                    self.send_header(name, value)
             self.send_header("Content-Length", "0")
             self.end_headers()
             return

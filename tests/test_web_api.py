@@ -279,6 +279,7 @@ def test_feeds_outbox_and_retry(api: Api) -> None:
     record(api.store, 2)
     feeds = api.get("/api/v1/feeds").json()["feeds"]
     assert [f["name"] for f in feeds] == ["un-news"]
+    assert "next_poll_reason" in feeds[0]  # why the next poll is then (polite polling)
     outbox = api.get("/api/v1/outbox").json()
     assert outbox["outbox"]["pending"] == 2 and len(outbox["pending"]) == 2
     assert api.post("/api/v1/outbox/retry", {}, role="viewer").status_code == 403

@@ -63,13 +63,14 @@ def render(data: dict[str, Any]) -> str:
         f"{o['review']} waiting for review, {o['sent']} sent, {o['dead']} dead; "
         f"{o['suppressed']} alerts suppressed by cooldown",
         "",
-        f"{'FEED':<28} {'LAST SUCCESS':<13} {'FAILS':>5} {'SEEN':>6} {'NEXT POLL':<11} LAST ERROR",
+        f"{'FEED':<28} {'LAST SUCCESS':<13} {'FAILS':>5} {'SEEN':>6} {'NEXT POLL':<11} "
+        f"{'BECAUSE':<50} LAST ERROR",
     ]
     for f in sorted(feeds, key=lambda f: (-f["consecutive_failures"], f["name"])):
         lines.append(
             f"{f['name'][:28]:<28} {_ago(f['last_success'], now):<13} "
             f"{f['consecutive_failures']:>5} {f['items_seen']:>6} {_ago(f['next_poll'], now):<11} "
-            f"{(f['last_error'] or '')[:60]}"
+            f"{(f.get('next_poll_reason') or '')[:50]:<50} {(f['last_error'] or '')[:60]}"
         )
     lines.extend(_pending_lines(data["pending"], now))
     for d in data["dead"]:

@@ -47,10 +47,12 @@ class Defaults:
     user_agent: str = DEFAULT_USER_AGENT
     backfill: float | None = 2 * 86400.0  # None = "all"
     max_backoff: float = duration(6 * 3600.0)
-    workers: int = 32  # polls in flight: a warm poll is one round trip, mostly waiting
+    workers: int = 100  # polls in flight: a warm poll is one round trip, mostly waiting
     per_host: int = 2
     retention: float = duration(180 * 86400.0)
     silent_after: float | None = duration(None)  # no new item this long: the feed is "down"
+    polite: bool = True  # honour <ttl>, sy:updatePeriod, Cache-Control max-age, Expires
+    polite_cap: float = 4.0  # ... yet poll at least every polite_cap intervals
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,8 @@ def _defaults(t: Table) -> Defaults:
         t.problem("max_body", "must be at least 1KiB; write e.g. 10MB")
     if out.max_redirects < 0:
         t.problem("max_redirects", "must be 0 or more")
+    if not 1 <= out.polite_cap <= 1000:
+        t.problem("polite_cap", "must be a number from 1 to 1000 (intervals)")
     if out.workers < 1 or out.per_host < 1:
         t.problem("workers", "workers and per_host must be at least 1")
     t.finish()
@@ -228,9 +232,13 @@ def _feeds(
             tags=t.strings("tags"),
             jitter=t.duration("jitter", defaults.jitter),
             silent_after=t.convert("silent_after", parse_duration, defaults.silent_after),
+            polite=t.get("polite", bool, defaults.polite),
+            polite_cap=float(t.get("polite_cap", float, defaults.polite_cap)),
         )
         if spec.interval < 1:
             t.problem("interval", "must be at least 1s")
+        if not 1 <= spec.polite_cap <= 1000:
+            t.problem("polite_cap", "must be a number from 1 to 1000 (intervals)")
         feeds.append(spec)
         t.finish()
     return tuple(feeds), tuple(secret_urls)

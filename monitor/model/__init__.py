@@ -63,6 +63,8 @@ class FeedSpec:
     tags: tuple[str, ...] = ()
     jitter: float = 0.0  # seconds of random delay added to each poll
     silent_after: float | None = None  # seconds without a new item that mean "source down"
+    polite: bool = True  # honour the publisher's pace (monitor.reader.cadence)
+    polite_cap: float = 4.0  # ... but poll at least every polite_cap intervals
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,10 @@ class FeedState:
     last_new_item: datetime | None = None
     down_alerted: bool = False
     silent_alerted: bool = False
+    next_poll_reason: str | None = None  # why next_poll is when it is, for `monitor status`
+    # the pace the feed last declared (ParsedFeed.refresh): a 304 has no body to say it again
+    declared_refresh: float | None = None
+    declared_source: str | None = None
 
     @property
     def first_poll(self) -> bool:

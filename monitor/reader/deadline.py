@@ -8,8 +8,11 @@ headers or the body, or as compressed bytes that decode to nothing) never trips 
 from __future__ import annotations
 
 import contextlib
+import heapq
+import itertools
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -49,17 +52,55 @@ class _Watchdog:
 _current = threading.local()
 
 
+class _Alarms:
+    """One thread fires every fetch's deadline: a threading.Timer per fetch cost a thread
+    start per poll, a good part of a warm poll's CPU. A cancelled alarm never fires after
+    cancel() returns (both hold the lock), so a socket back in the pool is never shut."""
+
+    def __init__(self) -> None:
+        self._heap: list[list[Any]] = []  # [deadline, seq, watchdog or None when cancelled]
+        self._cond = threading.Condition()
+        self._seq = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def add(self, seconds: float, dog: _Watchdog) -> list[Any]:
+        entry = [time.monotonic() + seconds, next(self._seq), dog]
+        with self._cond:
+            heapq.heappush(self._heap, entry)
+            if self._thread is None or not self._thread.is_alive():  # first use, or forked
+                self._thread = threading.Thread(target=self._run, name="deadlines", daemon=True)
+                self._thread.start()
+            elif self._heap[0] is entry:
+                self._cond.notify()
+        return entry
+
+    def cancel(self, entry: list[Any]) -> None:
+        with self._cond:
+            entry[2] = None  # dropped when it comes up
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                while self._heap and (self._heap[0][2] is None or self._heap[0][0] <= now):
+                    dog = heapq.heappop(self._heap)[2]
+                    if dog is not None:
+                        dog.fire()
+                self._cond.wait(self._heap[0][0] - now if self._heap else None)
+
+
+_alarms = _Alarms()
+
+
 @contextmanager
 def watchdog(seconds: float) -> Iterator[_Watchdog]:
     watchdog = _Watchdog()
-    timer = threading.Timer(seconds, watchdog.fire)
-    timer.daemon = True
-    timer.start()
+    alarm = _alarms.add(seconds, watchdog)
     _current.watchdog = watchdog
     try:
         yield watchdog
     finally:
-        timer.cancel()
+        _alarms.cancel(alarm)
         _current.watchdog = None
 
 

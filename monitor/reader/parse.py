@@ -16,6 +16,7 @@ from feedparser.exceptions import CharacterEncodingOverride, NonXMLContentType
 
 from monitor.errors import FetchError
 from monitor.model import ParsedFeed, RawEntry
+from monitor.reader.cadence import declared
 
 # A feed has no business declaring entities; declarations are how entity-expansion
 # bombs and external-entity (XXE) reads work, so refuse them before feedparser sees them.
@@ -104,10 +105,16 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
     # 4.5 s to normalise and match).
     entries = tuple(_entry(e) for e in parsed.entries)
     bozo = _bozo(parsed)
+    channel = parsed.get("feed") or {}
+    refresh, source = declared(
+        channel.get("ttl"), channel.get("sy_updateperiod"), channel.get("sy_updatefrequency")
+    )
     return ParsedFeed(
         entries=entries,
         bozo=bozo,
         is_feed=bool(parsed.get("version")) or bool(entries),
+        refresh=refresh,
+        refresh_source=source,
     )
 
 

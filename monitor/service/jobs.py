@@ -111,7 +111,9 @@ class Jobs:
             self.running.pop(name, None)
 
     def _reschedule(self, spec: FeedSpec, next_poll: datetime | None) -> None:
-        """Backoff moves a feed's next run; a success keeps the regular interval."""
+        """Backoff, Retry-After and a publisher's wait (polite polling) move a feed's next run
+        later; the interval trigger never runs it sooner than next_poll anyway, since the
+        claim refuses a feed not yet due (claim_state with due_only)."""
         job = self.scheduler.get_job(f"feed:{spec.name}")
         if job is None or next_poll is None or job.next_run_time is None:
             return

@@ -68,9 +68,10 @@ class Poller:
 
     def claim(
         self, spec: FeedSpec, *, due_only: bool = True, not_since: datetime | None = None
-    ) -> bool:
-        """Lease the feed so that no other instance sharing the store polls it meanwhile."""
-        return self.store.claim_feed(
+    ) -> FeedState | None:
+        """Lease the feed so that no other instance sharing the store polls it meanwhile;
+        its stored state when we hold it now, None when not."""
+        return self.store.claim_state(
             spec.name,
             self.owner,
             self.now(),
@@ -85,20 +86,24 @@ class Poller:
     ) -> tuple[PollResult, SaveOutcome] | None:
         """Claim, then poll; None when another instance holds the feed, polled it since
         not_since, or (with due_only) it is not due yet."""
-        if not self.claim(spec, due_only=due_only, not_since=not_since):
+        stored = self.claim(spec, due_only=due_only, not_since=not_since)
+        if stored is None:
             return None
         try:
-            return self.poll(spec)
+            return self.poll(spec, stored)
         except BaseException:
             self.store.release_feed(spec.name, self.owner)
             raise
 
-    def poll(self, spec: FeedSpec) -> tuple[PollResult, SaveOutcome]:
+    def poll(
+        self, spec: FeedSpec, stored: FeedState | None = None
+    ) -> tuple[PollResult, SaveOutcome]:
         """Poll one feed: state -> fetch -> process -> save -> log. Never raises for feed
         trouble (the feed is the failure boundary). save_poll writes the result, health
-        notices included, and ends this instance's lease in one transaction."""
+        notices included, and ends this instance's lease in one transaction. `stored` is the
+        state the claim read (read here when not given)."""
         b = self.live()
-        state = self._state(spec.name)
+        state = self._state(spec.name, stored)
         # The poll's time is when it started, so the next poll is due one interval after
         # this one began, whatever the fetch took (the scheduler counts the same way).
         now = self.now()
@@ -117,9 +122,10 @@ class Poller:
         self.on_poll(result, saved, fetched)
         return result, saved
 
-    def _state(self, name: str) -> FeedState:
+    def _state(self, name: str, stored: FeedState | None) -> FeedState:
         """The store's state of the feed, or a newer one only this process knows of."""
-        stored = self.store.feed_state(name)
+        if stored is None:
+            stored = self.store.feed_state(name)
         mine = self._unsaved.get(name)
         if mine is None or mine.last_attempt is None:
             return stored

@@ -108,6 +108,17 @@ class PollStore(Protocol):
         slack: float = 0.0,
         not_since: datetime | None = None,
     ) -> bool: ...
+    def claim_state(
+        self,
+        name: str,
+        owner: str,
+        now: datetime,
+        lease_seconds: float,
+        *,
+        due_only: bool = True,
+        slack: float = 0.0,
+        not_since: datetime | None = None,
+    ) -> FeedState | None: ...
     def release_feed(self, name: str, owner: str) -> None: ...
     def feed_state(self, name: str) -> FeedState: ...
     def seen_keys(self, feed: str, keys: Collection[str]) -> set[str]: ...

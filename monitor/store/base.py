@@ -17,28 +17,14 @@ from monitor.store import SaveOutcome, StoryDecisions
 from monitor.store import Tx as Tx
 from monitor.store import stories as _stories
 from monitor.store.console import ConsoleSql
+from monitor.store.feedrows import FEED_COLUMNS as FEED_COLUMNS
+from monitor.store.feedrows import _feed_state as _feed_state
+from monitor.store.feedrows import _update_state, _upsert_state
 from monitor.store.labels import LabelsSql
 from monitor.store.people import PeopleSql
 from monitor.store.reviews import ReviewSql
 from monitor.store.serialize import alert_from_dict, at, from_ts, ts
 
-FEED_COLUMNS = [
-    "name",
-    "etag",
-    "last_modified",
-    "body_hash",
-    "last_success",
-    "last_attempt",
-    "last_error",
-    "consecutive_failures",
-    "failing_since",
-    "next_poll",
-    "items_seen",
-    "last_new_item",
-    "down_alerted",
-    "silent_alerted",
-]
-_TIME_COLUMNS = {"last_success", "last_attempt", "failing_since", "next_poll", "last_new_item"}
 OUTBOX_COLUMNS = (
     "id, alert_id, channel, status, attempts, next_attempt, created, last_error, unreviewed"
 )
@@ -53,6 +39,11 @@ class SqlStore(ConsoleSql, LabelsSql, PeopleSql, ReviewSql):
 
     def _tx(self) -> AbstractContextManager[Tx]:
         raise NotImplementedError
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """One statement in a transaction of its own, its rows (engines may do it cheaper)."""
+        with self._tx() as tx:
+            return tx.q(sql, params)
 
     def _lock_stories(self, tx: Tx) -> None:
         """Serialise story decisions across writers (a no-op where writes already serialise)."""
@@ -86,6 +77,12 @@ class SqlStore(ConsoleSql, LabelsSql, PeopleSql, ReviewSql):
         """Record health notices, feed state, seen items, alerts and outbox rows atomically;
         the candidates of items new to the store are placed by `stories`."""
         out = SaveOutcome()
+        if not (result.notices or result.items or result.alerts):
+            # a warm poll (304, same body, most failures) writes only its feed's row: one
+            # UPDATE, its own transaction; the row is there unless the feed was never claimed
+            sql, values = _update_state(result.state)
+            if self._one(sql + " RETURNING name", values):
+                return out
         with self._tx() as tx:
             for notice in result.notices:
                 if _stories.insert_alert(tx, notice, now):
@@ -248,32 +245,6 @@ class SqlStore(ConsoleSql, LabelsSql, PeopleSql, ReviewSql):
 
 
 # -- module-level helpers: all take the open transaction --------------------------
-def _feed_state(row: Sequence[Any]) -> FeedState:
-    values = dict(zip(FEED_COLUMNS, row, strict=True))
-    for col in _TIME_COLUMNS:
-        values[col] = from_ts(values[col])
-    values["down_alerted"] = bool(values["down_alerted"])
-    values["silent_alerted"] = bool(values["silent_alerted"])
-    return FeedState(**values)
-
-
-def _upsert_state(tx: Tx, s: FeedState, *, release_lease: bool = False) -> None:
-    """Write a feed's state; a poll's result also ends the lease its instance held on the feed."""
-    values = [getattr(s, c) for c in FEED_COLUMNS]
-    values = [ts(v) if isinstance(v, datetime) else v for v in values]
-    values[FEED_COLUMNS.index("down_alerted")] = int(s.down_alerted)
-    values[FEED_COLUMNS.index("silent_alerted")] = int(s.silent_alerted)
-    cols = ", ".join(FEED_COLUMNS)
-    updates = ", ".join(f"{c} = excluded.{c}" for c in FEED_COLUMNS[1:])
-    if release_lease:
-        updates += ", lease_owner = NULL, lease_until = NULL"
-    tx.x(
-        f"INSERT INTO feeds ({cols}) VALUES ({', '.join('?' * len(FEED_COLUMNS))}) "
-        f"ON CONFLICT (name) DO UPDATE SET {updates}",
-        values,
-    )
-
-
 def _insert_seen(tx: Tx, feed: str, key: str, now: datetime) -> bool:
     sql = "INSERT INTO seen (feed, key, first_seen) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
     return tx.x(sql, (feed, key, ts(now))) == 1

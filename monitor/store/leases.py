@@ -14,9 +14,17 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from monitor.model import Delivery
+from monitor.model import Delivery, FeedState
 from monitor.store import InstanceInfo, Lease, Queued
-from monitor.store.base import OUTBOX_COLUMNS, OUTBOX_WIDTH, SqlStore, Tx, _delivery
+from monitor.store.base import (
+    FEED_COLUMNS,
+    OUTBOX_COLUMNS,
+    OUTBOX_WIDTH,
+    SqlStore,
+    Tx,
+    _delivery,
+    _feed_state,
+)
 from monitor.store.serialize import at, ts
 
 _OUTBOX_AS_O = ", ".join(f"o.{c.strip()}" for c in OUTBOX_COLUMNS.split(","))
@@ -48,12 +56,31 @@ class LeaseSql(SqlStore):
         slack: float = 0.0,
         not_since: datetime | None = None,
     ) -> bool:
+        """Lease the feed to `owner` (see claim_state); True if `owner` now holds it."""
+        claimed = self.claim_state(
+            name, owner, now, lease_seconds, due_only=due_only, slack=slack, not_since=not_since
+        )
+        return claimed is not None
+
+    def claim_state(
+        self,
+        name: str,
+        owner: str,
+        now: datetime,
+        lease_seconds: float,
+        *,
+        due_only: bool = True,
+        slack: float = 0.0,
+        not_since: datetime | None = None,
+    ) -> FeedState | None:
         """Lease the feed to `owner` when no one holds a live lease on it (and, with due_only,
         when it is due within `slack` seconds; with not_since, when nobody polled it since
-        then); True if `owner` now holds it. A live lease blocks its owner too. The slack
-        lets a job that fires a little before the stored next_poll (timer drift, jitter)
-        still poll, while another instance's job that fires mid-interval does not; not_since
-        keeps `run --once` from polling again what another instance polled during this run."""
+        then); the feed's state when `owner` now holds it, None otherwise. A live lease blocks
+        its owner too. The slack lets a job that fires a little before the stored next_poll
+        (timer drift, jitter) still poll, while another instance's job that fires
+        mid-interval does not; not_since keeps `run --once` from polling again what another
+        instance polled during this run. The state comes back from the claiming UPDATE itself
+        (RETURNING), one statement: a warm poll is this and save_poll's one UPDATE."""
         t = ts(now)
         due = "AND (next_poll IS NULL OR next_poll <= ?) " if due_only else ""
         fresh = "AND (last_attempt IS NULL OR last_attempt < ?) " if not_since else ""
@@ -61,7 +88,7 @@ class LeaseSql(SqlStore):
             "UPDATE feeds SET lease_owner = ?, lease_until = ? WHERE name IN ("
             f"SELECT name FROM feeds WHERE name = ? {due}{fresh}"
             "AND (lease_owner IS NULL OR lease_until IS NULL OR lease_until <= ?)"
-            f"{self.skip_locked})"
+            f"{self.skip_locked}) RETURNING {', '.join(FEED_COLUMNS)}"
         )
         params = (
             owner,
@@ -71,9 +98,11 @@ class LeaseSql(SqlStore):
             *((ts(not_since),) if not_since else ()),
             t,
         )
-        with self._tx() as tx:
-            tx.x("INSERT INTO feeds (name) VALUES (?) ON CONFLICT (name) DO NOTHING", (name,))
-            return tx.x(sql, params) == 1
+        rows = self._one(sql, params)
+        new = "INSERT INTO feeds (name) VALUES (?) ON CONFLICT (name) DO NOTHING RETURNING name"
+        if not rows and self._one(new, (name,)):  # a feed's first claim: its row is new
+            rows = self._one(sql, params)
+        return _feed_state(rows[0]) if rows else None
 
     def release_feed(self, name: str, owner: str) -> None:
         """Give a feed back without a result (a poll abandoned at shutdown)."""

@@ -109,6 +109,13 @@ MIGRATIONS: list[list[str]] = [
             link TEXT, note TEXT, marked_by TEXT NOT NULL, created DOUBLE PRECISION NOT NULL,
             PRIMARY KEY (feed, item_key))""",
     ],
+    # 7: polite polling: why the next poll is when it is, and the pace the feed declared
+    # (a 304 carries no body to declare it again).
+    [
+        "ALTER TABLE feeds ADD COLUMN next_poll_reason TEXT",
+        "ALTER TABLE feeds ADD COLUMN declared_refresh DOUBLE PRECISION",
+        "ALTER TABLE feeds ADD COLUMN declared_source TEXT",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -75,6 +75,16 @@ class SqliteStore(LeaseSql, TransferSql, HealthSql):
             "nothing more is written to the old one: restart monitor to use the file there now"
         )
 
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """One statement as its own transaction (autocommit): a write statement takes the
+        write lock as it starts, like BEGIN IMMEDIATE, and one statement is atomic. It saves
+        the BEGIN and COMMIT round trips, each a wait for the GIL while holding the lock."""
+        problem = self.replaced()
+        if problem:
+            raise StoreError(problem)
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
     @contextmanager
     def _tx(self) -> Iterator[_SqliteTx]:
         problem = self.replaced()
