@@ -1,0 +1,217 @@
+"""One <item>/<entry> read on lxml into the dict feedparser's strict parser would build.
+
+Only the keys parse.py reads are built (id, link, links, title, summary, content, the three
+*_parsed dates, authors), with feedparser's rules for which element wins: a later element
+at the same or a shallower depth overwrites, the first titled <title> sticks, content fills
+an empty summary, a permalink GUID stands in for a missing link, xml:base resolves links.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from typing import Any
+
+from feedparser.datetimes import _parse_date
+from feedparser.html import _cp1252
+from feedparser.mixin import _FeedParserMixin
+from feedparser.urls import _urljoin, make_safe_absolute_uri
+
+_KNOWN_NS = {k.lower(): v for k, v in _FeedParserMixin.namespaces.items()}
+_XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
+_RDF_ABOUT = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about"
+_HTML_TYPES = {"text/html", "application/xhtml+xml"}
+_TEXT_TYPES = {"text/plain", "text/html"}
+_ENTITYISH = re.compile("&([A-Za-z0-9_]+);")
+_EMAIL = re.compile(r"\(?<?[\w.+-]+@[\w-]+(\.[\w-]+)+>?\)?")
+# elements that change feedparser's state in ways not mirrored here
+_DECLINE = {"item", "entry", "channel", "feed", "textinput", "abstract", "body"}
+_DECLINE |= {"xhtml:body", "rss", "rdf:rdf", "fullitem", "content:encoded:body"}
+_DATES = {
+    **dict.fromkeys(("pubdate", "published", "issued", "dcterms:issued"), "published_parsed"),
+    **dict.fromkeys(
+        ("updated", "modified", "lastbuilddate", "dc:date", "dcterms:modified"), "updated_parsed"
+    ),
+    **dict.fromkeys(("created", "dcterms:created"), "created_parsed"),
+}
+_AUTHORS = {"author", "managingeditor", "dc:author", "dc:creator", "itunes:author"}
+
+
+class Decline(Exception):
+    """The fast path cannot read this document as feedparser would: feedparser reads it."""
+
+
+def name_of(el: Any) -> str:
+    """feedparser's name for an element: its namespace's usual prefix, lower-cased."""
+    tag = el.tag
+    if not isinstance(tag, str):
+        return ""
+    if tag[0] != "{":
+        return tag.lower()
+    ns, local = tag[1:].split("}", 1)
+    prefix = _KNOWN_NS.get(ns.lower())
+    if prefix is None:
+        # expat, under feedparser, names an unknown namespace by a prefix declared for it
+        prefix = el.prefix or ""
+    return f"{prefix}:{local}".lower() if prefix else local.lower()
+
+
+def base_of(el: Any, base: str) -> str:
+    """The base URI inside el: xml:base (or a bare base attribute) resolved as feedparser does."""
+    given = el.get(_XML_BASE) or el.get("base")
+    if not given:
+        return base
+    return (make_safe_absolute_uri(base, given) or base) if base else _urljoin(base, given)
+
+
+def fix_text(value: str) -> str:
+    """feedparser's last touches on every value: undo UTF-8 read as Latin-1, map cp1252 C1."""
+    with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
+        value = value.encode("iso-8859-1").decode("utf-8")
+    return value.translate(_cp1252)
+
+
+def parse_date(value: str) -> Any:
+    """feedparser's own date parser; long strings go to feedparser in the pool (its regexes)."""
+    if len(value) > 200:
+        raise Decline("an overlong date")
+    return _parse_date(value)
+
+
+def _content_type(value: str) -> str:
+    value = value.lower()
+    return {"text": "text/plain", "plain": "text/plain", "html": "text/html"}.get(value, value)
+
+
+class Entry:
+    """The state feedparser keeps while inside one entry."""
+
+    def __init__(self, atom: bool, depth: int) -> None:
+        self.atom = atom
+        self.depth = depth
+        self.d: dict[str, Any] = {"links": []}
+        self.depths: dict[str, int] = {}
+        self.title_depth = -1
+        self.has_content = False
+
+    def read(self, el: Any, base: str) -> dict[str, Any]:
+        about = el.get(_RDF_ABOUT)
+        if about:
+            self.d["id"] = about
+        self._children(el, base, self.depth)
+        return self.d
+
+    def _children(self, el: Any, base: str, depth: int) -> None:
+        for child in el:
+            name = name_of(child)
+            if name:
+                self._element(name, child, base_of(child, base), depth + 1)
+
+    def _element(self, name: str, el: Any, base: str, depth: int) -> None:
+        if name in ("title", "dc:title", "media:title"):
+            self._title(el, depth, media=name == "media:title")
+        elif name in ("description", "dc:description", "media:description"):
+            self._summary(el, depth, "text/html")
+        elif name in ("summary", "itunes:summary"):
+            self._summary(el, depth, "text/plain")
+        elif name in ("content", "content:encoded"):
+            self._content(el, "text/plain" if name == "content" else "text/html")
+        elif name == "link":
+            self._link(el, base)
+        elif name in ("guid", "id"):
+            self._guid(el, base, depth)
+        elif name in _DATES:
+            self.d[_DATES[name]] = parse_date(self._text(el))
+        elif name in _AUTHORS:
+            self._author(el)
+        elif name in ("source", "image"):
+            if len(el):
+                raise Decline(f"<{name}> with children inside an entry")
+            self.title_depth = -1  # feedparser resets it on <source> and <image>
+        elif name in _DECLINE:
+            raise Decline(f"<{name}> inside an entry")
+        else:  # a container or an element without meaning here: feedparser walks inside
+            self._children(el, base, depth)
+
+    def _text(self, el: Any) -> str:
+        if len(el):
+            raise Decline("markup inside a text element")
+        return fix_text((el.text or "").strip())
+
+    def _typed_text(self, el: Any, default: str) -> tuple[str, str]:
+        """A text construct's value and type; base64 and inline XHTML are feedparser's."""
+        kind = _content_type(el.get("type") or default)
+        if el.get("mode") is not None or kind not in _TEXT_TYPES:
+            raise Decline("a base64 or XHTML text construct")
+        return self._text(el), kind
+
+    def _store(self, key: str, value: str, depth: int) -> None:
+        old = self.depths.get(key)
+        if old is None or depth <= old:
+            self.depths[key] = depth
+            self.d[key] = value
+
+    def _title(self, el: Any, depth: int, *, media: bool) -> None:
+        value, _ = self._typed_text(el, "text/plain")
+        if not -1 < self.title_depth <= depth:
+            self._store("title", value, depth)
+        if value and not media:  # media:title leaves the marker as it was
+            self.title_depth = depth
+
+    def _summary(self, el: Any, depth: int, default: str) -> None:
+        if "summary" in self.d and not self.has_content:
+            self._content(el, "text/plain")  # a second summary is taken as content
+            return
+        value, _ = self._typed_text(el, default)
+        self._store("summary", value, depth)
+
+    def _content(self, el: Any, default: str) -> None:
+        self.has_content = True
+        value, kind = self._typed_text(el, default)
+        self.d.setdefault("content", []).append({"type": kind, "value": value})
+        self.d.setdefault("summary", value)
+
+    def _link(self, el: Any, base: str) -> None:
+        rel = (el.get("rel") if el.get("rel") is not None else "alternate").lower()
+        kind = (
+            el.get("type") or ("application/atom+xml" if rel == "self" else "text/html")
+        ).lower()
+        href = el.get("url") or el.get("uri") or el.get("href")
+        if href:
+            href = _urljoin(base, href)
+            self.d["links"].append({"rel": rel, "type": kind, "href": href})
+            if rel == "alternate" and _content_type(kind) in _HTML_TYPES:
+                self.d["link"] = href
+            return
+        self.d["links"].append({"rel": rel, "type": kind})
+        if len(el):
+            raise Decline("markup inside <link>")
+        value = (el.text or "").strip()
+        value = fix_text(_urljoin(base, value) if value else value)
+        # feedparser's repair of query strings it believes were misread as entities
+        value = _ENTITYISH.sub(r"&\g<1>", value.replace("&amp;", "&"))
+        self.d["link"] = value
+        if value:
+            self.d["links"][-1]["href"] = value
+
+    def _guid(self, el: Any, base: str, depth: int) -> None:
+        is_link = (el.get("isPermaLink") or el.get("ispermalink") or "true") == "true"
+        if len(el):
+            raise Decline("markup inside <guid>")
+        value = (el.text or "").strip()
+        if value and is_link:
+            value = _urljoin(base, value)
+        value = fix_text(value)
+        self._store("id", value, depth)
+        self.d.setdefault("guidislink", is_link and "link" not in self.d)
+        if is_link:
+            self.d.setdefault("link", value)
+
+    def _author(self, el: Any) -> None:
+        if len(el):
+            names = [c for c in el if name_of(c) == "name"]
+            name = fix_text((names[0].text or "").strip()) if names else ""
+        else:
+            name = _EMAIL.sub("", self._text(el)).strip().strip("()").strip()
+        if name:
+            self.d.setdefault("authors", []).append({"name": name})

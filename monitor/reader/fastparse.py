@@ -1,0 +1,151 @@
+"""The fast path: well-formed RSS 2.0, RSS 1.0/RDF and Atom 1.0 read on lxml, as feedparser would.
+
+It reads an entry the way feedparser's strict parser does (which element wins a field, depth
+rules, xml:base, its link and text fix-ups) and hands back feedparser-shaped entry dicts, so
+parse.py turns both paths' entries into RawEntry with the same code. Whatever it cannot read
+faithfully it declines (None) and feedparser reads the whole document instead.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from feedparser.urls import make_safe_absolute_uri
+from lxml import etree
+
+from monitor.reader.fastentry import Decline, Entry, base_of, name_of
+
+# Hardened: no entity expansion, no DTD, no network, libxml2's size and depth limits kept
+# (huge_tree=False: depth 256, text nodes 10 MB), nothing recovered from broken markup.
+_PARSER_ARGS: dict[str, Any] = dict(
+    resolve_entities=False,
+    no_network=True,
+    huge_tree=False,
+    load_dtd=False,
+    dtd_validation=False,
+    remove_comments=True,
+    remove_pis=True,
+    recover=False,
+)
+_ATOM10 = "http://www.w3.org/2005/Atom"
+_DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
+_XML_DECL = re.compile(rb"""^\s*<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9._:-]+)""")
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.IGNORECASE)
+_PERIODS = {"hourly": 3600, "daily": 86400, "weekly": 7 * 86400, "monthly": 30 * 86400}
+_PERIODS["yearly"] = 365 * 86400
+_ASCII_SUPERSETS = {"ascii", "utf-8", "latin-1", "cp1252", "iso8859-15"}
+MAX_REFRESH = 366 * 86400  # a declared pace beyond a year is absurd: ignored
+
+
+@dataclass(frozen=True)
+class FastDoc:
+    entries: tuple[dict[str, Any], ...]
+    refresh: float | None
+    refresh_source: str
+
+
+def read(body: bytes, headers: Mapping[str, str], url: str) -> FastDoc | None:
+    """The document's entries as feedparser would give them, or None to let feedparser read it.
+
+    `body` has been through refuse_hostile and repair_utf8; `headers` are lower-cased.
+    """
+    if not _utf8_as_feedparser_reads_it(body, headers) or _DOCTYPE.search(body[:4096]):
+        return None
+    try:
+        root = etree.fromstring(body, etree.XMLParser(**_PARSER_ARGS))
+    except (etree.XMLSyntaxError, ValueError):
+        return None
+    try:
+        return _document(root, make_safe_absolute_uri(url) or url)
+    except (Decline, RecursionError):
+        return None
+
+
+def _utf8_as_feedparser_reads_it(body: bytes, headers: Mapping[str, str]) -> bool:
+    """True when feedparser would decode the body as UTF-8 (or ASCII that equals it).
+
+    feedparser follows RFC 3023: the HTTP charset, then (for application/*xml) the declared
+    encoding, else us-ascii for text/* and iso-8859-1 when no Content-Type came at all;
+    the first candidate that decodes wins. Anything but UTF-8 is declined.
+    """
+    if body[:2] in (b"\xff\xfe", b"\xfe\xff") or body[:4] == b"\x00\x00\xfe\xff":
+        return False
+    declared = _XML_DECL.match(body)
+    xml_enc = declared.group(1).decode("ascii").lower() if declared else ""
+    ctype = headers.get("content-type", "")
+    found = _CHARSET.search(ctype)
+    http_enc = found.group(1).lower() if found else ""
+    mime = ctype.split(";", 1)[0].strip().lower()
+    if mime in ("application/xml", "application/xml-dtd") or (
+        mime.startswith("application/") and mime.endswith("+xml")
+    ):
+        first = http_enc or xml_enc or "utf-8"
+    elif mime.startswith("text/"):
+        first = http_enc or "us-ascii"
+    elif "content-type" not in headers:
+        first = xml_enc or "iso-8859-1"
+    else:
+        first = xml_enc or "utf-8"
+    for name in dict.fromkeys(n for n in (first, xml_enc, "utf-8") if n):
+        try:
+            body.decode(name)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        codec = _codec(name)
+        return codec == "utf-8" or (body.isascii() and codec in _ASCII_SUPERSETS)
+    return False
+
+
+def _codec(name: str) -> str:
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return ""
+
+
+def _document(root: Any, base: str) -> FastDoc:
+    name = name_of(root)
+    atom = root.tag == f"{{{_ATOM10}}}feed"
+    if not (atom or (name == "rss" and root.tag == "rss") or name == "rdf:rdf"):
+        raise Decline("not an RSS 2.0, RDF or Atom 1.0 root")
+    entries: list[dict[str, Any]] = []
+    pace: dict[str, str] = {}
+    _walk(root, base_of(root, base), atom, entries, pace, 1)
+    refresh, source = declared_refresh(pace.get("ttl"), pace.get("period"), pace.get("freq"))
+    return FastDoc(tuple(entries), refresh, source)
+
+
+def _walk(
+    el: Any, base: str, atom: bool, out: list[dict[str, Any]], pace: dict[str, str], depth: int
+) -> None:
+    for child in el:
+        name = name_of(child)
+        if not name:
+            continue
+        if name in ("item", "entry"):
+            out.append(Entry(atom, depth + 1).read(child, base_of(child, base)))
+        else:
+            if name in ("ttl", "sy:updateperiod", "sy:updatefrequency") and len(child) == 0:
+                key = {"ttl": "ttl", "sy:updateperiod": "period"}.get(name, "freq")
+                pace[key] = (child.text or "").strip()
+            _walk(child, base_of(child, base), atom, out, pace, depth + 1)
+
+
+def declared_refresh(
+    ttl: str | None, period: str | None, frequency: str | None
+) -> tuple[float | None, str]:
+    """Seconds between updates the feed declares: RSS <ttl> (minutes), else sy:updatePeriod
+    divided by sy:updateFrequency (default 1); (None, "") when absent, invalid or absurd."""
+    if ttl and ttl.isdigit() and 0 < int(ttl) * 60 <= MAX_REFRESH:
+        return float(int(ttl) * 60), "ttl"
+    seconds = _PERIODS.get((period or "").strip().lower())
+    if seconds is None:
+        return None, ""
+    freq = (frequency or "1").strip() or "1"
+    if not freq.isdigit() or not 0 < int(freq) <= seconds:
+        return None, ""
+    return seconds / int(freq), "sy:updatePeriod"
