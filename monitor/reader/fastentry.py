@@ -9,7 +9,9 @@ an empty summary, a permalink GUID stands in for a missing link, xml:base resolv
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
+from collections.abc import Callable
 from typing import Any
 
 from feedparser.datetimes import _parse_date
@@ -19,6 +21,8 @@ from feedparser.urls import _urljoin, make_safe_absolute_uri
 
 _KNOWN_NS = {k.lower(): v for k, v in _FeedParserMixin.namespaces.items()}
 _XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
+_PLAIN_URL = re.compile(r"https?://[^/?#\[\];\x00-\x20][^\[\];\x00-\x20]*\Z")
+_C1 = re.compile("[\x80-\x9f]")
 _RDF_ABOUT = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about"
 _HTML_TYPES = {"text/html", "application/xhtml+xml"}
 _TEXT_TYPES = {"text/plain", "text/html"}
@@ -46,13 +50,22 @@ def name_of(el: Any) -> str:
     tag = el.tag
     if not isinstance(tag, str):
         return ""
+    name = _known_name(tag)
+    if name is not None:
+        return name
+    # expat, under feedparser, names an unknown namespace by a prefix declared for it
+    local = tag.split("}", 1)[1]
+    return f"{el.prefix}:{local}".lower() if el.prefix else local.lower()
+
+
+@functools.lru_cache(maxsize=4096)  # bounded: a hostile document's made-up tags stay cheap
+def _known_name(tag: str) -> str | None:
     if tag[0] != "{":
         return tag.lower()
     ns, local = tag[1:].split("}", 1)
     prefix = _KNOWN_NS.get(ns.lower())
     if prefix is None:
-        # expat, under feedparser, names an unknown namespace by a prefix declared for it
-        prefix = el.prefix or ""
+        return None
     return f"{prefix}:{local}".lower() if prefix else local.lower()
 
 
@@ -64,11 +77,25 @@ def base_of(el: Any, base: str) -> str:
     return (make_safe_absolute_uri(base, given) or base) if base else _urljoin(base, given)
 
 
+def join(base: str, uri: str) -> str:
+    """feedparser's _urljoin, without its cost for the common absolute http(s) link.
+
+    urljoin returns such a link as urlunparse(urlparse(link)), which is the link itself
+    unless it has an empty query or fragment, params (;), brackets, spaces or controls,
+    non-ASCII, or extra slashes after the scheme (all of which take the full road).
+    """
+    if uri.isascii() and _PLAIN_URL.match(uri) and not uri.endswith(("?", "#")) and "?#" not in uri:
+        return uri
+    return str(_urljoin(base, uri))
+
+
 def fix_text(value: str) -> str:
     """feedparser's last touches on every value: undo UTF-8 read as Latin-1, map cp1252 C1."""
+    if value.isascii():
+        return value  # both repairs leave ASCII as it is (the common case, kept cheap)
     with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
         value = value.encode("iso-8859-1").decode("utf-8")
-    return value.translate(_cp1252)
+    return value.translate(_cp1252) if _C1.search(value) else value
 
 
 def parse_date(value: str) -> Any:
@@ -108,30 +135,22 @@ class Entry:
                 self._element(name, child, base_of(child, base), depth + 1)
 
     def _element(self, name: str, el: Any, base: str, depth: int) -> None:
-        if name in ("title", "dc:title", "media:title"):
-            self._title(el, depth, media=name == "media:title")
-        elif name in ("description", "dc:description", "media:description"):
-            self._summary(el, depth, "text/html")
-        elif name in ("summary", "itunes:summary"):
-            self._summary(el, depth, "text/plain")
-        elif name in ("content", "content:encoded"):
-            self._content(el, "text/plain" if name == "content" else "text/html")
-        elif name == "link":
-            self._link(el, base)
-        elif name in ("guid", "id"):
-            self._guid(el, base, depth)
+        handler = _HANDLERS.get(name)
+        if handler is not None:
+            handler(self, el, base, depth)
         elif name in _DATES:
             self.d[_DATES[name]] = parse_date(self._text(el))
         elif name in _AUTHORS:
             self._author(el)
-        elif name in ("source", "image"):
-            if len(el):
-                raise Decline(f"<{name}> with children inside an entry")
-            self.title_depth = -1  # feedparser resets it on <source> and <image>
         elif name in _DECLINE:
             raise Decline(f"<{name}> inside an entry")
         else:  # a container or an element without meaning here: feedparser walks inside
             self._children(el, base, depth)
+
+    def _reset_title(self, el: Any, base: str, depth: int) -> None:
+        if len(el):
+            raise Decline("<source> or <image> with children inside an entry")
+        self.title_depth = -1  # feedparser resets it on <source> and <image>
 
     def _text(self, el: Any) -> str:
         if len(el):
@@ -178,7 +197,7 @@ class Entry:
         ).lower()
         href = el.get("url") or el.get("uri") or el.get("href")
         if href:
-            href = _urljoin(base, href)
+            href = join(base, href)
             self.d["links"].append({"rel": rel, "type": kind, "href": href})
             if rel == "alternate" and _content_type(kind) in _HTML_TYPES:
                 self.d["link"] = href
@@ -187,7 +206,7 @@ class Entry:
         if len(el):
             raise Decline("markup inside <link>")
         value = (el.text or "").strip()
-        value = fix_text(_urljoin(base, value) if value else value)
+        value = fix_text(join(base, value) if value else value)
         # feedparser's repair of query strings it believes were misread as entities
         value = _ENTITYISH.sub(r"&\g<1>", value.replace("&amp;", "&"))
         self.d["link"] = value
@@ -200,7 +219,7 @@ class Entry:
             raise Decline("markup inside <guid>")
         value = (el.text or "").strip()
         if value and is_link:
-            value = _urljoin(base, value)
+            value = join(base, value)
         value = fix_text(value)
         self._store("id", value, depth)
         self.d.setdefault("guidislink", is_link and "link" not in self.d)
@@ -212,6 +231,27 @@ class Entry:
             names = [c for c in el if name_of(c) == "name"]
             name = fix_text((names[0].text or "").strip()) if names else ""
         else:
-            name = _EMAIL.sub("", self._text(el)).strip().strip("()").strip()
+            name = self._text(el)
+            if "@" in name and len(name) <= 500:  # bounded: the pattern is quadratic at worst
+                name = _EMAIL.sub("", name).strip().strip("()").strip()
         if name:
             self.d.setdefault("authors", []).append({"name": name})
+
+
+_HANDLERS: dict[str, Callable[[Entry, Any, str, int], None]] = {
+    "title": lambda e, el, base, depth: e._title(el, depth, media=False),
+    "dc:title": lambda e, el, base, depth: e._title(el, depth, media=False),
+    "media:title": lambda e, el, base, depth: e._title(el, depth, media=True),
+    "description": lambda e, el, base, depth: e._summary(el, depth, "text/html"),
+    "dc:description": lambda e, el, base, depth: e._summary(el, depth, "text/html"),
+    "media:description": lambda e, el, base, depth: e._summary(el, depth, "text/html"),
+    "summary": lambda e, el, base, depth: e._summary(el, depth, "text/plain"),
+    "itunes:summary": lambda e, el, base, depth: e._summary(el, depth, "text/plain"),
+    "content": lambda e, el, base, depth: e._content(el, "text/plain"),
+    "content:encoded": lambda e, el, base, depth: e._content(el, "text/html"),
+    "link": lambda e, el, base, depth: e._link(el, base),
+    "guid": Entry._guid,
+    "id": Entry._guid,
+    "source": Entry._reset_title,
+    "image": Entry._reset_title,
+}

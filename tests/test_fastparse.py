@@ -1,0 +1,261 @@
+"""The lxml fast path: what it reads, that it reads it as feedparser does, what it leaves to
+feedparser, and that hostile documents are refused or fall back without a hang or a request."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from monitor.errors import FetchError
+from monitor.model import FeedSpec, Item, ParsedFeed
+from monitor.reader.normalize import normalize_entries
+from monitor.reader.parse import parse_fast, parse_feed, parse_slow
+from monitor.reader.pool import INLINE_MAX_BYTES, ParsePool, inline_ok
+
+URL = "https://news.example.org/feeds/world.xml"
+HEADERS = {"content-type": "application/rss+xml; charset=utf-8"}
+NOW = datetime(2030, 1, 1, tzinfo=UTC)
+DC = 'xmlns:dc="http://purl.org/dc/elements/1.1/"'
+CONTENT = 'xmlns:content="http://purl.org/rss/1.0/modules/content/"'
+
+
+def normalised(parsed: ParsedFeed) -> tuple[Item, ...]:
+    return normalize_entries(parsed.entries, FeedSpec("f", URL, 600), URL, NOW)
+
+
+def fast_as_feedparser(body: bytes, headers: dict[str, str] = HEADERS) -> tuple[Item, ...]:
+    """The fast path reads the document, and its items are feedparser's."""
+    fast = parse_fast(body, headers, URL)
+    assert fast is not None, "the fast path declined"
+    items = normalised(fast)
+    assert items == normalised(parse_slow(body, headers, URL))
+    return items
+
+
+def rss(items: str, ns: str = "", channel: str = "") -> bytes:
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0" {ns}><channel>'
+        f"<title>World</title><link>https://news.example.org/</link>{channel}{items}"
+        "</channel></rss>"
+    ).encode()
+
+
+def test_rss_cdata_escaped_html_and_content_encoded() -> None:
+    body = rss(
+        "<item><title><![CDATA[ Shelling in <b>Kharkiv</b> ]]></title>"
+        "<link>https://news.example.org/a?id=1&amp;utm_source=rss</link>"
+        "<description>&lt;p&gt;Civilians &amp;amp; aid workers killed&lt;/p&gt;</description>"
+        "<pubDate>Mon, 02 Mar 2026 10:00:00 +0100</pubDate><guid>https://news.example.org/a</guid>"
+        "</item><item><title>Only full text</title><link>https://news.example.org/b</link>"
+        "<content:encoded><![CDATA[<p>Full <em>story</em> of the siege</p>]]></content:encoded>"
+        "</item>",
+        ns=CONTENT,
+    )
+    a, b = fast_as_feedparser(body)
+    assert (a.title, a.summary) == ("Shelling in Kharkiv", "Civilians & aid workers killed")
+    assert a.link == "https://news.example.org/a?id=1" and a.key == "g:https://news.example.org/a"
+    assert a.published == datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    assert b.summary == "Full story of the siege"
+
+
+def test_description_wins_over_content_encoded_either_order() -> None:
+    body = rss(
+        "<item><title>x</title><content:encoded>full</content:encoded>"
+        "<description>short</description></item>"
+        "<item><title>y</title><description>short</description>"
+        "<content:encoded>full</content:encoded></item>",
+        ns=CONTENT,
+    )
+    assert [i.summary for i in fast_as_feedparser(body)] == ["short", "short"]
+
+
+def test_missing_dates_iso_dates_in_pubdate_and_dc_date() -> None:
+    body = rss(
+        "<item><title>undated</title><link>https://news.example.org/u</link></item>"
+        "<item><title>iso</title><pubDate>2026-02-18T07:30:00Z</pubDate></item>"
+        "<item><title>dc</title><dc:date>2026-02-18T08:30:00+01:00</dc:date></item>",
+        ns=DC,
+    )
+    undated, iso, dc = fast_as_feedparser(body)
+    assert undated.date_estimated and undated.published == NOW
+    assert iso.published == dc.published == datetime(2026, 2, 18, 7, 30, tzinfo=UTC)
+
+
+def test_repeated_guids_and_relative_permalinks() -> None:
+    body = rss(
+        "".join(
+            f"<item><title>t{i}</title><guid>same</guid><link>/story/{i}</link></item>"
+            for i in range(3)
+        )
+        + "<item><title>p</title><guid>/permalink/9</guid></item>"
+    )
+    items = fast_as_feedparser(body)
+    assert [i.key for i in items[:3]] == [f"l:https://news.example.org/story/{i}" for i in range(3)]
+    assert items[3].link == "https://news.example.org/permalink/9"
+
+
+def test_namespaced_junk_is_walked_past() -> None:
+    body = rss(
+        '<item><title>real</title><x:title xmlns:x="urn:junk">junk</x:title>'
+        '<post-id xmlns="com-wordpress:feed-additions:1">7</post-id>'
+        '<media:group xmlns:media="http://search.yahoo.com/mrss/"><media:title>m</media:title>'
+        "</media:group><link>https://news.example.org/r</link></item>"
+    )
+    (only,) = fast_as_feedparser(body)
+    assert only.title == "real"
+
+
+def test_rdf() -> None:
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+        f'xmlns="http://purl.org/rss/1.0/" {DC}><channel rdf:about="https://n.example/">'
+        "<title>n</title><link>https://n.example/</link></channel>"
+        '<item rdf:about="https://n.example/1"><title>Refugees cross</title>'
+        "<link>https://n.example/1</link><dc:date>2026-02-18T08:00:00Z</dc:date></item>"
+        "</rdf:RDF>"
+    ).encode()
+    (only,) = fast_as_feedparser(body)
+    assert only.key == "g:https://n.example/1" and only.title == "Refugees cross"
+
+
+def test_atom_alternate_link_xml_base_and_html_title() -> None:
+    body = (
+        b'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom" '
+        b'xml:base="https://atom.example/base/"><title>a</title><id>urn:feed</id>'
+        b'<entry xml:base="sub/"><id>urn:e1</id>'
+        b'<title type="html">&lt;b&gt;Mass&lt;/b&gt; grave</title>'
+        b'<link rel="enclosure" href="/x.mp3"/><link href="e1.html"/>'
+        b'<link rel="self" href="/self"/><updated>2026-02-18T08:00:00Z</updated>'
+        b"<summary>found near the river</summary><content>long text</content></entry></feed>"
+    )
+    (only,) = fast_as_feedparser(body, {"content-type": "application/atom+xml"})
+    assert only.title == "Mass grave" and only.summary == "found near the river"
+    assert only.link == "https://atom.example/base/sub/e1.html" and only.key == "g:urn:e1"
+
+
+def test_atom_xhtml_and_unknown_documents_fall_back() -> None:
+    xhtml = (
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>i</id><title type="xhtml">'
+        b'<div xmlns="http://www.w3.org/1999/xhtml">x</div></title></entry></feed>'
+    )
+    for body in (xhtml, b"<html><body>not a feed</body></html>", b"<rss><channel><item>"):
+        assert parse_fast(body, HEADERS, URL) is None
+        parse_feed(body, HEADERS, URL)  # feedparser reads it: a value, no exception
+
+
+def test_declared_non_utf8_charsets_fall_back() -> None:
+    body = rss("<item><title>Génocide</title></item>").replace(b"utf-8", b"iso-8859-1")
+    latin1 = body.replace("é".encode(), b"\xe9")
+    assert parse_fast(latin1, {"content-type": "application/xml"}, URL) is None
+    assert normalised(parse_feed(latin1, {"content-type": "application/xml"}, URL))[0].title == (
+        "Génocide"
+    )
+
+
+@pytest.mark.parametrize(
+    ("channel", "refresh", "source"),
+    [
+        ("<ttl>60</ttl>", 3600.0, "ttl"),
+        (
+            '<sy:updatePeriod xmlns:sy="http://purl.org/rss/1.0/modules/syndication/">hourly'
+            '</sy:updatePeriod><sy:updateFrequency xmlns:sy="http://purl.org/rss/1.0/modules/'
+            'syndication/">2</sy:updateFrequency>',
+            1800.0,
+            "sy:updatePeriod",
+        ),
+        ("<ttl>soon</ttl>", None, ""),
+        ("<ttl>99999999</ttl>", None, ""),
+        ("", None, ""),
+    ],
+)
+def test_declared_refresh(channel: str, refresh: float | None, source: str) -> None:
+    parsed = parse_fast(rss("<item><title>x</title></item>", channel=channel), HEADERS, URL)
+    assert parsed is not None and (parsed.refresh, parsed.refresh_source) == (refresh, source)
+
+
+# -- hostile documents ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def listener() -> Iterator[socket.socket]:
+    """A port on 127.0.0.1 that records whether anything connected to it."""
+    sock = socket.create_server(("127.0.0.1", 0))
+    sock.setblocking(False)
+    yield sock
+    sock.close()
+
+
+def nobody_connected(sock: socket.socket) -> bool:
+    try:
+        sock.accept()[0].close()
+    except BlockingIOError:
+        return True
+    return False
+
+
+def test_entity_declarations_refused_before_lxml(listener: socket.socket) -> None:
+    port = listener.getsockname()[1]
+    laughs = '<!ENTITY a "aaaaaaaaaa">' + "".join(
+        f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(8)
+    )
+    for decl in (laughs, f'<!ENTITY x SYSTEM "http://127.0.0.1:{port}/x">'):
+        body = f'<?xml version="1.0"?><!DOCTYPE rss [{decl}]><rss><channel><title>&x;</title>'
+        with pytest.raises(FetchError, match="declares XML entities"):
+            parse_fast((body + "</channel></rss>").encode(), HEADERS, URL)
+    assert nobody_connected(listener)
+
+
+def test_doctype_with_an_external_dtd_falls_back_without_a_request(
+    listener: socket.socket,
+) -> None:
+    port = listener.getsockname()[1]
+    body = rss("<item><title>x</title></item>").replace(
+        b"?>", f'?><!DOCTYPE rss SYSTEM "http://127.0.0.1:{port}/rss.dtd">'.encode(), 1
+    )
+    assert parse_fast(body, HEADERS, URL) is None
+    assert len(parse_feed(body, HEADERS, URL).entries) == 1
+    assert nobody_connected(listener)
+
+
+def bounded(work: object, *args: object) -> object:
+    start = time.monotonic()
+    out = work(*args)  # type: ignore[operator]
+    assert time.monotonic() - start < 5.0
+    return out
+
+
+def test_deep_nesting_falls_back_quickly() -> None:
+    deep = "<x>" * 100_000 + "</x>" * 100_000
+    body = rss(f"<item><title>t</title>{deep}</item>")
+    assert bounded(parse_fast, body, HEADERS, URL) is None  # libxml2's depth limit
+
+
+def test_huge_text_node_falls_back_quickly() -> None:
+    body = rss("<item><title>t</title><description>" + "a" * (11 * 2**20) + "</description></item>")
+    assert bounded(parse_fast, body, HEADERS, URL) is None  # over libxml2's 10 MB text limit
+    assert not inline_ok(body) and len(body) > INLINE_MAX_BYTES
+
+
+def test_a_huge_author_feedparser_chokes_on_is_read_fast() -> None:
+    """feedparser backtracks for minutes on a 1 MB <author> (feedparser#562); lxml does not."""
+    body = rss(f"<item><title>t</title><author>{'a' * 2**20}</author></item>")
+    parsed = bounded(parse_fast, body, HEADERS, URL)
+    assert isinstance(parsed, ParsedFeed) and len(parsed.entries) == 1
+
+
+def test_pool_parses_small_feeds_inline_and_the_rest_in_its_workers() -> None:
+    pool = ParsePool(1, 20.0)
+    try:
+        small = rss("<item><title>inline</title></item>")
+        assert pool.parse(small, HEADERS, URL).entries[0].title == "inline"
+        assert not pool._pool._processes  # type: ignore[union-attr]  # no worker was needed
+        broken = b'<rss version="2.0"><channel><item><title>a & b</title></item></channel></rss>'
+        assert pool.parse(broken, HEADERS, URL).entries[0].title == "a & b"  # feedparser's
+        assert pool._pool._processes  # type: ignore[union-attr]
+    finally:
+        pool.close()
