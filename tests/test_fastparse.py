@@ -138,12 +138,35 @@ def test_atom_alternate_link_xml_base_and_html_title() -> None:
     assert only.link == "https://atom.example/base/sub/e1.html" and only.key == "g:urn:e1"
 
 
-def test_atom_xhtml_and_unknown_documents_fall_back() -> None:
-    xhtml = (
-        b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>i</id><title type="xhtml">'
-        b'<div xmlns="http://www.w3.org/1999/xhtml">x</div></title></entry></feed>'
+def test_atom_xhtml_text_constructs() -> None:
+    body = (
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>urn:x</id><title type="xhtml">'
+        b'<div xmlns="http://www.w3.org/1999/xhtml">Forced <b>displacement</b></div></title>'
+        b'<summary type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><p>one</p>'
+        b"<p>two &amp; three</p></div></summary></entry></feed>"
     )
-    for body in (xhtml, b"<html><body>not a feed</body></html>", b"<rss><channel><item>"):
+    (only,) = fast_as_feedparser(body, {"content-type": "application/atom+xml"})
+    assert (only.title, only.summary) == ("Forced displacement", "one two & three")
+
+
+def test_atom_source_elements_are_not_the_entrys() -> None:
+    body = (
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>Entry title</title>'
+        b"<source><title>Source feed</title><id>urn:src</id><link href='https://src.example/'/>"
+        b"<updated>2001-01-01T00:00:00Z</updated></source><title>Second title</title>"
+        b"<id>urn:e</id><updated>2026-02-18T08:00:00Z</updated></entry></feed>"
+    )
+    (only,) = fast_as_feedparser(body, {"content-type": "application/atom+xml"})
+    assert only.key == "g:urn:e" and only.link is None
+    assert only.published == datetime(2026, 2, 18, 8, tzinfo=UTC)
+
+
+def test_unknown_and_broken_documents_fall_back() -> None:
+    base64 = (
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>i</id>'
+        b'<content type="application/octet-stream">aGVsbG8=</content></entry></feed>'
+    )
+    for body in (base64, b"<html><body>not a feed</body></html>", b"<rss><channel><item>"):
         assert parse_fast(body, HEADERS, URL) is None
         parse_feed(body, HEADERS, URL)  # feedparser reads it: a value, no exception
 

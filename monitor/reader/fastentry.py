@@ -18,6 +18,7 @@ from feedparser.datetimes import _parse_date
 from feedparser.html import _cp1252
 from feedparser.mixin import _FeedParserMixin
 from feedparser.urls import _urljoin, make_safe_absolute_uri
+from lxml import etree
 
 _KNOWN_NS = {k.lower(): v for k, v in _FeedParserMixin.namespaces.items()}
 _XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
@@ -26,6 +27,8 @@ _C1 = re.compile("[\x80-\x9f]")
 _RDF_ABOUT = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about"
 _HTML_TYPES = {"text/html", "application/xhtml+xml"}
 _TEXT_TYPES = {"text/plain", "text/html"}
+_XHTML = "application/xhtml+xml"
+_ATOM_NS = "{http://www.w3.org/2005/Atom}"
 _ENTITYISH = re.compile("&([A-Za-z0-9_]+);")
 _EMAIL = re.compile(r"\(?<?[\w.+-]+@[\w-]+(\.[\w-]+)+>?\)?")
 # elements that change feedparser's state in ways not mirrored here
@@ -105,17 +108,31 @@ def parse_date(value: str) -> Any:
     return _parse_date(value)
 
 
+def _markup(el: Any) -> str:
+    """Inline XHTML as markup: normalize.py strips it to its text as it does feedparser's."""
+    inner = (el.text or "") + "".join(
+        etree.tostring(child, encoding="unicode", with_tail=True) for child in el
+    )
+    return fix_text(inner.strip())
+
+
+def _level(el: Any) -> int:
+    return sum(1 for _ in el.iterancestors())
+
+
 def _content_type(value: str) -> str:
     value = value.lower()
-    return {"text": "text/plain", "plain": "text/plain", "html": "text/html"}.get(value, value)
+    return {"text": "text/plain", "plain": "text/plain", "html": "text/html", "xhtml": _XHTML}.get(
+        value, value
+    )
 
 
 class Entry:
     """The state feedparser keeps while inside one entry."""
 
-    def __init__(self, atom: bool, depth: int) -> None:
-        self.atom = atom
+    def __init__(self, depth: int, *, bases: bool = True) -> None:
         self.depth = depth
+        self.bases = bases  # False: the document has no xml:base, skip looking for one
         self.d: dict[str, Any] = {"links": []}
         self.depths: dict[str, int] = {}
         self.title_depth = -1
@@ -129,10 +146,11 @@ class Entry:
         return self.d
 
     def _children(self, el: Any, base: str, depth: int) -> None:
+        depth += 1
         for child in el:
             name = name_of(child)
             if name:
-                self._element(name, child, base_of(child, base), depth + 1)
+                self._element(name, child, base_of(child, base) if self.bases else base, depth)
 
     def _element(self, name: str, el: Any, base: str, depth: int) -> None:
         handler = _HANDLERS.get(name)
@@ -149,8 +167,22 @@ class Entry:
 
     def _reset_title(self, el: Any, base: str, depth: int) -> None:
         if len(el):
-            raise Decline("<source> or <image> with children inside an entry")
+            raise Decline("<image> with children inside an entry")
         self.title_depth = -1  # feedparser resets it on <source> and <image>
+
+    def _source(self, el: Any, base: str, depth: int) -> None:
+        """What an Atom <source> leaves behind in feedparser: only the title marker.
+
+        Its elements are the source feed's, not the entry's; but feedparser's marker of
+        "the entry has its title" is reset at <source> and set by a title inside it.
+        """
+        self.title_depth = -1
+        for child in el.iter():
+            name = name_of(child) if child is not el else ""
+            if name in _DECLINE or name == "source":
+                raise Decline(f"<{name}> inside a <source>")
+            if name in ("title", "dc:title") and ((child.text or "").strip() or len(child)):
+                self.title_depth = depth + sum(1 for _ in child.iterancestors()) - _level(el)
 
     def _text(self, el: Any) -> str:
         if len(el):
@@ -160,7 +192,11 @@ class Entry:
     def _typed_text(self, el: Any, default: str) -> tuple[str, str]:
         """A text construct's value and type; base64 and inline XHTML are feedparser's."""
         kind = _content_type(el.get("type") or default)
-        if el.get("mode") is not None or kind not in _TEXT_TYPES:
+        if el.get("mode") is not None:
+            raise Decline("a base64 text construct")
+        if kind == _XHTML and el.tag.startswith(_ATOM_NS):
+            return _markup(el), kind
+        if kind not in _TEXT_TYPES:
             raise Decline("a base64 or XHTML text construct")
         return self._text(el), kind
 
@@ -252,6 +288,6 @@ _HANDLERS: dict[str, Callable[[Entry, Any, str, int], None]] = {
     "link": lambda e, el, base, depth: e._link(el, base),
     "guid": Entry._guid,
     "id": Entry._guid,
-    "source": Entry._reset_title,
+    "source": Entry._source,
     "image": Entry._reset_title,
 }

@@ -60,7 +60,7 @@ def read(body: bytes, headers: Mapping[str, str], url: str) -> FastDoc | None:
     except (etree.XMLSyntaxError, ValueError):
         return None
     try:
-        return _document(root, make_safe_absolute_uri(url) or url)
+        return _document(root, make_safe_absolute_uri(url) or url, b"base" in body)
     except (Decline, RecursionError):
         return None
 
@@ -107,32 +107,41 @@ def _codec(name: str) -> str:
         return ""
 
 
-def _document(root: Any, base: str) -> FastDoc:
+def _document(root: Any, base: str, bases: bool = True) -> FastDoc:
     name = name_of(root)
     atom = root.tag == f"{{{_ATOM10}}}feed"
     if not (atom or (name == "rss" and root.tag == "rss") or name == "rdf:rdf"):
         raise Decline("not an RSS 2.0, RDF or Atom 1.0 root")
-    entries: list[dict[str, Any]] = []
-    pace: dict[str, str] = {}
-    _walk(root, base_of(root, base), atom, entries, pace, 1)
+    walk = _Walk(bases)
+    walk.feed(root, base_of(root, base), 1)
+    pace = walk.pace
     refresh, source = declared_refresh(pace.get("ttl"), pace.get("period"), pace.get("freq"))
-    return FastDoc(tuple(entries), refresh, source)
+    return FastDoc(tuple(walk.entries), refresh, source)
 
 
-def _walk(
-    el: Any, base: str, atom: bool, out: list[dict[str, Any]], pace: dict[str, str], depth: int
-) -> None:
-    for child in el:
-        name = name_of(child)
-        if not name:
-            continue
-        if name in ("item", "entry"):
-            out.append(Entry(atom, depth + 1).read(child, base_of(child, base)))
-        else:
-            if name in ("ttl", "sy:updateperiod", "sy:updatefrequency") and len(child) == 0:
-                key = {"ttl": "ttl", "sy:updateperiod": "period"}.get(name, "freq")
-                pace[key] = (child.text or "").strip()
-            _walk(child, base_of(child, base), atom, out, pace, depth + 1)
+_PACE = {"ttl": "ttl", "sy:updateperiod": "period", "sy:updatefrequency": "freq"}
+
+
+class _Walk:
+    """Feed level: every <item>/<entry> wherever it is (as feedparser finds them), the pace."""
+
+    def __init__(self, bases: bool) -> None:
+        self.bases = bases
+        self.entries: list[dict[str, Any]] = []
+        self.pace: dict[str, str] = {}
+
+    def feed(self, el: Any, base: str, depth: int) -> None:
+        for child in el:
+            name = name_of(child)
+            if not name:
+                continue
+            inner = base_of(child, base)
+            if name in ("item", "entry"):
+                self.entries.append(Entry(depth + 1, bases=self.bases).read(child, inner))
+                continue
+            if name in _PACE and len(child) == 0:
+                self.pace[_PACE[name]] = (child.text or "").strip()
+            self.feed(child, inner, depth + 1)
 
 
 def declared_refresh(
