@@ -33,9 +33,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from monitor.model import ParsedFeed  # noqa: E402
-from monitor.reader.parse import parse_fast, parse_slow  # noqa: E402
-from monitor.reader.pool import ParsePool  # noqa: E402
+from monitor.model import ParsedFeed
+from monitor.reader.parse import parse_fast, parse_slow
+from monitor.reader.pool import ParsePool
 
 HEADERS = {"content-type": "application/xml"}
 URL = "http://example.org/feed.xml"

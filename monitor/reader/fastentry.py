@@ -147,16 +147,23 @@ class Entry:
 
     def _children(self, el: Any, base: str, depth: int) -> None:
         depth += 1
+        handlers = _HANDLERS
         for child in el:
-            name = name_of(child)
-            if name:
-                self._element(name, child, base_of(child, base) if self.bases else base, depth)
+            tag = child.tag
+            name = _known_name(tag) if isinstance(tag, str) else ""
+            if name is None:
+                name = name_of(child)
+            if not name:
+                continue
+            inner = base_of(child, base) if self.bases else base
+            handler = handlers.get(name)
+            if handler is not None:
+                handler(self, child, inner, depth)
+            else:
+                self._element(name, child, inner, depth)
 
     def _element(self, name: str, el: Any, base: str, depth: int) -> None:
-        handler = _HANDLERS.get(name)
-        if handler is not None:
-            handler(self, el, base, depth)
-        elif name in _DATES:
+        if name in _DATES:
             self.d[_DATES[name]] = parse_date(self._text(el))
         elif name in _AUTHORS:
             self._author(el)

@@ -59,9 +59,11 @@ def read(body: bytes, headers: Mapping[str, str], url: str) -> FastDoc | None:
         root = etree.fromstring(body, etree.XMLParser(**_PARSER_ARGS))
     except (etree.XMLSyntaxError, ValueError):
         return None
+    if root.getroottree().docinfo.doctype:
+        return None  # a DOCTYPE further down than the quick look above
     try:
         return _document(root, make_safe_absolute_uri(url) or url, b"base" in body)
-    except (Decline, RecursionError):
+    except Exception:  # Decline, or a surprise: either costs speed, never the document
         return None
 
 
@@ -74,7 +76,7 @@ def _utf8_as_feedparser_reads_it(body: bytes, headers: Mapping[str, str]) -> boo
     """
     if body[:2] in (b"\xff\xfe", b"\xfe\xff") or body[:4] == b"\x00\x00\xfe\xff":
         return False
-    declared = _XML_DECL.match(body)
+    declared = _XML_DECL.match(body[3:] if body.startswith(codecs.BOM_UTF8) else body)
     xml_enc = declared.group(1).decode("ascii").lower() if declared else ""
     ctype = headers.get("content-type", "")
     found = _CHARSET.search(ctype)
