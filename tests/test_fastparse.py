@@ -9,9 +9,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from feedparser.urls import _urljoin
+from hypothesis import given
+from hypothesis import strategies as st
 
 from monitor.errors import FetchError
 from monitor.model import FeedSpec, Item, ParsedFeed
+from monitor.reader.fastxml import join
 from monitor.reader.normalize import normalize_entries
 from monitor.reader.parse import parse_fast, parse_feed, parse_slow
 from monitor.reader.pool import INLINE_MAX_BYTES, ParsePool, inline_ok
@@ -199,6 +203,15 @@ def test_declared_non_utf8_charsets_fall_back() -> None:
 def test_declared_refresh(channel: str, refresh: float | None, source: str) -> None:
     parsed = parse_fast(rss("<item><title>x</title></item>", channel=channel), HEADERS, URL)
     assert parsed is not None and (parsed.refresh, parsed.refresh_source) == (refresh, source)
+
+
+@given(
+    st.sampled_from(["http://", "https://", "HTTPS://", "ftp://", "/", "", "http:///"]),
+    st.text(alphabet="ab/.?#;:@[]% \t&=é-", max_size=30),
+    st.sampled_from(["https://news.example.org/a/b", "http://news.example.org/", ""]),
+)
+def test_the_quick_url_join_is_feedparsers(scheme: str, rest: str, base: str) -> None:
+    assert join(base, scheme + rest) == _urljoin(base, scheme + rest)
 
 
 # -- hostile documents ----------------------------------------------------------------------

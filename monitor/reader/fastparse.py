@@ -17,7 +17,8 @@ from typing import Any
 from feedparser.urls import make_safe_absolute_uri
 from lxml import etree
 
-from monitor.reader.fastentry import Decline, Entry, base_of, name_of
+from monitor.reader.fastentry import Entry
+from monitor.reader.fastxml import Decline, base_of, name_of
 
 # Hardened: no entity expansion, no DTD, no network, libxml2's size and depth limits kept
 # (huge_tree=False: depth 256, text nodes 10 MB), nothing recovered from broken markup.
