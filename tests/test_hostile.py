@@ -131,7 +131,7 @@ def test_backtracking_author_abandoned_other_feed_succeeds(feeds: FeedServer, tm
     """A 1 MB <author> (feedparser#562) is killed at the 2 s parse deadline; a feed polled
     alongside it in the same pool still succeeds. (The DOCTYPE sends the document to
     feedparser: the lxml fast path reads the well-formed one in milliseconds, see
-    test_fastparse.py.)"""
+    test_fastparse_hostile.py.)"""
     hostile = rss(item("x", guid="h", extra="<author>" + "a" * MB + "</author>"))
     hostile = hostile.replace(b"?>", b"?><!DOCTYPE rss>", 1)
     urls = {"hostile": feeds.serve("/h", Response(body=hostile)), "good": feeds.serve("/g")}
