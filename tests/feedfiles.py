@@ -19,7 +19,9 @@ description = "A test rule."
 any = ["massacre"]
 """
 # a critical rule beside it, for tests where severity decides (reviews, silences)
-TWO_RULES = RULES + """
+TWO_RULES = (
+    RULES
+    + """
 [[rules]]
 id = "genocide"
 title = "Genocide warning"
@@ -27,6 +29,7 @@ severity = "critical"
 description = "A test rule."
 any = ["genocide"]
 """
+)
 CONSOLE = '[[channels]]\nname = "console"\ntype = "console"\ncolor = false\n'
 
 

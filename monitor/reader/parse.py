@@ -16,6 +16,7 @@ from feedparser.exceptions import CharacterEncodingOverride, NonXMLContentType
 
 from monitor.errors import FetchError
 from monitor.model import ParsedFeed, RawEntry
+from monitor.reader import fastparse
 from monitor.reader.cadence import declared
 
 # A feed has no business declaring entities; declarations are how entity-expansion
@@ -82,12 +83,44 @@ def refuse_hostile(body: bytes) -> None:
 
 
 def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
-    """Parse one document. Raises FetchError for hostile documents; otherwise returns a value."""
+    """Parse one document: the fast path when it can read it, else feedparser.
+
+    Raises FetchError for hostile documents; otherwise returns a value.
+    """
+    fast = parse_fast(body, headers, url)
+    return fast if fast is not None else parse_slow(body, headers, url)
+
+
+def parse_fast(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed | None:
+    """The lxml fast path, or None when only feedparser can read the document faithfully.
+
+    Cheap enough for the calling thread: lxml parses in linear time with libxml2's depth
+    and text-size limits, the body is capped by fetch, and nothing here backtracks.
+    """
+    body, response_headers = _prepared(body, headers, url)
+    doc = fastparse.read(body, response_headers, url)
+    if doc is None:
+        return None
+    return ParsedFeed(
+        entries=tuple(_entry(e) for e in doc.entries),
+        refresh=doc.refresh,
+        refresh_source=doc.refresh_source,
+    )
+
+
+def _prepared(body: bytes, headers: Mapping[str, str], url: str) -> tuple[bytes, dict[str, str]]:
+    """Hostile documents refused before any parser; stray bytes repaired; headers lower-cased."""
     refuse_hostile(body)
     response_headers = {k.lower(): v for k, v in headers.items()}
     body = repair_utf8(body, response_headers)
     response_headers.setdefault("content-location", url)
     response_headers.pop("content-encoding", None)  # the body is already decoded
+    return body, response_headers
+
+
+def parse_slow(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
+    """feedparser on the whole document (in the pool: its regexes can backtrack)."""
+    body, response_headers = _prepared(body, headers, url)
     try:
         parsed = feedparser.parse(
             io.BytesIO(body),

@@ -1,0 +1,236 @@
+"""One <item>/<entry> read on lxml into the dict feedparser's strict parser would build.
+
+Only the keys parse.py reads are built (id, link, links, title, summary, content, the three
+*_parsed dates, authors), with feedparser's rules for which element wins: a later element
+at the same or a shallower depth overwrites, the first titled <title> sticks, content fills
+an empty summary, a permalink GUID stands in for a missing link, xml:base resolves links.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from lxml import etree
+
+from monitor.reader.fastxml import (
+    Decline,
+    base_of,
+    fix_text,
+    join,
+    known_name,
+    name_of,
+    parse_date,
+)
+
+_RDF_ABOUT = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about"
+_HTML_TYPES = {"text/html", "application/xhtml+xml"}
+_TEXT_TYPES = {"text/plain", "text/html"}
+_XHTML = "application/xhtml+xml"
+_ATOM_NS = "{http://www.w3.org/2005/Atom}"
+_ENTITYISH = re.compile("&([A-Za-z0-9_]+);")
+_EMAIL = re.compile(r"\(?<?[\w.+-]+@[\w-]+(\.[\w-]+)+>?\)?")
+# elements that change feedparser's state in ways not mirrored here
+_DECLINE = {"item", "entry", "channel", "feed", "textinput", "abstract", "body"}
+_DECLINE |= {"xhtml:body", "rss", "rdf:rdf", "fullitem", "content:encoded:body"}
+_DATES = {
+    **dict.fromkeys(("pubdate", "published", "issued", "dcterms:issued"), "published_parsed"),
+    **dict.fromkeys(
+        ("updated", "modified", "lastbuilddate", "dc:date", "dcterms:modified"), "updated_parsed"
+    ),
+    **dict.fromkeys(("created", "dcterms:created"), "created_parsed"),
+}
+_AUTHORS = {"author", "managingeditor", "dc:author", "dc:creator", "itunes:author"}
+
+
+def _markup(el: Any) -> str:
+    """Inline XHTML as markup: normalize.py strips it to its text as it does feedparser's."""
+    inner = (el.text or "") + "".join(
+        etree.tostring(child, encoding="unicode", with_tail=True) for child in el
+    )
+    return fix_text(inner.strip())
+
+
+def _level(el: Any) -> int:
+    return sum(1 for _ in el.iterancestors())
+
+
+def _content_type(value: str) -> str:
+    value = value.lower()
+    return {"text": "text/plain", "plain": "text/plain", "html": "text/html", "xhtml": _XHTML}.get(
+        value, value
+    )
+
+
+class Entry:
+    """The state feedparser keeps while inside one entry."""
+
+    def __init__(self, depth: int, *, bases: bool = True) -> None:
+        self.depth = depth
+        self.bases = bases  # False: the document has no xml:base, skip looking for one
+        self.d: dict[str, Any] = {"links": []}
+        self.depths: dict[str, int] = {}
+        self.title_depth = -1
+        self.has_content = False
+
+    def read(self, el: Any, base: str) -> dict[str, Any]:
+        about = el.get(_RDF_ABOUT)
+        if about:
+            self.d["id"] = about
+        self._children(el, base, self.depth)
+        return self.d
+
+    def _children(self, el: Any, base: str, depth: int) -> None:
+        depth += 1
+        handlers = _HANDLERS
+        for child in el:
+            tag = child.tag
+            name = known_name(tag) if isinstance(tag, str) else ""
+            if name is None:
+                name = name_of(child)
+            if not name:
+                continue
+            inner = base_of(child, base) if self.bases else base
+            handler = handlers.get(name)
+            if handler is not None:
+                handler(self, child, inner, depth)
+            else:
+                self._element(name, child, inner, depth)
+
+    def _element(self, name: str, el: Any, base: str, depth: int) -> None:
+        if name in _DATES:
+            self.d[_DATES[name]] = parse_date(self._text(el))
+        elif name in _AUTHORS:
+            self._author(el)
+        elif name in _DECLINE:
+            raise Decline(f"<{name}> inside an entry")
+        else:  # a container or an element without meaning here: feedparser walks inside
+            self._children(el, base, depth)
+
+    def _reset_title(self, el: Any, base: str, depth: int) -> None:
+        if len(el):
+            raise Decline("<image> with children inside an entry")
+        self.title_depth = -1  # feedparser resets it on <source> and <image>
+
+    def _source(self, el: Any, base: str, depth: int) -> None:
+        """What an Atom <source> leaves behind in feedparser: only the title marker.
+
+        Its elements are the source feed's, not the entry's; but feedparser's marker of
+        "the entry has its title" is reset at <source> and set by a title inside it.
+        """
+        self.title_depth = -1
+        for child in el.iter():
+            name = name_of(child) if child is not el else ""
+            if name in _DECLINE or name == "source":
+                raise Decline(f"<{name}> inside a <source>")
+            if name in ("title", "dc:title") and ((child.text or "").strip() or len(child)):
+                self.title_depth = depth + sum(1 for _ in child.iterancestors()) - _level(el)
+
+    def _text(self, el: Any) -> str:
+        if len(el):
+            raise Decline("markup inside a text element")
+        return fix_text((el.text or "").strip())
+
+    def _typed_text(self, el: Any, default: str) -> tuple[str, str]:
+        """A text construct's value and type; base64 and inline XHTML are feedparser's."""
+        kind = _content_type(el.get("type") or default)
+        if el.get("mode") is not None:
+            raise Decline("a base64 text construct")
+        if kind == _XHTML and el.tag.startswith(_ATOM_NS):
+            return _markup(el), kind
+        if kind not in _TEXT_TYPES:
+            raise Decline("a base64 or XHTML text construct")
+        return self._text(el), kind
+
+    def _store(self, key: str, value: str, depth: int) -> None:
+        old = self.depths.get(key)
+        if old is None or depth <= old:
+            self.depths[key] = depth
+            self.d[key] = value
+
+    def _title(self, el: Any, depth: int, *, media: bool) -> None:
+        value, _ = self._typed_text(el, "text/plain")
+        if not -1 < self.title_depth <= depth:
+            self._store("title", value, depth)
+        if value and not media:  # media:title leaves the marker as it was
+            self.title_depth = depth
+
+    def _summary(self, el: Any, depth: int, default: str) -> None:
+        if "summary" in self.d and not self.has_content:
+            self._content(el, "text/plain")  # a second summary is taken as content
+            return
+        value, _ = self._typed_text(el, default)
+        self._store("summary", value, depth)
+
+    def _content(self, el: Any, default: str) -> None:
+        self.has_content = True
+        value, kind = self._typed_text(el, default)
+        self.d.setdefault("content", []).append({"type": kind, "value": value})
+        self.d.setdefault("summary", value)
+
+    def _link(self, el: Any, base: str) -> None:
+        rel = (el.get("rel") if el.get("rel") is not None else "alternate").lower()
+        kind = (
+            el.get("type") or ("application/atom+xml" if rel == "self" else "text/html")
+        ).lower()
+        href = el.get("url") or el.get("uri") or el.get("href")
+        if href:
+            href = join(base, href)
+            self.d["links"].append({"rel": rel, "type": kind, "href": href})
+            if rel == "alternate" and _content_type(kind) in _HTML_TYPES:
+                self.d["link"] = href
+            return
+        self.d["links"].append({"rel": rel, "type": kind})
+        if len(el):
+            raise Decline("markup inside <link>")
+        value = (el.text or "").strip()
+        value = fix_text(join(base, value) if value else value)
+        # feedparser's repair of query strings it believes were misread as entities
+        value = _ENTITYISH.sub(r"&\g<1>", value.replace("&amp;", "&"))
+        self.d["link"] = value
+        if value:
+            self.d["links"][-1]["href"] = value
+
+    def _guid(self, el: Any, base: str, depth: int) -> None:
+        is_link = (el.get("isPermaLink") or el.get("ispermalink") or "true") == "true"
+        if len(el):
+            raise Decline("markup inside <guid>")
+        value = (el.text or "").strip()
+        if value and is_link:
+            value = join(base, value)
+        value = fix_text(value)
+        self._store("id", value, depth)
+        self.d.setdefault("guidislink", is_link and "link" not in self.d)
+        if is_link:
+            self.d.setdefault("link", value)
+
+    def _author(self, el: Any) -> None:
+        if len(el):
+            names = [c for c in el if name_of(c) == "name"]
+            name = fix_text((names[0].text or "").strip()) if names else ""
+        else:
+            name = self._text(el)
+            if "@" in name and len(name) <= 500:  # bounded: the pattern is quadratic at worst
+                name = _EMAIL.sub("", name).strip().strip("()").strip()
+        if name:
+            self.d.setdefault("authors", []).append({"name": name})
+
+
+_HANDLERS: dict[str, Callable[[Entry, Any, str, int], None]] = {
+    "title": lambda e, el, base, depth: e._title(el, depth, media=False),
+    "dc:title": lambda e, el, base, depth: e._title(el, depth, media=False),
+    "media:title": lambda e, el, base, depth: e._title(el, depth, media=True),
+    "description": lambda e, el, base, depth: e._summary(el, depth, "text/html"),
+    "dc:description": lambda e, el, base, depth: e._summary(el, depth, "text/html"),
+    "media:description": lambda e, el, base, depth: e._summary(el, depth, "text/html"),
+    "summary": lambda e, el, base, depth: e._summary(el, depth, "text/plain"),
+    "itunes:summary": lambda e, el, base, depth: e._summary(el, depth, "text/plain"),
+    "content": lambda e, el, base, depth: e._content(el, "text/plain"),
+    "content:encoded": lambda e, el, base, depth: e._content(el, "text/html"),
+    "link": lambda e, el, base, depth: e._link(el, base),
+    "guid": Entry._guid,
+    "id": Entry._guid,
+    "source": Entry._source,
+    "image": Entry._reset_title,
+}
