@@ -36,6 +36,7 @@ class SqlStore(ConsoleSql, LabelsSql, PeopleSql, ReviewSql):
 
     def __init__(self) -> None:
         self._alerts = _stories.AlertCache()
+        self._reports = _stories.ReportCache()
 
     def _tx(self) -> AbstractContextManager[Tx]:
         raise NotImplementedError
@@ -109,7 +110,7 @@ class SqlStore(ConsoleSql, LabelsSql, PeopleSql, ReviewSql):
         recent = self._alerts.recent(tx, now.timestamp() - stories.window)
         rules = {r.id for a in candidates for r in a.rules}
         near = [a.id for a in recent if rules & {r.id for r in a.rules}]
-        reports = _stories.reports(tx, near)
+        reports = self._reports.reports(tx, near)
         known = _stories.existing(tx, [a.id for a in candidates])
         for placement in stories.place(candidates, recent, known, reports):
             _stories.apply(tx, placement, stories, self._alerts, now, out)
