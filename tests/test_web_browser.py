@@ -27,7 +27,7 @@ from monitor.service.runtime import Runtime
 from monitor.web import auth, site
 from monitor.web.app import Console
 from tests.channel_servers import HttpReceiver, http_receiver
-from tests.feedfiles import rss, story, write_config
+from tests.feedfiles import TWO_RULES, rss, story, write_config
 from tests.feedserver import FeedServer
 from tests.runtimes import poll, runtime_of
 
@@ -38,22 +38,6 @@ PASSWORD = "correct horse"
 GENOCIDE = 'UN warns of genocide in Kenya & "Somalia"'
 MASSACRE = "Massacre reported in Peru highlands"
 
-RULES = """theme = "test"
-
-[[rules]]
-id = "genocide"
-title = "Genocide warning"
-severity = "critical"
-description = "A test rule."
-any = ["genocide"]
-
-[[rules]]
-id = "massacre"
-title = "Massacre reported"
-severity = "high"
-description = "A test rule."
-any = ["massacre"]
-"""
 CHANNELS = """[[channels]]
 name = "partners"
 type = "webhook"
@@ -92,7 +76,7 @@ def newsroom(
     """The runtime `monitor run` builds, its feed (a critical and a high story) polled once
     and the outbox drained; the review channel's receiver; the console's URL."""
     (tmp_path / "rules").mkdir()
-    (tmp_path / "rules" / "r.toml").write_text(RULES, encoding="utf-8")
+    (tmp_path / "rules" / "r.toml").write_text(TWO_RULES, encoding="utf-8")
     published = datetime.now(UTC) - timedelta(minutes=30)
     url = feeds.publish("news", rss(
         story("g1", GENOCIDE, "Officials fear genocide in the north.", published),
