@@ -14,7 +14,7 @@ from monitor.config.reader import parse_duration
 from monitor.errors import FieldError
 from monitor.match.fold import fold
 from monitor.model import Alert, Routed, Severity
-from monitor.model.console import ALL_STATES, STATES, Filters, Matchers, Silence
+from monitor.model.console import ALL_STATES, DECISIONS, STATES, Filters, Matchers, Silence
 
 MAX_LIMIT = 50  # pages list at most 50 rows (the issue's bound; the API keeps it too)
 TEXT_MAX = 4000  # a note, a reason: enough for a paragraph, bounded for the store
@@ -90,6 +90,15 @@ def state(value: object) -> str:
     if value not in STATES:
         shown = f'"{value}"' if isinstance(value, str) else repr(value)
         raise FieldError("state", f"{shown[:60]} is not one of {', '.join(STATES)}")
+    assert isinstance(value, str)
+    return value
+
+
+def decision(value: object) -> str:
+    """A review decision: approve or reject."""
+    if value not in DECISIONS:
+        shown = f'"{value}"' if isinstance(value, str) else repr(value)
+        raise FieldError("decision", f"{shown[:60]} is not one of {', '.join(DECISIONS)}")
     assert isinstance(value, str)
     return value
 

@@ -12,6 +12,7 @@ from monitor.model import Alert, Severity
 STATES = ("new", "acknowledged", "resolved", "false_positive")
 SILENCED = "silenced"
 ALL_STATES = (*STATES, SILENCED)
+DECISIONS = ("approve", "reject")  # what a person decides of an alert held for review
 
 
 @dataclass(frozen=True)

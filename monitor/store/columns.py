@@ -37,14 +37,11 @@ def console_columns(alert: Alert) -> tuple[str, str, str, str]:
 
 
 def record_silenced(tx: Tx, routed: Routed, now: datetime) -> None:
-    """A silenced alert: its state, the silence named, outbox rows kept as `silenced`."""
+    """A silenced alert's outbox rows, kept as `silenced`, and its history line (its state and
+    the silence's id are in the alert's own row)."""
     if routed.silence is None:
         return
     alert_id = routed.alert.id
-    tx.x(
-        "UPDATE alerts SET state = 'silenced', silence_id = ? WHERE id = ?",
-        (routed.silence, alert_id),
-    )
     for channel in routed.silenced:
         tx.x(
             "INSERT INTO outbox (alert_id, channel, status, next_attempt, created, silence_id) "

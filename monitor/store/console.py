@@ -107,11 +107,6 @@ class ConsoleSql:
         last = rows[f.limit - 1] if more else None
         return Page(tuple(listed), (float(last[6]), str(last[0])) if last else None)
 
-    def count_alerts(self, f: Filters) -> int:
-        where, params = _where(replace(f, after=None))
-        with self._tx() as tx:
-            return int(tx.q(f"SELECT COUNT(*) FROM alerts{where}", params)[0][0])
-
     def alert_detail(self, alert_id: str) -> Detail | None:
         with self._tx() as tx:
             rows = tx.q(f"SELECT {LISTED} FROM alerts WHERE id = ?", (alert_id,))

@@ -20,12 +20,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from monitor.model import Severity
+from monitor.model.console import DECISIONS
 from monitor.store.serialize import at, ts
 
 if TYPE_CHECKING:
     from monitor.store import Tx
 
-DECISIONS = ("approve", "reject")
 RELEASE_STATUSES = ("pending", "held")  # what an approved row may become
 _CHUNK = 400  # ids per IN (...) list, well under every engine's parameter limit
 _MOVE = "UPDATE outbox SET status = ?, next_attempt = ? WHERE id = ? AND status = 'review'"

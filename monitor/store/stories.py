@@ -136,9 +136,8 @@ class ReportCache:
         counts: dict[str, int] = {}
         for marks, chunk in in_chunks(story_ids):
             counts.update((r[0], int(r[1])) for r in tx.q(_ROWS.format(marks=marks), chunk))
-        with self._lock:
-            known = dict(self._filed)
-        stale = [i for i in counts if known.get(i, (-1, []))[0] != counts[i]]
+        with self._lock:  # no copy of the cache: only the stories asked about are looked at
+            stale = [i for i, n in counts.items() if self._filed.get(i, (-1, []))[0] != n]
         fresh = _read_reports(tx, stale) if stale else {}
         with self._lock:
             for i in stale:
@@ -230,8 +229,8 @@ def insert_alert(tx: Tx, routed: Routed, now: datetime) -> bool:
     del body["sources"]
     inserted = tx.x(
         "INSERT INTO alerts (id, kind, created, severity, rule_ids, countries, link, suppressed, "
-        "body, unrouted, title, themes, tags, search) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+        "body, unrouted, title, themes, tags, search, state, silence_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
         (
             alert.id,
             alert.kind,
@@ -244,6 +243,8 @@ def insert_alert(tx: Tx, routed: Routed, now: datetime) -> bool:
             json.dumps(body, ensure_ascii=False),
             unrouted_why(routed),
             *console_columns(alert),
+            "new" if routed.silence is None else "silenced",
+            routed.silence,
         ),
     )
     if inserted != 1:

@@ -14,7 +14,7 @@ from monitor.alerts.route import release_statuses
 from monitor.errors import FieldError
 from monitor.model import iso
 from monitor.web import views
-from monitor.web.app import Console, Refused, Who, json_answer, route
+from monitor.web.app import Console, Refused, Who, json_answer, no_alert, route
 from monitor.web.http import Request, Response
 
 RECENT_SILENCES = timedelta(days=7)  # ended silences stay listed this long
@@ -35,7 +35,7 @@ def detail(console: Console, alert_id: str, status: int = 200) -> Response:
     """The alert with deliveries, notes and history; 404 when there is no such alert."""
     found = console.store.alert_detail(alert_id)
     if found is None:
-        raise Refused(404, f"no alert {alert_id[:80]}")
+        raise no_alert(alert_id)
     return json_answer(status, views.detail(found))
 
 
@@ -56,20 +56,24 @@ def set_state(console: Console, req: Request, who: Who, alert_id: str) -> Respon
     data = body(req)
     state, note = triage.state(data.get("state")), triage.text(data, "note")
     if not console.store.set_state(alert_id, state, who.name, note, console.now()):
-        raise Refused(404, f"no alert {alert_id[:80]}")
+        raise no_alert(alert_id)
     return detail(console, alert_id)
 
 
-@route("POST", "/api/v1/alerts/{alert_id}/assign", "analyst", api=True)
-def assign(console: Console, req: Request, who: Who, alert_id: str) -> Response:
-    data = body(req)
-    name = data.get("assignee")
+def assignee(console: Console, name: object) -> str | None:
+    """A known user's name, or None (empty or null) to unassign; FieldError otherwise."""
     if name is not None and not isinstance(name, str):
         raise FieldError("assignee", "must be a user's name, or null to unassign")
     if name and console.store.user(name) is None:
         raise FieldError("assignee", f'"{name[:60]}" is not a user (monitor user list)')
-    if not console.store.assign(alert_id, name or None, who.name, console.now()):
-        raise Refused(404, f"no alert {alert_id[:80]}")
+    return name or None
+
+
+@route("POST", "/api/v1/alerts/{alert_id}/assign", "analyst", api=True)
+def assign(console: Console, req: Request, who: Who, alert_id: str) -> Response:
+    name = assignee(console, body(req).get("assignee"))
+    if not console.store.assign(alert_id, name, who.name, console.now()):
+        raise no_alert(alert_id)
     return detail(console, alert_id)
 
 
@@ -77,18 +81,18 @@ def assign(console: Console, req: Request, who: Who, alert_id: str) -> Response:
 def add_note(console: Console, req: Request, who: Who, alert_id: str) -> Response:
     text = triage.text(body(req), "text", required=True)
     if not console.store.add_note(alert_id, who.name, text, console.now()):
-        raise Refused(404, f"no alert {alert_id[:80]}")
+        raise no_alert(alert_id)
     return detail(console, alert_id, 201)
 
 
 @route("POST", "/api/v1/silences", "analyst", api=True)
 def create_silence(console: Console, req: Request, who: Who) -> Response:
-    s = triage.silence(body(req), now=console.now(), actor=who.name, new_id=_silence_id())
+    s = triage.silence(body(req), now=console.now(), actor=who.name, new_id=new_silence_id())
     console.store.add_silence(s)
     return json_answer(201, views.silence(s, console.now()))
 
 
-def _silence_id() -> str:
+def new_silence_id() -> str:
     return "s-" + secrets.token_hex(6)
 
 
@@ -133,9 +137,6 @@ def outbox(console: Console, req: Request, who: Who) -> Response:
     return json_answer(200, {k: data[k] for k in ("outbox", "pending", "dead", "unrouted")})
 
 
-DECISIONS = ("approve", "reject")
-
-
 @route("GET", "/api/v1/reviews", "viewer", api=True)
 def reviews(console: Console, req: Request, who: Who) -> Response:
     offset = req.query.get("offset", "0")
@@ -146,22 +147,22 @@ def reviews(console: Console, req: Request, who: Who) -> Response:
                              "waiting": console.store.waiting_count()})  # fmt: skip
 
 
+def decide(console: Console, who: Who, alert_id: str, decision: str, note: str) -> tuple[str, ...]:
+    """A review decision on the alert's waiting rows; an approved row goes as its channel
+    sends this alert (now, or in its next digest). The channels decided: () when nothing
+    waited (someone may have decided first); 404 for an unknown alert."""
+    alert = console.store.load_alert(alert_id)
+    if alert is None:
+        raise no_alert(alert_id)
+    released = release_statuses(console.config().channels, alert)
+    return console.store.decide_review(alert_id, decision, who.name, note, console.now(), released)
+
+
 @route("POST", "/api/v1/alerts/{alert_id}/review", "analyst", api=True)
 def review(console: Console, req: Request, who: Who, alert_id: str) -> Response:
     data = body(req)
-    decision = data.get("decision")
-    if decision not in DECISIONS:
-        shown = f'"{decision}"'[:60] if isinstance(decision, str) else repr(decision)[:60]
-        raise FieldError("decision", f"{shown} is not one of {', '.join(DECISIONS)}")
-    note = triage.text(data, "note")
-    found = console.store.alert_detail(alert_id)
-    if found is None:
-        raise Refused(404, f"no alert {alert_id[:80]}")
-    released = release_statuses(console.config().channels, found.listed.alert)
-    decided = console.store.decide_review(
-        alert_id, decision, who.name, note, console.now(), released
-    )
-    if not decided:
+    decision, note = triage.decision(data.get("decision")), triage.text(data, "note")
+    if not decide(console, who, alert_id, decision, note):
         raise Refused(409, "this alert is not waiting for review (someone may have decided it)")
     return detail(console, alert_id)
 

@@ -83,6 +83,10 @@ def route(
     return make
 
 
+def no_alert(alert_id: str) -> Refused:
+    return Refused(404, f"no alert {alert_id[:80]}")
+
+
 def json_answer(status: int, data: Any, headers: Sequence[tuple[str, str]] = ()) -> Response:
     body = json.dumps(data, ensure_ascii=False, indent=1).encode()
     return Response(status, body, "application/json; charset=utf-8", list(headers))

@@ -8,15 +8,14 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from monitor.alerts import triage
-from monitor.alerts.route import release_statuses
 from monitor.errors import FieldError
 from monitor.web import screens
-from monitor.web.api import _silence_id
-from monitor.web.app import Console, Refused, Who, redirect, route
+from monitor.web.api import assignee, decide, new_silence_id
+from monitor.web.app import Console, Refused, Who, no_alert, redirect, route
 from monitor.web.http import Request, Response
 from monitor.web.pages import local
 
-DECISIONS = {"approve": "approved", "reject": "rejected"}
+DONE = {"approve": "approved", "reject": "rejected"}
 
 
 def _back(path: str, done: str) -> Response:
@@ -27,26 +26,20 @@ def _alert_path(alert_id: str) -> str:
     return "/alerts/" + quote(alert_id, safe="")
 
 
-def _missing(alert_id: str) -> Refused:
-    return Refused(404, f"no alert {alert_id[:80]}")
-
-
 @route("POST", "/alerts/{alert_id}/state", "analyst", api=False)
 def set_state(console: Console, req: Request, who: Who, alert_id: str) -> Response:
     form = req.form()
     state, note = triage.state(form.get("state", "")), triage.text(form, "note")
     if not console.store.set_state(alert_id, state, who.name, note, console.now()):
-        raise _missing(alert_id)
+        raise no_alert(alert_id)
     return _back(_alert_path(alert_id), state)
 
 
 @route("POST", "/alerts/{alert_id}/assign", "analyst", api=False)
 def assign(console: Console, req: Request, who: Who, alert_id: str) -> Response:
-    name = req.form().get("assignee", "").strip()
-    if name and console.store.user(name) is None:
-        raise FieldError("assignee", f'"{name[:60]}" is not a user (monitor user list)')
-    if not console.store.assign(alert_id, name or None, who.name, console.now()):
-        raise _missing(alert_id)
+    name = assignee(console, req.form().get("assignee", "").strip())
+    if not console.store.assign(alert_id, name, who.name, console.now()):
+        raise no_alert(alert_id)
     return _back(_alert_path(alert_id), f"assigned to {name}" if name else "unassigned")
 
 
@@ -54,26 +47,16 @@ def assign(console: Console, req: Request, who: Who, alert_id: str) -> Response:
 def add_note(console: Console, req: Request, who: Who, alert_id: str) -> Response:
     text = triage.text(req.form(), "text", required=True)
     if not console.store.add_note(alert_id, who.name, text, console.now()):
-        raise _missing(alert_id)
+        raise no_alert(alert_id)
     return _back(_alert_path(alert_id), "note added")
 
 
 @route("POST", "/alerts/{alert_id}/review", "analyst", api=False)
 def review(console: Console, req: Request, who: Who, alert_id: str) -> Response:
     form = req.form()
-    decision = form.get("decision", "")
-    if decision not in DECISIONS:
-        raise FieldError("decision", f'"{decision[:40]}" is not one of approve, reject')
-    note = triage.text(form, "note")
-    found = console.store.alert_detail(alert_id)
-    if found is None:
-        raise _missing(alert_id)
-    # an approved row goes as its channel sends this alert: now, or in its next digest
-    released = release_statuses(console.config().channels, found.listed.alert)
-    decided = console.store.decide_review(
-        alert_id, decision, who.name, note, console.now(), released
-    )
-    done = f"{DECISIONS[decision]} for {', '.join(decided)}" if decided else "nothing was waiting"
+    decision, note = triage.decision(form.get("decision", "")), triage.text(form, "note")
+    decided = decide(console, who, alert_id, decision, note)
+    done = f"{DONE[decision]} for {', '.join(decided)}" if decided else "nothing was waiting"
     return _back(local(form.get("next") or _alert_path(alert_id)), done)
 
 
@@ -97,7 +80,7 @@ def create_silence(console: Console, req: Request, who: Who) -> Response:
     form = req.form()
     try:
         s = triage.silence(silence_body(form), now=console.now(), actor=who.name,
-                           new_id=_silence_id())  # fmt: skip
+                           new_id=new_silence_id())  # fmt: skip
     except FieldError as exc:  # the form again, as it was typed, saying what to fix
         return screens.silences_page(console, who, form, 400, error=exc)
     console.store.add_silence(s)

@@ -51,16 +51,12 @@ def refusal(console: Console, req: Request, exc: Refused) -> Response:
     if exc.status == 401:
         if console.store.user_count() == 0:
             return page("setup.html", None, 503)
-        return redirect("/login?" + urlencode({"next": _local(req.path)}))
+        return redirect("/login?" + urlencode({"next": local(req.path)}))
     message = f"{exc.field}: {exc.message}" if exc.field else exc.message
     return page("message.html", None, exc.status, title=TITLES.get(exc.status, str(exc.status)),
                 message=message)  # fmt: skip
 
 
-def _local(path: str) -> str:
-    """Only a path of this site: `next=//evil.example` must not send anyone away."""
-    return path if path.startswith("/") and not path.startswith("//") else "/"
-
-
 def local(path: str | None) -> str:
-    return _local(path or "/")
+    """Only a path of this site: `next=//evil.example` must not send anyone away."""
+    return path if path and path.startswith("/") and not path.startswith("//") else "/"

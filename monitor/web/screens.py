@@ -15,7 +15,7 @@ from monitor.model import SEVERITY_NAMES
 from monitor.model.console import ALL_STATES, STATES, Page
 from monitor.web import auth, views
 from monitor.web.api import RECENT_SILENCES
-from monitor.web.app import Console, Refused, Route, Who, route
+from monitor.web.app import Console, Route, Who, no_alert, route
 from monitor.web.http import Request, Response
 from monitor.web.pages import page
 
@@ -82,7 +82,7 @@ def alert_list(console: Console, req: Request, who: Who) -> Response:
 def alert_page(console: Console, req: Request, who: Who, alert_id: str) -> Response:
     found = console.store.alert_detail(alert_id)
     if found is None:
-        raise Refused(404, f"no alert {alert_id[:80]}")
+        raise no_alert(alert_id)
     a = _explained(views.detail(found))
     silence_like = "/silences?" + urlencode(
         {k: ",".join(v) for k, v in (("rule", a["rules"]), ("country", a["countries"])) if v}
