@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
-FILES = sorted([*CORPUS.glob("dev/*.tsv"), *CORPUS.glob("real/*.tsv")])
+FILES = sorted([*CORPUS.glob("dev/*.tsv"), *CORPUS.glob("real/*.tsv"), *CORPUS.glob("real2/*.tsv")])
 COLUMNS = ["title", "summary", "label", "lang", "source", "note"]
 CATEGORIES = {
     "war-crimes", "massacre", "icc", "displacement", "torture", "cah", "sexual-violence",
