@@ -79,7 +79,11 @@ def _matrix(docs: Sequence[Sequence[str]], vocab: dict[str, int]) -> Any:
 
 
 def _fit(
-    docs: Sequence[Sequence[str]], labels: Sequence[bool], c: float, least: float = MIN_WEIGHT
+    docs: Sequence[Sequence[str]],
+    labels: Sequence[bool],
+    c: float,
+    least: float = MIN_WEIGHT,
+    nb: bool = False,
 ) -> tuple[float, dict[str, float]]:
     from sklearn.linear_model import LogisticRegression
 
@@ -90,13 +94,34 @@ def _fit(
         for f in doc:
             if seen[f] >= MIN_ITEMS:
                 vocab.setdefault(f, len(vocab))
+    x = _matrix(docs, vocab)
+    ratio = _nb_ratio(x, labels) if nb else None
     model = LogisticRegression(C=c, solver="liblinear", max_iter=1000)
-    model.fit(_matrix(docs, vocab), list(labels))
-    weights = model.coef_[0]
+    model.fit(x if ratio is None else x.multiply(ratio).tocsr(), list(labels))
+    # Scaled features x*r with weights w score as the raw features with weights w*r: the
+    # file, and the scoring at run time, stay those of a plain linear model.
+    weights = model.coef_[0] if ratio is None else model.coef_[0] * ratio
     kept = {f: round(float(weights[j]), DIGITS) for f, j in vocab.items()}
     return round(float(model.intercept_[0]), DIGITS), {
         f: w for f, w in sorted(kept.items()) if abs(w) >= least
     }
+
+
+def _nb_ratio(x: Any, labels: Sequence[bool]) -> Any:
+    """Naive Bayes log-count ratios of the features (present or not, add-one smoothed).
+
+    Scaling each feature by how much more often it occurs in alerts than in the rest before
+    the regression (NB-LR, Wang and Manning 2012) lets a few hundred positives speak for
+    rare words: measured by source-grouped CV (rules/README.md), the model alone gains about
+    two points of F1 on whole items and three on titles alone over the plain regression.
+    """
+    import numpy as np
+
+    present = (x > 0).astype(float)
+    y = np.asarray(labels, dtype=bool)
+    p = 1.0 + np.asarray(present[y].sum(axis=0)).ravel()
+    q = 1.0 + np.asarray(present[~y].sum(axis=0)).ravel()
+    return np.log((p / p.sum()) / (q / q.sum()))
 
 
 def fit_relevance(rows: Sequence[folds.Row]) -> dict[str, Any]:
@@ -104,7 +129,8 @@ def fit_relevance(rows: Sequence[folds.Row]) -> dict[str, Any]:
     # Each item with a summary is also learned from its title alone: headline-only feeds
     # (and the outside measurement's headlines) must not find the model timid.
     both = [*rows, *(replace(r, summary="") for r in rows if r.summary)]
-    bias, weights = _fit([features(r) for r in both], [r.label for r in both], C_RELEVANCE)
+    docs = [features(r) for r in both]
+    bias, weights = _fit(docs, [r.label for r in both], C_RELEVANCE, nb=True)
     return {"bias": bias, "weights": weights}
 
 
