@@ -200,14 +200,16 @@ def main(argv: list[str] | None = None) -> int:
         seen = shipped(rows, matcher, args.titles)
     else:
         seen = cross_validate(rows, matcher, titles=args.titles)
-    d = Decision(train.VETO, train.ALONE)
+    d = Decision(train.VETO, train.ALONE, train.ALONE_HEADLINE)
     how = "the shipped model" if args.shipped else f"{folds.K} source-grouped folds"
     only = "; titles alone" if args.titles else ""
     print(f"rules: {args.rules}; corpus: {len(rows)} items, {how}{only}")
     judges = {
         "rules alone": lambda s: s.rule,
         "model alone (probability >= 0.5)": lambda s: s.probability >= 0.5,
-        f"decision (veto {d.veto}, alone {d.alone})": lambda s: s.decision,
+        f"decision (veto {d.veto}, alone {d.alone}, headlines {d.alone_headline})": (
+            lambda s: s.decision
+        ),
     }
     for name, judge in judges.items():
         print(f"\n== {name}")

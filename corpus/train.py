@@ -42,6 +42,7 @@ MIN_THEME_WEIGHT = 0.05  # the theme models only rank themes: their faint words 
 # Decision thresholds (monitor.match.decision), chosen by cross-validation in `make eval`.
 VETO = 0.02  # a rule's match stands unless the model's probability is below this
 ALONE = 0.9  # with no rule firing, the model alone alerts from this probability
+ALONE_HEADLINE = 0.8  # ... and from this one for an item with no summary
 # The labelling rules' categories and the themes of the default pack that route them.
 THEMES = {
     "cah": "crimes-against-humanity",
@@ -162,7 +163,7 @@ def train(rows: Sequence[folds.Row]) -> dict[str, Any]:
             "positives": sum(r.label for r in rows),
             "sha256": digest(rows),
         },
-        "decision": {"veto": VETO, "alone": ALONE},
+        "decision": {"veto": VETO, "alone": ALONE, "alone_headline": ALONE_HEADLINE},
         "relevance": fit_relevance(rows),
         "themes": fit_themes(rows),
     }

@@ -154,3 +154,22 @@ def test_a_model_decided_alert_reaches_the_webhook_explained(
         t["text"] and t["field"] in ("title", "summary") and t["score"] > 0 and t["snippet"]
         for t in match["terms"]
     )
+
+
+def test_a_headline_alone_is_judged_by_the_headline_threshold() -> None:
+    # An item with no summary is judged against `alone_headline`, one with a summary against
+    # `alone`: headline-only feeds get the threshold measured for headlines.
+    r = row(MODEL_ALONE)
+    rules = load_rules([ROOT / "rules"])
+    headline = Item("k", "corpus", r.title, "", None, datetime(2025, 1, 1, tzinfo=UTC))
+    whole = Item("k", "corpus", r.title, r.summary, None, datetime(2025, 1, 1, tzinfo=UTC))
+    p = the_screen().assess(headline).probability
+    assert p is not None and 0.01 < p < 0.99 and r.summary
+    for_headlines = screen(rules, alone=0.999, alone_headline=p - 0.001)
+    for_whole = screen(rules, alone=p - 0.001, alone_headline=0.999)
+    assert alerts(for_headlines.assess(headline))
+    assert not alerts(for_whole.assess(headline))
+    whole_p = for_headlines.assess(whole).probability
+    assert whole_p is not None and whole_p < 0.999
+    assert not alerts(for_headlines.assess(whole))
+    assert the_screen().decision.alone_headline == 0.8

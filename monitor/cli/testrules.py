@@ -48,7 +48,7 @@ def _rules(config: Path, override: Path | None, model: bool) -> Screen:
     configured = load_config(config, channel_types=CHANNELS, secrets=False)  # sends nothing
     m = configured.model
     rules = load_rules(list(configured.rule_paths))
-    return screen(rules, model and m.enabled, m.path, m.veto, m.alone)
+    return screen(rules, model and m.enabled, m.path, m.veto, m.alone, m.alone_headline)
 
 
 def _files(inputs: list[str]) -> Iterator[tuple[str, Path | None]]:

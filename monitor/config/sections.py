@@ -17,6 +17,7 @@ class ModelConfig:
     path: Path | None = None  # None: the model shipped in the package
     veto: float | None = None  # None: the model file's thresholds
     alone: float | None = None
+    alone_headline: float | None = None  # `alone` for an item with no summary
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class WebConfig:
 def model_section(t: Table, base: Path) -> ModelConfig:
     raw = t.get("path", str, "")
     limits = {}
-    for name in ("veto", "alone"):
+    for name in ("veto", "alone", "alone_headline"):
         value = t.get(name, (int, float), -1.0)
         if value != -1.0 and not 0 <= value <= 1:
             t.problem(name, f"{value} is not a probability between 0 and 1")

@@ -5,7 +5,8 @@ The decision (documented in rules/README.md, thresholds in the model file or [mo
    its probability for the item is below `veto`. Vetoed matches are kept aside, shown by
    `test-rules`, never alerted. Rules of severity info annotate and are never vetoed.
 2. With no such rule standing, the model alone alerts when its probability reaches
-   `alone` (1 switches this off; veto 0 never overrules a rule). The match is routed as
+   `alone` (`alone_headline` for an item with no summary; 1 switches this off; veto 0
+   never overrules a rule). The match is routed as
    the theme the item reads most like among the themes of the loaded rules: `rule` is
    that theme, severity the lowest alerting severity of its rules, channels and tags
    theirs; `terms` are the item's words and word pairs that weighed most for relevance,
@@ -75,13 +76,16 @@ class Screen:
         if alerting and p < self.decision.veto:
             kept = tuple(m for m in matches if m.severity < Severity.LOW)
             return Assessment(kept, p, tuple(alerting))
-        if not alerting and p >= self.decision.alone and self.decision.alone < 1:
-            alone = self._alone(texts, fields, p)
-            if alone is not None:
-                return Assessment((*matches, alone), p, alone=alone)
+        alone = self.decision.alone_for(not texts["summary"].words)
+        if not alerting and p >= alone and alone < 1:
+            decided = self._alone(texts, fields, p, alone)
+            if decided is not None:
+                return Assessment((*matches, decided), p, alone=decided)
         return Assessment(matches, p)
 
-    def _alone(self, texts: Texts, fields: list[tuple[str, ...]], p: float) -> Match | None:
+    def _alone(
+        self, texts: Texts, fields: list[tuple[str, ...]], p: float, threshold: float
+    ) -> Match | None:
         assert self.model is not None
         theme = next((t for t, _ in self.model.themes(fields) if t in self._themes), None)
         if theme is None:
@@ -94,7 +98,7 @@ class Screen:
             severity=min(r.severity for r in rules),
             description=(
                 f"No rule fired; the relevance model gives this item probability {p:.2f} "
-                f"(alerts alone from {self.decision.alone:.2f}) and it reads most like {theme}."
+                f"(alerts alone from {threshold:.2f}) and it reads most like {theme}."
             ),
             score=round(100 * p, 1),
             hits=_terms(texts, evidence),
@@ -114,14 +118,20 @@ def screen(
     path: Path | None = None,
     veto: float | None = None,
     alone: float | None = None,
+    alone_headline: float | None = None,
 ) -> Screen:
     """The rules compiled with the relevance model (the shipped one unless `path`) beside
-    them, its thresholds overridden by `veto` / `alone` when given; `model=False`: rules alone."""
+    them, its thresholds overridden by `veto` / `alone` / `alone_headline` when given;
+    `model=False`: rules alone."""
     if not model:
         return Screen(Matcher(rules), None)
     relevance = load(path)
     d = relevance.decision
-    decision = Decision(d.veto if veto is None else veto, d.alone if alone is None else alone)
+    decision = Decision(
+        d.veto if veto is None else veto,
+        d.alone if alone is None else alone,
+        d.alone_headline if alone_headline is None else alone_headline,
+    )
     return Screen(Matcher(rules), relevance, decision)
 
 

@@ -109,6 +109,13 @@ class Decision:
 
     veto: float  # a rule's match is dropped when the probability is below this
     alone: float  # with no rule firing, the model alerts from this probability
+    # ... and from this one for an item with no summary (a headline carries fewer words, so
+    # the model is less sure of it); None: `alone` for every item
+    alone_headline: float | None = None
+
+    def alone_for(self, headline: bool) -> float:
+        """The model-alone threshold for an item (headline: it has no summary)."""
+        return self.alone if not headline or self.alone_headline is None else self.alone_headline
 
 
 class Relevance:
@@ -123,7 +130,10 @@ class Relevance:
                 for t, m in sorted(content.get("themes", {}).items())
             }
             d = content["decision"]
-            self.decision = Decision(float(d["veto"]), float(d["alone"]))
+            headline = d.get("alone_headline")
+            self.decision = Decision(
+                float(d["veto"]), float(d["alone"]), None if headline is None else float(headline)
+            )
             self.trained_on = dict(content.get("trained_on", {}))
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             msg = f"{source}: not a relevance model file ({e!r}); run `make model`"

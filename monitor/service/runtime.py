@@ -89,7 +89,8 @@ def load(
         raise ConfigError(problems)
     log.set_secrets(config.secrets())  # before anything can print or log a channel's answer
     m = config.model
-    return Loaded(config, rules, screen(rules, m.enabled, m.path, m.veto, m.alone))
+    judge = screen(rules, m.enabled, m.path, m.veto, m.alone, m.alone_headline)
+    return Loaded(config, rules, judge)
 
 
 def policy_of(config: Config) -> FetchPolicy:
