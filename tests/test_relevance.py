@@ -93,3 +93,21 @@ def test_model_settings_are_read_and_bad_ones_refused_at_their_key(tmp_path: Pat
         out = run_monitor(["check", "-c", str(cfg)], env_with())
         assert out.returncode == 2, (body, out.stdout, out.stderr)
         assert key in out.stdout + out.stderr, (body, out.stdout, out.stderr)
+
+
+def test_a_word_weighs_what_its_features_weigh_in_the_file() -> None:
+    """The scorer's own tables give each word the summed weight of `word_features`, in
+    the same order, so a retrained model or new features cannot drift from training."""
+    from itertools import repeat
+
+    from monitor.match.features import word_features
+    from monitor.match.fold import fold_words
+
+    content = json.loads(gzip.decompress(SHIPPED.read_bytes()))
+    weights = content["relevance"]["weights"]
+    model = load().model
+    words = set(fold_words(f"{ALERT} {ORDINARY} massacrés Génocide x 1 ab")) | {""}
+    for word in words:
+        features = word_features(word)
+        expected = complex(sum(map(weights.get, features, repeat(0.0))), len(features))
+        assert model._weigh(word) == expected, word

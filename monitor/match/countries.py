@@ -61,7 +61,17 @@ class Gazetteer:
             self._by_text.setdefault(" ".join(alias.words), alias.code)
         for entries in self._by_first.values():
             entries.sort(key=lambda a: -len(a.words))  # longest name wins
+        # The same lists split by the next word ("the gambia"), and the one-word names:
+        # a text word begins few names that its next word can continue.
         self._firsts = frozenset(self._by_first)
+        self._by_pair: dict[tuple[str, str], list[Alias]] = defaultdict(list)
+        self._single: dict[str, list[Alias]] = defaultdict(list)
+        for first, entries in self._by_first.items():
+            for alias in entries:
+                if len(alias.words) > 1:
+                    self._by_pair[first, alias.words[1]].append(alias)
+                else:
+                    self._single[first].append(alias)
 
     @property
     def codes(self) -> frozenset[str]:
@@ -91,9 +101,15 @@ class Gazetteer:
         return tuple(sorted({code for t in texts for code, _, _ in self.find(t)}))
 
     def _alias_at(self, text: Words, i: int) -> Alias | None:
-        for alias in self._by_first.get(text.words[i], ()):
+        # Longest first, as in _by_first: every name of two words or more, then one word.
+        words = text.words
+        pair = (words[i], words[i + 1]) if i + 1 < len(words) else None
+        for alias in self._by_pair.get(pair, ()) if pair else ():
             end = i + len(alias.words)
-            if text.words[i:end] == alias.words and _form_ok(alias, text, i, end):
+            if words[i:end] == alias.words and _form_ok(alias, text, i, end):
+                return alias
+        for alias in self._single.get(words[i], ()):
+            if _form_ok(alias, text, i, i + 1):
                 return alias
         return None
 

@@ -19,13 +19,15 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from functools import lru_cache
-from itertools import chain
+from itertools import chain, compress
+from operator import not_
 
 # Letters, digits and combining marks (decomposed accents). "\w" also takes "_",
 # which `_scannable` turns into a space first: one plain class is twice as fast.
 _MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
 WORD_RE = re.compile(rf"[\w{_MARKS}]+")
 _SPAN = re.Match.span
+_GROUP = re.Match.group
 # UTF-8 bytes: ASCII letters lower-cased, ASCII digits and every non-ASCII byte kept, any
 # other ASCII byte a space. Splitting the result on whitespace gives runs: an ASCII run is
 # one folded word, a run with non-ASCII characters is folded word by word (`_fold_run`).
@@ -50,11 +52,11 @@ class Words:
     def spans(self) -> tuple[tuple[int, int], ...]:
         # Computed on first use: most texts match nothing and never need them.
         if self._spans is None:
-            found = finditer(self.text)
-            if self.text.isascii():
-                self._spans = tuple(map(_SPAN, found))
-            else:
+            found = list(finditer(self.text))
+            if not self.text.isascii() and not _one_each(list(map(_GROUP, found))):
                 self._spans = tuple(m.span() for m in found for _ in _parts(m.group()))
+            else:  # every word folds to one word: the usual case, all in C
+                self._spans = tuple(map(_SPAN, found))
         return self._spans
 
     def original(self, first: int, last: int) -> str:
@@ -123,6 +125,12 @@ def _runs(text: str) -> list[str]:
 def _fold_run(run: str) -> tuple[str, ...]:
     # ASCII letters are already lower-cased: case folding would do the same to them.
     return tuple(chain.from_iterable(map(fold_word, split(run))))
+
+
+def _one_each(words: list[str]) -> bool:
+    """Whether each of `words` folds to exactly one word (the ASCII ones always do)."""
+    odd = compress(words, map(not_, map(str.isascii, words)))
+    return all(len(fold_word(w)) == 1 for w in odd)
 
 
 def _parts(word: str) -> tuple[str, ...]:

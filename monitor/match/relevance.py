@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.errors import ConfigError
-from monitor.match.features import MAX_WORDS, word_features
+from monitor.match.features import GRAMS, MAX_WORDS
 
 CACHE_SIZE = 200_000  # distinct words whose weight is remembered; cleared when full
 
@@ -44,13 +44,24 @@ class Linear:
     def __init__(self, bias: float, weights: Mapping[str, float]) -> None:
         self.bias = bias
         self.weights = dict(weights)
-        # Word pairs keyed by (first, second), so scoring never builds a feature string.
+        # Word pairs keyed by (first, second), so scoring never builds a feature string;
+        # a word's own features keyed without their "w:" / "c:" prefix, so a new word's
+        # weight is looked up from slices of the word (`_grams`), not from f-strings.
         self._pairs: dict[tuple[str, str], float] = {}
+        self._own: dict[str, float] = {}  # "w:massacre" -> "massacre"
+        self._gram: dict[str, float] = {}  # "c:<ma" -> "<ma"
         for feature, weight in list(self.weights.items()):
-            if feature.startswith("b:"):
-                first, _, second = feature[2:].partition(" ")
+            kind, rest = feature[:2], feature[2:]
+            if kind == "b:":
+                first, _, second = rest.partition(" ")
                 self._pairs[first, second] = weight
-                del self.weights[feature]  # held once, under its word tuple
+            elif kind == "w:":
+                self._own[rest] = weight
+            elif kind == "c:":
+                self._gram[rest] = weight
+            else:
+                continue  # no feature of `word_features` has another kind
+            del self.weights[feature]  # held once, in its table
         # Per distinct word, its own features' summed weight and their number, held as one
         # complex number (weight + count j): one C-level sum over a field adds up both.
         self._words: dict[str, complex] = {}
@@ -62,13 +73,20 @@ class Linear:
     def _known(self, word: str) -> complex:
         known = self._words.get(word)
         if known is None:
-            feats = word_features(word)
-            get = self.weights.get
-            known = complex(sum(map(get, feats, repeat(0.0))), len(feats))
+            known = self._weigh(word)
             if len(self._words) >= CACHE_SIZE:
                 self._words.clear()
             self._words[word] = known
         return known
+
+    def _weigh(self, word: str) -> complex:
+        # `word_features(word)` summed in its order (the word, then its n-grams by n and
+        # position: the same floating-point sum), every slice taken and looked up in C.
+        marked = f"<{word}>"
+        cuts = _cuts(len(marked))
+        grams = map(self._gram.get, map(marked.__getitem__, cuts), repeat(0.0))
+        start = 0.0 + self._own.get(word, 0.0)  # as sum() from 0 begins: 0.0 + the first
+        return complex(sum(grams, start), len(cuts) + 1)
 
     def probability(self, fields: Sequence[Sequence[str]]) -> float:
         # The model's hot path (every item of every feed): two whole-field passes in C over
@@ -78,10 +96,10 @@ class Linear:
         for words in fields:
             if len(words) > MAX_WORDS:
                 words = words[:MAX_WORDS]
-            known = list(map(self._words.get, words))
-            if None in known:
-                known = [self._known(w) for w in words]
-            total += sum(known)  # type: ignore[arg-type]  # no None is left
+            try:
+                total += sum(map(self._words.__getitem__, words))
+            except KeyError:  # words never seen before: weigh them, then the same sum
+                total += sum(map(self._known, words))
             pairs += sum(map(self._pairs.get, pairwise(words), repeat(0.0)))
             total += max(0, len(words) - 1) * 1j  # every pair is a feature occurrence
         count = total.imag
@@ -97,6 +115,13 @@ class Linear:
             get = self._pairs.get
             out += (Evidence(field, i, i + 1, get(p, 0.0)) for i, p in enumerate(pairwise(words)))
         return out
+
+
+@lru_cache(maxsize=256)
+def _cuts(length: int) -> tuple[slice, ...]:
+    """The slices of a marked word of `length` characters that give its n-grams, in the
+    order of `word_features`."""
+    return tuple(slice(i, i + n) for n in GRAMS for i in range(length - n + 1))
 
 
 def _logistic(x: float) -> float:

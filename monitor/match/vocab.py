@@ -60,6 +60,7 @@ SUFFIXES = sorted(
 Key = tuple[str, str]  # ("x", word) exact, ("p", stem) prefix, ("f", word) fuzzy, ("s"...) family
 Hits = dict[Key, float]  # what one text word satisfies, with its score
 First = Key | tuple[Key, Key]  # a term's index key: its first word's, or first two for phrases
+Candidates = tuple[list[str], list[int]]  # term words (or skeletons), their list indexes
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,8 @@ class Vocabulary:
                 fuzzy[w[0]].append(w)
         self.fuzzy = {c: (ws, [skeleton(w) for w in ws]) for c, ws in fuzzy.items()}
         self.cutoff = min([c for (kind, _), c in keys.items() if kind == "f"], default=100.0)
+        # (letter, skeletons?, length) -> the fuzzy words a word of that length can reach
+        self._lengths: dict[tuple[str, bool, int], Candidates] = {}
 
     def lookup(self, word: str) -> Hits:
         """Every key `word` satisfies, with its score (cutoffs are the terms' business)."""
@@ -160,15 +163,37 @@ class Vocabulary:
         return found
 
     def _fuzzy(self, word: str) -> Iterable[tuple[str, float]]:
-        plain, skeletons = self.fuzzy[word[0]]
+        plain = self.fuzzy[word[0]][0]
         best: dict[int, float] = {}
+        # Only the term words whose length lets fuzz.ratio reach the cutoff: the others
+        # cannot be in the answer, and leaving them out keeps the answer's order.
+        words, where = self._within(word[0], False, len(word))
         for _, score, j in process.extract(
-            word, plain, scorer=fuzz.ratio, score_cutoff=self.cutoff, limit=None
+            word, words, scorer=fuzz.ratio, score_cutoff=self.cutoff, limit=None
         ):
-            best[j] = score
+            best[where[j]] = score
         key = skeleton(word)
+        words, where = self._within(word[0], True, len(key))
         for _, score, j in process.extract(
-            key, skeletons, scorer=fuzz.ratio, score_cutoff=self.cutoff, limit=None
+            key, words, scorer=fuzz.ratio, score_cutoff=self.cutoff, limit=None
         ):
+            j = where[j]
             best[j] = max(best.get(j, 0.0), min(score, STEM_CAP))
         return ((plain[j], score) for j, score in best.items())
+
+    def _within(self, letter: str, skeletal: bool, size: int) -> Candidates:
+        """The term words (or their skeletons) of `letter` that a word of `size` characters
+        can reach the cutoff with, and their indexes in the letter's list (cached)."""
+        known = self._lengths.get((letter, skeletal, size))
+        if known is None:
+            words = self.fuzzy[letter][skeletal]
+            kept = [j for j, w in enumerate(words) if _reachable(size, len(w), self.cutoff)]
+            known = ([words[j] for j in kept], kept)
+            self._lengths[letter, skeletal, size] = known
+        return known
+
+
+def _reachable(a: int, b: int, cutoff: float) -> bool:
+    """Whether fuzz.ratio of strings of lengths a and b can reach `cutoff`: its best case
+    is the shorter inside the longer, 200 * min / (a + b); a margin for rounding."""
+    return a + b == 0 or 200.0 * min(a, b) / (a + b) >= cutoff - 1e-6
