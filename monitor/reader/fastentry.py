@@ -49,18 +49,27 @@ def _markup(el: Any) -> str:
     inner = (el.text or "") + "".join(
         etree.tostring(child, encoding="unicode", with_tail=True) for child in el
     )
-    return fix_text(inner.strip())
+    return inner.strip()
+
+
+def _plain_markup(el: Any) -> bool:
+    """Elements in no namespace, none a <div> (feedparser drops those tags, typepad's habit)."""
+    return all(
+        isinstance(tag := child.tag, str) and tag[0] != "{" and tag.lower() != "div"
+        for child in el.iterdescendants()
+    )
 
 
 def _level(el: Any) -> int:
     return sum(1 for _ in el.iterancestors())
 
 
+_SHORT_TYPES = {"text": "text/plain", "plain": "text/plain", "html": "text/html", "xhtml": _XHTML}
+
+
 def _content_type(value: str) -> str:
     value = value.lower()
-    return {"text": "text/plain", "plain": "text/plain", "html": "text/html", "xhtml": _XHTML}.get(
-        value, value
-    )
+    return _SHORT_TYPES.get(value, value)
 
 
 class Entry:
@@ -83,30 +92,17 @@ class Entry:
 
     def _children(self, el: Any, base: str, depth: int) -> None:
         depth += 1
-        handlers = _HANDLERS
+        cache, bases = _BY_TAG, self.bases
         for child in el:
-            tag = child.tag
-            name = known_name(tag) if isinstance(tag, str) else ""
-            if name is None:
-                name = name_of(child)
-            if not name:
-                continue
-            inner = base_of(child, base) if self.bases else base
-            handler = handlers.get(name)
-            if handler is not None:
-                handler(self, child, inner, depth)
+            handler = cache.get(child.tag, _MISS)
+            if handler is _MISS:
+                handler = _handler(child)
+            inner = base_of(child, base) if bases else base
+            if handler is None:  # an element without meaning here: feedparser walks inside
+                if len(child):
+                    self._children(child, inner, depth)
             else:
-                self._element(name, child, inner, depth)
-
-    def _element(self, name: str, el: Any, base: str, depth: int) -> None:
-        if name in _DATES:
-            self.d[_DATES[name]] = parse_date(self._text(el))
-        elif name in _AUTHORS:
-            self._author(el)
-        elif name in _DECLINE:
-            raise Decline(f"<{name}> inside an entry")
-        else:  # a container or an element without meaning here: feedparser walks inside
-            self._children(el, base, depth)
+                handler(self, child, inner, depth)
 
     def _reset_title(self, el: Any, base: str, depth: int) -> None:
         if len(el):
@@ -130,7 +126,8 @@ class Entry:
     def _text(self, el: Any) -> str:
         if len(el):
             raise Decline("markup inside a text element")
-        return fix_text((el.text or "").strip())
+        text = el.text
+        return fix_text(text.strip()) if text else ""
 
     def _typed_text(self, el: Any, default: str) -> tuple[str, str]:
         """A text construct's value and type; base64 and inline XHTML are feedparser's."""
@@ -138,9 +135,12 @@ class Entry:
         if el.get("mode") is not None:
             raise Decline("a base64 text construct")
         if kind == _XHTML and el.tag.startswith(_ATOM_NS):
-            return _markup(el), kind
+            return fix_text(_markup(el)), kind
         if kind not in _TEXT_TYPES:
             raise Decline("a base64 or XHTML text construct")
+        if len(el) and kind == "text/html" and _plain_markup(el):
+            # HTML written as elements (unescaped): feedparser takes it as inline XHTML
+            return fix_text(_markup(el)), _XHTML
         return self._text(el), kind
 
     def _store(self, key: str, value: str, depth: int) -> None:
@@ -217,7 +217,8 @@ class Entry:
             self.d.setdefault("authors", []).append({"name": name})
 
 
-_HANDLERS: dict[str, Callable[[Entry, Any, str, int], None]] = {
+Handler = Callable[["Entry", Any, str, int], None]
+_HANDLERS: dict[str, Handler] = {
     "title": lambda e, el, base, depth: e._title(el, depth, media=False),
     "dc:title": lambda e, el, base, depth: e._title(el, depth, media=False),
     "media:title": lambda e, el, base, depth: e._title(el, depth, media=True),
@@ -234,3 +235,40 @@ _HANDLERS: dict[str, Callable[[Entry, Any, str, int], None]] = {
     "source": Entry._source,
     "image": Entry._reset_title,
 }
+
+
+def _date(key: str) -> Handler:
+    def handler(e: Entry, el: Any, base: str, depth: int) -> None:
+        e.d[key] = parse_date(e._text(el))
+
+    return handler
+
+
+def _decline(e: Entry, el: Any, base: str, depth: int) -> None:
+    raise Decline(f"<{name_of(el)}> inside an entry")
+
+
+def _skip(e: Entry, el: Any, base: str, depth: int) -> None:
+    """A node without a name (an entity reference lxml kept): feedparser sees nothing."""
+
+
+_HANDLERS.update({name: _date(key) for name, key in _DATES.items()})
+_HANDLERS.update(dict.fromkeys(_AUTHORS, lambda e, el, base, depth: e._author(el)))
+_HANDLERS.update(dict.fromkeys(_DECLINE, _decline))
+_MISS: Any = object()
+# raw (namespace-qualified) tag -> its handler, None for an element without meaning here;
+# filled as tags are met, for tags whose feedparser name does not hang on their prefix
+_BY_TAG: dict[Any, Handler | None] = {}
+
+
+def _handler(el: Any) -> Handler | None:
+    tag = el.tag
+    if not isinstance(tag, str):
+        return _skip
+    name = known_name(tag)
+    if name is None:  # an unknown namespace: named by its prefix here, so not kept
+        return _HANDLERS.get(name_of(el))
+    if len(_BY_TAG) >= 4096:
+        _BY_TAG.clear()  # bounded: a hostile document's made-up tags stay cheap
+    handler = _BY_TAG[tag] = _HANDLERS.get(name)
+    return handler
