@@ -9,9 +9,9 @@ feedparser's `_parse_date`.
 
 from __future__ import annotations
 
-import calendar
 import re
 import time
+from datetime import datetime, timedelta
 
 from feedparser.datetimes import _parse_date
 
@@ -42,18 +42,17 @@ def parse_date(value: str) -> time.struct_time | None:
         month = _MONTHS.get(name.lower(), 0)
         if not month:
             return _slow(value)
-    year, day, hour, minute, second = int(y), int(d), int(h), int(mi), int(s or 0)
-    # impossible days, leap seconds and far years: whatever feedparser makes of them
-    if not (1900 <= year <= 9000 and hour < 24 and minute < 60 and second < 60 and day >= 1):
+    year = int(y)
+    if not 1900 <= year <= 9000:  # far years: feedparser's overflow rules
         return _slow(value)
-    if not 1 <= month <= 12 or day > calendar.monthrange(year, month)[1]:
+    try:  # datetime refuses impossible days and times (and leap seconds) as feedparser's does
+        stamp = datetime(year, month, int(d), int(h), int(mi), int(s or 0))
+    except ValueError:
         return _slow(value)
-    offset = 0
     if sign is not None:
-        offset = int(oh) * 3600 + int(om) * 60
-        offset = -offset if sign == "-" else offset
-    stamp = calendar.timegm((year, month, day, hour, minute, second)) - offset
-    return time.gmtime(stamp)
+        offset = timedelta(hours=int(oh), minutes=int(om))
+        stamp = stamp - offset if sign == "+" else stamp + offset
+    return stamp.utctimetuple()  # feedparser's own last step
 
 
 def _slow(value: str) -> time.struct_time | None:

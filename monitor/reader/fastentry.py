@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from lxml import etree
@@ -131,6 +132,9 @@ class Entry:
 
     def _typed_text(self, el: Any, default: str) -> tuple[str, str]:
         """A text construct's value and type; base64 and inline XHTML are feedparser's."""
+        if not len(el) and not len(el.attrib):  # the common case: text of the default type
+            text = el.text
+            return (fix_text(text.strip()) if text else ""), default
         kind = _content_type(el.get("type") or default)
         if el.get("mode") is not None:
             raise Decline("a base64 text construct")
@@ -149,32 +153,34 @@ class Entry:
             self.depths[key] = depth
             self.d[key] = value
 
-    def _title(self, el: Any, depth: int, *, media: bool) -> None:
+    def _title(self, el: Any, base: str, depth: int, media: bool = False) -> None:
         value, _ = self._typed_text(el, "text/plain")
         if not -1 < self.title_depth <= depth:
             self._store("title", value, depth)
         if value and not media:  # media:title leaves the marker as it was
             self.title_depth = depth
 
-    def _summary(self, el: Any, depth: int, default: str) -> None:
+    def _summary(self, el: Any, base: str, depth: int, default: str = "text/html") -> None:
         if "summary" in self.d and not self.has_content:
-            self._content(el, "text/plain")  # a second summary is taken as content
+            self._content(el, base, depth)  # a second summary is taken as content
             return
         value, _ = self._typed_text(el, default)
         self._store("summary", value, depth)
 
-    def _content(self, el: Any, default: str) -> None:
+    def _content(self, el: Any, base: str, depth: int, default: str = "text/plain") -> None:
         self.has_content = True
         value, kind = self._typed_text(el, default)
         self.d.setdefault("content", []).append({"type": kind, "value": value})
         self.d.setdefault("summary", value)
 
-    def _link(self, el: Any, base: str) -> None:
-        rel = (el.get("rel") if el.get("rel") is not None else "alternate").lower()
-        kind = (
-            el.get("type") or ("application/atom+xml" if rel == "self" else "text/html")
-        ).lower()
-        href = el.get("url") or el.get("uri") or el.get("href")
+    def _link(self, el: Any, base: str, depth: int = 0) -> None:
+        rel, kind, href = "alternate", "text/html", None  # RSS's <link>: no attribute
+        if len(el.attrib):
+            rel = (el.get("rel") if el.get("rel") is not None else "alternate").lower()
+            kind = (
+                el.get("type") or ("application/atom+xml" if rel == "self" else "text/html")
+            ).lower()
+            href = el.get("url") or el.get("uri") or el.get("href")
         if href:
             href = join(base, href)
             self.d["links"].append({"rel": rel, "type": kind, "href": href})
@@ -187,7 +193,8 @@ class Entry:
         value = (el.text or "").strip()
         value = fix_text(join(base, value) if value else value)
         # feedparser's repair of query strings it believes were misread as entities
-        value = _ENTITYISH.sub(r"&\g<1>", value.replace("&amp;", "&"))
+        if "&" in value:
+            value = _ENTITYISH.sub(r"&\g<1>", value.replace("&amp;", "&"))
         self.d["link"] = value
         if value:
             self.d["links"][-1]["href"] = value
@@ -219,17 +226,17 @@ class Entry:
 
 Handler = Callable[["Entry", Any, str, int], None]
 _HANDLERS: dict[str, Handler] = {
-    "title": lambda e, el, base, depth: e._title(el, depth, media=False),
-    "dc:title": lambda e, el, base, depth: e._title(el, depth, media=False),
-    "media:title": lambda e, el, base, depth: e._title(el, depth, media=True),
-    "description": lambda e, el, base, depth: e._summary(el, depth, "text/html"),
-    "dc:description": lambda e, el, base, depth: e._summary(el, depth, "text/html"),
-    "media:description": lambda e, el, base, depth: e._summary(el, depth, "text/html"),
-    "summary": lambda e, el, base, depth: e._summary(el, depth, "text/plain"),
-    "itunes:summary": lambda e, el, base, depth: e._summary(el, depth, "text/plain"),
-    "content": lambda e, el, base, depth: e._content(el, "text/plain"),
-    "content:encoded": lambda e, el, base, depth: e._content(el, "text/html"),
-    "link": lambda e, el, base, depth: e._link(el, base),
+    "title": Entry._title,
+    "dc:title": Entry._title,
+    "media:title": partial(Entry._title, media=True),
+    "description": Entry._summary,
+    "dc:description": Entry._summary,
+    "media:description": Entry._summary,
+    "summary": partial(Entry._summary, default="text/plain"),
+    "itunes:summary": partial(Entry._summary, default="text/plain"),
+    "content": Entry._content,
+    "content:encoded": partial(Entry._content, default="text/html"),
+    "link": Entry._link,
     "guid": Entry._guid,
     "id": Entry._guid,
     "source": Entry._source,

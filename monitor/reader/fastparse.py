@@ -22,7 +22,8 @@ from monitor.reader.fastentry import Entry
 from monitor.reader.fastxml import Decline, base_of, name_of
 
 # Hardened: no entity expansion, no DTD, no network, libxml2's size and depth limits kept
-# (huge_tree=False: depth 256, text nodes 10 MB), nothing recovered from broken markup.
+# (huge_tree=False: depth 256, text nodes 10 MB), nothing recovered from broken markup
+# (but bare "&"s, escaped before a second strict parse: see _tree).
 _PARSER_ARGS: dict[str, Any] = dict(
     resolve_entities=False,
     no_network=True,
