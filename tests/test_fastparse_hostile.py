@@ -103,7 +103,10 @@ def test_pool_parses_small_feeds_inline_and_the_rest_in_its_workers() -> None:
         small = rss("<item><title>inline</title></item>")
         assert pool.parse(small, HEADERS, URL).entries[0].title == "inline"
         assert not pool._pool._processes  # type: ignore[union-attr]  # no worker was needed
-        broken = b'<rss version="2.0"><channel><item><title>a & b</title></item></channel></rss>'
+        broken = (
+            b'<rss version="2.0"><channel><item><title>a & b</title>'
+            b"<description>x<y</description></item></channel></rss>"
+        )
         assert pool.parse(broken, HEADERS, URL).entries[0].title == "a & b"  # feedparser's
         assert pool._pool._processes  # type: ignore[union-attr]
     finally:

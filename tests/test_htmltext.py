@@ -98,7 +98,8 @@ def test_clean_is_the_per_character_clean(text: str) -> None:
 
 _URL_PIECES = st.sampled_from(
     ["http", "https", "HTTP", "://", ":", "/", "//", "a", "B.org", "-", ".", "8080", "?", "q=1",
-     "&", "utm_source=x", "#", "frag", ";p", "@", "u", "[::1]", "%20", " ", "\\", "é", ".."]
+     "&", "utm_source=x", "#", "frag", ";p", "@", "u", "[::1]", "%20", " ", "\\", "é", "..",
+     "=", "fbclid=1", "fbclid", "gclid=", "a=~b_c.d-e", "+", "%2F", "&&"]
 )  # fmt: skip
 
 
@@ -111,6 +112,20 @@ def test_plain_links_take_the_short_way_to_the_same_link(link: str) -> None:
         assert normalize._PLAIN_LINK.fullmatch(clean(link)) is None
         return
     assert canonical_link(link, "https://base.example/feed") == slow
+
+
+_TEXT_PIECES = st.sampled_from(
+    ["word", "Жовтень", " ", "  ", "\n", "e", "\u0301", "\u0327", "\u00ad", "\u200b", "\x00",
+     "\u1100", "\u1161", "&amp;", "<p>", "\u00a0", "\ufeff", "\u2028"]
+)  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_TEXT_PIECES, min_size=20, max_size=200).map("".join), st.integers(4, 30))
+def test_a_long_text_cleaned_only_as_far_as_it_is_kept_reads_as_before(
+    text: str, limit: int
+) -> None:
+    assert plain_text(text, limit) == old_plain_text(text, limit)
 
 
 def test_controls_and_bidi_are_gone_and_zwj_stays() -> None:

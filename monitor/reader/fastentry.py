@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from lxml import etree
@@ -49,18 +50,27 @@ def _markup(el: Any) -> str:
     inner = (el.text or "") + "".join(
         etree.tostring(child, encoding="unicode", with_tail=True) for child in el
     )
-    return fix_text(inner.strip())
+    return inner.strip()
+
+
+def _plain_markup(el: Any) -> bool:
+    """Elements in no namespace, none a <div> (feedparser drops those tags, typepad's habit)."""
+    return all(
+        isinstance(tag := child.tag, str) and tag[0] != "{" and tag.lower() != "div"
+        for child in el.iterdescendants()
+    )
 
 
 def _level(el: Any) -> int:
     return sum(1 for _ in el.iterancestors())
 
 
+_SHORT_TYPES = {"text": "text/plain", "plain": "text/plain", "html": "text/html", "xhtml": _XHTML}
+
+
 def _content_type(value: str) -> str:
     value = value.lower()
-    return {"text": "text/plain", "plain": "text/plain", "html": "text/html", "xhtml": _XHTML}.get(
-        value, value
-    )
+    return _SHORT_TYPES.get(value, value)
 
 
 class Entry:
@@ -83,30 +93,17 @@ class Entry:
 
     def _children(self, el: Any, base: str, depth: int) -> None:
         depth += 1
-        handlers = _HANDLERS
+        cache, bases = _BY_TAG, self.bases
         for child in el:
-            tag = child.tag
-            name = known_name(tag) if isinstance(tag, str) else ""
-            if name is None:
-                name = name_of(child)
-            if not name:
-                continue
-            inner = base_of(child, base) if self.bases else base
-            handler = handlers.get(name)
-            if handler is not None:
-                handler(self, child, inner, depth)
+            handler = cache.get(child.tag, _MISS)
+            if handler is _MISS:
+                handler = _handler(child)
+            inner = base_of(child, base) if bases else base
+            if handler is None:  # an element without meaning here: feedparser walks inside
+                if len(child):
+                    self._children(child, inner, depth)
             else:
-                self._element(name, child, inner, depth)
-
-    def _element(self, name: str, el: Any, base: str, depth: int) -> None:
-        if name in _DATES:
-            self.d[_DATES[name]] = parse_date(self._text(el))
-        elif name in _AUTHORS:
-            self._author(el)
-        elif name in _DECLINE:
-            raise Decline(f"<{name}> inside an entry")
-        else:  # a container or an element without meaning here: feedparser walks inside
-            self._children(el, base, depth)
+                handler(self, child, inner, depth)
 
     def _reset_title(self, el: Any, base: str, depth: int) -> None:
         if len(el):
@@ -130,17 +127,24 @@ class Entry:
     def _text(self, el: Any) -> str:
         if len(el):
             raise Decline("markup inside a text element")
-        return fix_text((el.text or "").strip())
+        text = el.text
+        return fix_text(text.strip()) if text else ""
 
     def _typed_text(self, el: Any, default: str) -> tuple[str, str]:
         """A text construct's value and type; base64 and inline XHTML are feedparser's."""
+        if not len(el) and not len(el.attrib):  # the common case: text of the default type
+            text = el.text
+            return (fix_text(text.strip()) if text else ""), default
         kind = _content_type(el.get("type") or default)
         if el.get("mode") is not None:
             raise Decline("a base64 text construct")
         if kind == _XHTML and el.tag.startswith(_ATOM_NS):
-            return _markup(el), kind
+            return fix_text(_markup(el)), kind
         if kind not in _TEXT_TYPES:
             raise Decline("a base64 or XHTML text construct")
+        if len(el) and kind == "text/html" and _plain_markup(el):
+            # HTML written as elements (unescaped): feedparser takes it as inline XHTML
+            return fix_text(_markup(el)), _XHTML
         return self._text(el), kind
 
     def _store(self, key: str, value: str, depth: int) -> None:
@@ -149,32 +153,34 @@ class Entry:
             self.depths[key] = depth
             self.d[key] = value
 
-    def _title(self, el: Any, depth: int, *, media: bool) -> None:
+    def _title(self, el: Any, base: str, depth: int, media: bool = False) -> None:
         value, _ = self._typed_text(el, "text/plain")
         if not -1 < self.title_depth <= depth:
             self._store("title", value, depth)
         if value and not media:  # media:title leaves the marker as it was
             self.title_depth = depth
 
-    def _summary(self, el: Any, depth: int, default: str) -> None:
+    def _summary(self, el: Any, base: str, depth: int, default: str = "text/html") -> None:
         if "summary" in self.d and not self.has_content:
-            self._content(el, "text/plain")  # a second summary is taken as content
+            self._content(el, base, depth)  # a second summary is taken as content
             return
         value, _ = self._typed_text(el, default)
         self._store("summary", value, depth)
 
-    def _content(self, el: Any, default: str) -> None:
+    def _content(self, el: Any, base: str, depth: int, default: str = "text/plain") -> None:
         self.has_content = True
         value, kind = self._typed_text(el, default)
         self.d.setdefault("content", []).append({"type": kind, "value": value})
         self.d.setdefault("summary", value)
 
-    def _link(self, el: Any, base: str) -> None:
-        rel = (el.get("rel") if el.get("rel") is not None else "alternate").lower()
-        kind = (
-            el.get("type") or ("application/atom+xml" if rel == "self" else "text/html")
-        ).lower()
-        href = el.get("url") or el.get("uri") or el.get("href")
+    def _link(self, el: Any, base: str, depth: int = 0) -> None:
+        rel, kind, href = "alternate", "text/html", None  # RSS's <link>: no attribute
+        if len(el.attrib):
+            rel = (el.get("rel") if el.get("rel") is not None else "alternate").lower()
+            kind = (
+                el.get("type") or ("application/atom+xml" if rel == "self" else "text/html")
+            ).lower()
+            href = el.get("url") or el.get("uri") or el.get("href")
         if href:
             href = join(base, href)
             self.d["links"].append({"rel": rel, "type": kind, "href": href})
@@ -187,7 +193,8 @@ class Entry:
         value = (el.text or "").strip()
         value = fix_text(join(base, value) if value else value)
         # feedparser's repair of query strings it believes were misread as entities
-        value = _ENTITYISH.sub(r"&\g<1>", value.replace("&amp;", "&"))
+        if "&" in value:
+            value = _ENTITYISH.sub(r"&\g<1>", value.replace("&amp;", "&"))
         self.d["link"] = value
         if value:
             self.d["links"][-1]["href"] = value
@@ -217,20 +224,58 @@ class Entry:
             self.d.setdefault("authors", []).append({"name": name})
 
 
-_HANDLERS: dict[str, Callable[[Entry, Any, str, int], None]] = {
-    "title": lambda e, el, base, depth: e._title(el, depth, media=False),
-    "dc:title": lambda e, el, base, depth: e._title(el, depth, media=False),
-    "media:title": lambda e, el, base, depth: e._title(el, depth, media=True),
-    "description": lambda e, el, base, depth: e._summary(el, depth, "text/html"),
-    "dc:description": lambda e, el, base, depth: e._summary(el, depth, "text/html"),
-    "media:description": lambda e, el, base, depth: e._summary(el, depth, "text/html"),
-    "summary": lambda e, el, base, depth: e._summary(el, depth, "text/plain"),
-    "itunes:summary": lambda e, el, base, depth: e._summary(el, depth, "text/plain"),
-    "content": lambda e, el, base, depth: e._content(el, "text/plain"),
-    "content:encoded": lambda e, el, base, depth: e._content(el, "text/html"),
-    "link": lambda e, el, base, depth: e._link(el, base),
+Handler = Callable[["Entry", Any, str, int], None]
+_HANDLERS: dict[str, Handler] = {
+    "title": Entry._title,
+    "dc:title": Entry._title,
+    "media:title": partial(Entry._title, media=True),
+    "description": Entry._summary,
+    "dc:description": Entry._summary,
+    "media:description": Entry._summary,
+    "summary": partial(Entry._summary, default="text/plain"),
+    "itunes:summary": partial(Entry._summary, default="text/plain"),
+    "content": Entry._content,
+    "content:encoded": partial(Entry._content, default="text/html"),
+    "link": Entry._link,
     "guid": Entry._guid,
     "id": Entry._guid,
     "source": Entry._source,
     "image": Entry._reset_title,
 }
+
+
+def _date(key: str) -> Handler:
+    def handler(e: Entry, el: Any, base: str, depth: int) -> None:
+        e.d[key] = parse_date(e._text(el))
+
+    return handler
+
+
+def _decline(e: Entry, el: Any, base: str, depth: int) -> None:
+    raise Decline(f"<{name_of(el)}> inside an entry")
+
+
+def _skip(e: Entry, el: Any, base: str, depth: int) -> None:
+    """A node without a name (an entity reference lxml kept): feedparser sees nothing."""
+
+
+_HANDLERS.update({name: _date(key) for name, key in _DATES.items()})
+_HANDLERS.update(dict.fromkeys(_AUTHORS, lambda e, el, base, depth: e._author(el)))
+_HANDLERS.update(dict.fromkeys(_DECLINE, _decline))
+_MISS: Any = object()
+# raw (namespace-qualified) tag -> its handler, None for an element without meaning here;
+# filled as tags are met, for tags whose feedparser name does not hang on their prefix
+_BY_TAG: dict[Any, Handler | None] = {}
+
+
+def _handler(el: Any) -> Handler | None:
+    tag = el.tag
+    if not isinstance(tag, str):
+        return _skip
+    name = known_name(tag)
+    if name is None:  # an unknown namespace: named by its prefix here, so not kept
+        return _HANDLERS.get(name_of(el))
+    if len(_BY_TAG) >= 4096:
+        _BY_TAG.clear()  # bounded: a hostile document's made-up tags stay cheap
+    handler = _BY_TAG[tag] = _HANDLERS.get(name)
+    return handler

@@ -22,7 +22,8 @@ from monitor.reader.fastentry import Entry
 from monitor.reader.fastxml import Decline, base_of, name_of
 
 # Hardened: no entity expansion, no DTD, no network, libxml2's size and depth limits kept
-# (huge_tree=False: depth 256, text nodes 10 MB), nothing recovered from broken markup.
+# (huge_tree=False: depth 256, text nodes 10 MB), nothing recovered from broken markup
+# (but bare "&"s, escaped before a second strict parse: see _tree).
 _PARSER_ARGS: dict[str, Any] = dict(
     resolve_entities=False,
     no_network=True,
@@ -38,6 +39,13 @@ _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 _XML_DECL = re.compile(rb"""^\s*<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9._:-]+)""")
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.IGNORECASE)
 _ASCII_SUPERSETS = {"ascii", "utf-8", "latin-1", "cp1252", "iso8859-15"}
+_ONE_BYTE = ("iso8859-", "cp125", "koi8-", "latin-1")  # Python's names for them
+_XML_DECLARATION = re.compile(r"^<\?xml[^>]*?>")  # feedparser's, replaced as it does
+_UTF8_DECLARATION = "<?xml version='1.0' encoding='utf-8'?>"
+# "&" not starting a reference, escaped for a second try at a document lxml refused
+_BARE_AMP = re.compile(rb"&(?!(?:[A-Za-z_][-A-Za-z0-9_.]*|#[0-9]+|#x[0-9A-Fa-f]+);)")
+# where feedparser's loose parser reads a document unlike its strict one: CDATA, entities
+_LOOSE_UNSAFE = re.compile(rb"<!\[CDATA\[|&(?!(?:amp|lt|gt|quot|apos);)[A-Za-z_][-\w.]*;")
 # parse.py keeps every entry, counting on the parse deadline to bound how many a parse can
 # return (feedparser: ~20,000 in 6 s); the fast path, ten times quicker, would let ten times
 # as many through to normalising and matching. Beyond this it leaves them to feedparser and
@@ -57,29 +65,57 @@ def read(body: bytes, headers: Mapping[str, str], url: str) -> FastDoc | None:
 
     `body` has been through refuse_hostile and repair_utf8; `headers` are lower-cased.
     """
-    if not _utf8_as_feedparser_reads_it(body, headers) or _DOCTYPE.search(body[:4096]):
+    codec = _codec_read_with(body, headers)
+    if codec is None or _DOCTYPE.search(body[:4096]):
         return None
+    if codec != "utf-8":  # read as feedparser does: decoded, then parsed as UTF-8 text
+        body = _transcoded(body, codec)
+    root = _tree(body)
+    if root is None or root.getroottree().docinfo.doctype:
+        return None  # unreadable, or a DOCTYPE further down than the quick look above
     try:
-        root = etree.fromstring(body, etree.XMLParser(**_PARSER_ARGS))
-    except (etree.XMLSyntaxError, ValueError):
-        return None
-    if root.getroottree().docinfo.doctype:
-        return None  # a DOCTYPE further down than the quick look above
-    try:
-        return _document(root, make_safe_absolute_uri(url) or url, b"base" in body)
+        return _document(root, make_safe_absolute_uri(url) or url)
     except Exception:  # Decline, or a surprise: either costs speed, never the document
         return None
 
 
-def _utf8_as_feedparser_reads_it(body: bytes, headers: Mapping[str, str]) -> bool:
-    """True when feedparser would decode the body as UTF-8 (or ASCII that equals it).
+def _tree(body: bytes) -> Any:
+    """The parsed root, or None; a bare "&" (a common slip in URLs) is escaped and retried.
+
+    feedparser's loose parser reads such a "&" as itself, as the escaped one reads.
+    """
+    parser = etree.XMLParser(**_PARSER_ARGS)
+    try:
+        return etree.fromstring(body, parser)
+    except (etree.XMLSyntaxError, ValueError) as exc:
+        if "EntityRef" not in str(exc) or _LOOSE_UNSAFE.search(body):
+            return None
+    try:
+        return etree.fromstring(_BARE_AMP.sub(b"&amp;", body), parser)
+    except (etree.XMLSyntaxError, ValueError):
+        return None
+
+
+def _transcoded(body: bytes, codec: str) -> bytes:
+    """feedparser's conversion: decoded with `codec`, declared (and encoded) as UTF-8."""
+    text = body.decode(codec)
+    if _XML_DECLARATION.match(text):
+        text = _XML_DECLARATION.sub(_UTF8_DECLARATION, text, count=1)
+    else:
+        text = _UTF8_DECLARATION + "\n" + text
+    return text.encode("utf-8")
+
+
+def _codec_read_with(body: bytes, headers: Mapping[str, str]) -> str | None:
+    """How feedparser would decode the body: "utf-8" (or ASCII that equals it), the one-byte
+    codec it names, or None for anything else (left to feedparser).
 
     feedparser follows RFC 3023: the HTTP charset, then (for application/*xml) the declared
     encoding, else us-ascii for text/* and iso-8859-1 when no Content-Type came at all;
-    the first candidate that decodes wins. Anything but UTF-8 is declined.
+    the first candidate that decodes wins.
     """
     if body[:2] in (b"\xff\xfe", b"\xfe\xff") or body[:4] == b"\x00\x00\xfe\xff":
-        return False
+        return None
     declared = _XML_DECL.match(body[3:] if body.startswith(codecs.BOM_UTF8) else body)
     xml_enc = declared.group(1).decode("ascii").lower() if declared else ""
     ctype = headers.get("content-type", "")
@@ -102,8 +138,10 @@ def _utf8_as_feedparser_reads_it(body: bytes, headers: Mapping[str, str]) -> boo
         except (UnicodeDecodeError, LookupError):
             continue
         codec = _codec(name)
-        return codec == "utf-8" or (body.isascii() and codec in _ASCII_SUPERSETS)
-    return False
+        if codec == "utf-8" or (body.isascii() and codec in _ASCII_SUPERSETS):
+            return "utf-8"
+        return name if name != "utf-8" and codec.startswith(_ONE_BYTE) else None
+    return None
 
 
 def _codec(name: str) -> str:
@@ -113,18 +151,20 @@ def _codec(name: str) -> str:
         return ""
 
 
-def _document(root: Any, base: str, bases: bool = True) -> FastDoc:
+def _document(root: Any, base: str) -> FastDoc:
     name = name_of(root)
     atom = root.tag == f"{{{_ATOM10}}}feed"
     if not (atom or (name == "rss" and root.tag == "rss") or name == "rdf:rdf"):
         raise Decline("not an RSS 2.0, RDF or Atom 1.0 root")
-    walk = _Walk(bases)
+    walk = _Walk(bool(_HAS_BASE(root)))
     walk.feed(root, base_of(root, base), 1)
     pace = walk.pace
     refresh, source = declared(pace.get("ttl"), pace.get("period"), pace.get("freq"))
     return FastDoc(tuple(walk.entries), refresh, source)
 
 
+# any xml:base or bare base attribute (base_of reads both): without one, none is looked for
+_HAS_BASE = etree.XPath("boolean(//@*[local-name()='base'])")
 _PACE = {"ttl": "ttl", "sy:updateperiod": "period", "sy:updatefrequency": "freq"}
 
 

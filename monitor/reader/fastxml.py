@@ -8,10 +8,11 @@ import functools
 import re
 from typing import Any
 
-from feedparser.datetimes import _parse_date
 from feedparser.html import _cp1252
 from feedparser.mixin import _FeedParserMixin
 from feedparser.urls import _urljoin, make_safe_absolute_uri
+
+from monitor.reader.fastdate import parse_date as _parse_date
 
 _KNOWN_NS = {k.lower(): v for k, v in _FeedParserMixin.namespaces.items()}
 _XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
@@ -77,7 +78,7 @@ def fix_text(value: str) -> str:
 
 
 def parse_date(value: str) -> Any:
-    """feedparser's own date parser; long strings go to feedparser in the pool (its regexes)."""
+    """feedparser's reading of a date (fastdate); long strings go to feedparser in the pool."""
     if len(value) > 200:
         raise Decline("an overlong date")
     return _parse_date(value)

@@ -20,9 +20,16 @@ FUTURE_SLACK = timedelta(hours=1)
 _TRACKING = re.compile(r"^(utm_|fbclid$|gclid$|mc_cid$|mc_eid$|ocid$|at_medium$|at_campaign$)")
 
 
-# An absolute ASCII link without query, fragment, parameters or user: the common case, which
-# urljoin, urlsplit and urlunsplit give back as it is but for the host's case (and "/").
-_PLAIN_LINK = re.compile(r"(https?)://([-A-Za-z0-9.:]+)(/[^?#;\s\[\]]*)?")
+# An absolute ASCII link without parameters or user, its query (if any) of name=value pairs
+# that parse_qsl and urlencode give back unchanged (unreserved characters only), any
+# fragment: the common case, which urljoin, urlsplit and urlunsplit give back as it is but
+# for the host's case, "/" for no path, the fragment and tracking parameters dropped.
+_PLAIN_LINK = re.compile(
+    r"(https?)://([-A-Za-z0-9.:]+)(/[^?#;\s\[\]]*)?"
+    r"(?:\?((?:[-A-Za-z0-9_.~]+=[-A-Za-z0-9_.~]*)(?:&[-A-Za-z0-9_.~]+=[-A-Za-z0-9_.~]*)*))?"
+    r"(?:#.*)?",
+    re.S,
+)
 
 
 def canonical_link(link: str | None, base: str) -> str | None:
@@ -32,8 +39,11 @@ def canonical_link(link: str | None, base: str) -> str | None:
     cleaned = clean(link)[:2000]
     plain = _PLAIN_LINK.fullmatch(cleaned) if cleaned.isascii() else None
     if plain is not None:
-        scheme, host, path = plain.groups()
-        return f"{scheme}://{host.lower()}{path or '/'}"
+        scheme, host, path, query = plain.groups()
+        if query:
+            pairs = query.split("&")
+            query = "&".join(p for p in pairs if not _TRACKING.match(p, 0, p.index("=")))
+        return f"{scheme}://{host.lower()}{path or '/'}{'?' if query else ''}{query or ''}"
     return _canonical_link(cleaned, base)
 
 
