@@ -67,8 +67,8 @@ class AppriseSettings:
     timeout: float = 10.0
 
     def secrets(self) -> tuple[str, ...]:
-        # The token is often the host part (tgram://TOKEN/chat, msteams://A/B/C), which the
-        # log layer's URL splitting does not redact by itself.
+        # The token is often the host part (tgram://BOT_TOKEN/chat, msteams://A/B/C), which
+        # the log layer's URL splitting (path, query, user, password) leaves alone.
         hosts = [p for u in self.urls for p in _hosts(u)]
         return (*self.urls, *hosts)
 
