@@ -38,8 +38,8 @@ __all__ = [
 
 
 class _Server(LoopbackServer):
-    def __init__(self, replies: Sequence[Reply], default: Reply) -> None:
-        super().__init__(_Handler)
+    def __init__(self, replies: Sequence[Reply], default: Reply, port: int = 0) -> None:
+        super().__init__(_Handler, port)
         self.script: deque[Reply] = deque(replies)
         self.default = default
         self.requests: list[Request] = []
@@ -73,6 +73,10 @@ class HttpReceiver:
     def __init__(self, server: _Server) -> None:
         self._server = server
 
+    @property
+    def port(self) -> int:
+        return self._server.port
+
     def url(self, path: str = "/hook") -> str:
         return f"http://127.0.0.1:{self._server.port}{path}"
 
@@ -84,9 +88,9 @@ class HttpReceiver:
 
 @contextmanager
 def http_receiver(
-    replies: Sequence[Reply] = (), default: Reply | None = None
+    replies: Sequence[Reply] = (), default: Reply | None = None, port: int = 0
 ) -> Iterator[HttpReceiver]:
-    with running(_Server(replies, default or Reply())) as server:
+    with running(_Server(replies, default or Reply(), port)) as server:
         yield HttpReceiver(server)
 
 

@@ -38,12 +38,13 @@ class Reply:
 
 class LoopbackServer(ThreadingHTTPServer):
     """A server on a free loopback port; `lock` guards what handlers record, `stopping` is set
-    when the test is done, so a handler holding its answer back returns at once."""
+        when the test is done, so a handler holding its answer back returns at once. A given port
+    (one closed_port() found) plays a receiver that was down and is back at the same address."""
 
     daemon_threads = True
 
-    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
-        super().__init__(("127.0.0.1", 0), handler)
+    def __init__(self, handler: type[BaseHTTPRequestHandler], port: int = 0) -> None:
+        super().__init__(("127.0.0.1", port), handler)
         self.lock = threading.Lock()
         self.stopping = threading.Event()
 

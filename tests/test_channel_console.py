@@ -97,7 +97,7 @@ def test_closed_stream_is_a_retryable_failure() -> None:
 
 
 def test_registry_knows_every_channel_type() -> None:
-    assert sorted(CHANNELS) == ["console", "email", "slack", "webhook"]
+    assert sorted(CHANNELS) == ["apprise", "console", "email", "slack", "webhook"]
 
 
 def test_unknown_type_is_a_config_error_naming_the_channel() -> None:

@@ -47,7 +47,9 @@ def route(alert: Alert, channels: Sequence[ChannelConfig]) -> tuple[str, ...]:
     """Names of the channels this alert is delivered to, in configuration order."""
     hinted = _hinted(alert)
     return tuple(
-        c.name for c in channels if wants(c, alert) and (hinted is None or c.name in hinted)
+        c.name
+        for c in channels
+        if wants(c, alert) and (hinted is None or any(c.answers_to(h) for h in hinted))
     )
 
 

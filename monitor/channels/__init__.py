@@ -14,7 +14,8 @@ from typing import Any, TextIO
 
 import requests
 
-from monitor.channels import console, email, slack, webhook
+from monitor.channels import apprise, console, email, slack, webhook
+from monitor.channels.apprise import AppriseChannel
 from monitor.channels.base import (
     Channel,
     ChannelSpec,
@@ -37,10 +38,12 @@ CHANNELS: dict[str, ChannelType[Any]] = {
     "slack": slack.TYPE,
     "webhook": webhook.TYPE,
     "email": email.TYPE,
+    "apprise": apprise.TYPE,
 }
 
 __all__ = [
     "CHANNELS",
+    "AppriseChannel",
     "Channel",
     "ChannelType",
     "ConsoleChannel",

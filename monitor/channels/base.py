@@ -78,6 +78,9 @@ class ChannelType(Generic[S]):
     defaults: Callable[[], S]  # the settings of a channel configured without any
     rate_limit: float = 0.0  # default min seconds between two sends
     digest: bool = False  # the channel has build_digest: `digest` and its keys mean something
+    # The delivery targets one table declares, as (name suffix, settings) each: config makes
+    # each a channel "<name>/<suffix>" with its own outbox rows. None: the table is one.
+    targets: Callable[[S], tuple[tuple[str, S], ...]] | None = None
 
 
 class ChannelSpec(Protocol):

@@ -18,7 +18,7 @@ from monitor.service.runtime import Loaded, policy_of
 
 def register(sub: Subparsers) -> None:
     c = add(sub, "send-test", "send a marked test alert through each channel", cmd)
-    c.add_argument("--channel", help="only this channel")
+    c.add_argument("--channel", help="only this channel (an Apprise channel: all its URLs)")
 
 
 def cmd(args: argparse.Namespace) -> int:
@@ -45,8 +45,10 @@ def test_alert(now: datetime) -> Alert:
 
 
 def send_test(loaded: Loaded, only: str | None) -> int:
-    names = [c.name for c in loaded.config.channels]
-    if only and only not in names:
+    configured = loaded.config.channels
+    chosen = {c.name for c in configured if not only or c.answers_to(only)}
+    if not chosen:
+        names = list(dict.fromkeys(c.group or c.name for c in configured))
         print(
             f"no channel named {only!r}; configured: {', '.join(names) or 'none'}", file=sys.stderr
         )
@@ -55,8 +57,9 @@ def send_test(loaded: Loaded, only: str | None) -> int:
     channels = make_channels(loaded.config, session)
     alert = test_alert(utcnow())
     failures = 0
+    # one line per target: an Apprise channel with two URLs reports each of them
     for name, channel in channels.items():
-        if only and name != only:
+        if name not in chosen:
             continue
         try:
             result = channel.send(channel.build(alert))

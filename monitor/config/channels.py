@@ -3,12 +3,17 @@
 
 Config may not import the channels (tests/test_layers.py), so the composition root passes
 their registry in: anything with `keys`, `rate_limit` and `read_settings` per type name.
+
+A table whose type declares several delivery targets (an Apprise variable holding several
+URLs) becomes one ChannelConfig per target, "<name>/<suffix>", each with the table's
+filters and its own outbox rows; `group` keeps the table's name, which rules' `channels`
+hints and `send-test --channel` may use for all of its targets.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from monitor.config.reader import Table, parse_duration
@@ -32,6 +37,10 @@ class ChannelType(Protocol):
     def digest(self) -> bool: ...
     @property
     def read_settings(self) -> Callable[[Table, str, Mapping[str, str]], ChannelSettings]: ...
+    @property
+    def targets(
+        self,
+    ) -> Callable[[ChannelSettings], tuple[tuple[str, ChannelSettings], ...]] | None: ...
 
 
 @dataclass(frozen=True)
@@ -39,7 +48,7 @@ class ChannelConfig:
     """What every channel has: its name, type, routing filters, pace and digest mode."""
 
     name: str
-    type: str  # a key of the channel registry: console | slack | webhook | email
+    type: str  # a key of the channel registry: console | slack | webhook | email | apprise
     min_severity: Severity = Severity.INFO
     rules: tuple[str, ...] = ()  # routing: rule ids or themes (empty = all)
     tags: tuple[str, ...] = ()  # routing: feed tags
@@ -52,6 +61,11 @@ class ChannelConfig:
     review: bool = False  # each alert waits for a person's approval before it is sent
     review_timeout: float | None = None  # seconds; a critical alert waiting longer goes out
     settings: ChannelSettings | None = None  # the type's own keys; None = its defaults
+    group: str = ""  # the [[channels]] name of a table declaring several targets, else ""
+
+    def answers_to(self, name: str) -> bool:
+        """True when name is this channel's own or that of the table that declared it."""
+        return name == self.name or (bool(self.group) and name == self.group)
 
 
 def channels_from(
@@ -61,11 +75,24 @@ def channels_from(
     names: set[str] = set()
     for t in tables:
         ch = _channel(t, env, types)
-        if ch.name in names:
-            t.problem("name", f'duplicate channel name "{ch.name}"')
-        names.add(ch.name)
-        out.append(ch)
+        declared = _targets(ch, types)
+        for name in dict.fromkeys([ch.name, *(c.name for c in declared)]):
+            if name in names:
+                t.problem("name", f'duplicate channel name "{name}"')
+            names.add(name)
+        out += declared
     return tuple(out)
+
+
+def _targets(ch: ChannelConfig, types: Mapping[str, ChannelType]) -> list[ChannelConfig]:
+    """The channel, or one per target when its type splits its settings into several."""
+    known = types.get(ch.type)
+    split = getattr(known, "targets", None)
+    parts = split(ch.settings) if split is not None and ch.settings is not None else ()
+    if not parts:  # also when its secrets were not read (status, test-rules): one channel
+        return [ch]
+    return [replace(ch, name=f"{ch.name}/{suffix}", settings=settings, group=ch.name)
+            for suffix, settings in parts]  # fmt: skip
 
 
 def _channel(t: Table, env: Mapping[str, str], types: Mapping[str, ChannelType]) -> ChannelConfig:

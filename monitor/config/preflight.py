@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from monitor.config.load import Config
+from monitor.config.load import ChannelConfig, Config
 from monitor.match.countries import country_code, gazetteer
 from monitor.model import AlertKind
 from monitor.rules.model import RuleSet
@@ -43,7 +43,7 @@ def _no_rules(config: Config, rules: RuleSet) -> list[str]:
 
 
 def _rule_channels(config: Config, rules: RuleSet) -> list[str]:
-    names = [c.name for c in config.channels]
+    names = list(dict.fromkeys(n for c in config.channels for n in (c.name, c.group) if n))
     out = []
     index: Counter[str] = Counter()
     for rule in rules:
@@ -63,7 +63,7 @@ def _channel_filters(config: Config, rules: RuleSet) -> list[str]:
     tags = {t for f in config.feeds for t in f.tags} | {t for r in rules for t in r.route_tags}
     countries = set(gazetteer().names)
     out = []
-    for i, ch in enumerate(config.channels):
+    for i, ch in enumerate(_tables(config.channels)):
         at = f"{config.file}: channels[{i}]"
         for j, name in enumerate(ch.rules):
             if name not in rule_names:
@@ -80,6 +80,17 @@ def _channel_filters(config: Config, rules: RuleSet) -> list[str]:
             if kind not in KINDS:
                 out.append(f'{at}.kinds[{j}]: "{kind}" is not an alert kind; '
                            f"{_hint(kind, KINDS, 'kinds')}")  # fmt: skip
+    return out
+
+
+def _tables(channels: Iterable[ChannelConfig]) -> list[ChannelConfig]:
+    """One channel per [[channels]] table, in file order: a table's targets share its filters."""
+    seen: set[str] = set()
+    out = []
+    for ch in channels:
+        if (ch.group or ch.name) not in seen:
+            seen.add(ch.group or ch.name)
+            out.append(ch)
     return out
 
 
