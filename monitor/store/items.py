@@ -53,17 +53,23 @@ def _match(dialect: str, terms: tuple[tuple[str, ...], ...]) -> tuple[str, list[
     (letters and digits only) and reach the engine as bound values, never as syntax."""
     if dialect == "sqlite":
         # each a quoted FTS5 string: a phrase of its words; strings side by side AND
-        expr = " ".join('"' + " ".join(t) + '"' for t in terms)
-        return "id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)", [expr]
+        return "items_fts MATCH ?", [" ".join('"' + " ".join(t) + '"' for t in terms)]
     query = " && ".join(["phraseto_tsquery('simple', ?)"] * len(terms))
     return f"tsv @@ ({query})", [" ".join(t) for t in terms]
 
 
-def _where(dialect: str, q: ItemQuery) -> tuple[str, list[Any]]:
+def _select(dialect: str, q: ItemQuery) -> tuple[str, list[Any]]:
+    """The page's SELECT. On SQLite a query with words walks the FTS5 index from its newest
+    row and stops after a page (a word in most items: 0.15 against 24 ms over 20,000, where
+    `id IN (matches)` reads every match first); with a feed, which few matches may have, the
+    items_feed index leads and the matches are read once as a set."""
     parts: list[str] = []
     params: list[Any] = []
+    fts_first = dialect == "sqlite" and bool(q.terms) and not q.feed
     if q.terms:
         sql, values = _match(dialect, q.terms)
+        if dialect == "sqlite" and not fts_first:
+            sql = f"id IN (SELECT rowid FROM items_fts WHERE {sql})"
         parts.append(sql)
         params += values
     if q.feed:
@@ -76,10 +82,14 @@ def _where(dialect: str, q: ItemQuery) -> tuple[str, list[Any]]:
         if value is not None:
             parts.append(sql)
             params.append(ts(value))
+    order = "items_fts.rowid" if fts_first else "id"
     if q.after is not None:
-        parts.append("id < ?")
+        parts.append(f"{order} < ?")
         params.append(q.after)
-    return (" WHERE " + " AND ".join(parts)) if parts else "", params
+    where = (" WHERE " + " AND ".join(parts)) if parts else ""
+    source = "items_fts JOIN items ON items.id = items_fts.rowid" if fts_first else "items"
+    sql = f"SELECT {KEPT} FROM {source}{where} ORDER BY {order} DESC LIMIT ?"
+    return sql, [*params, q.limit + 1]
 
 
 def kept(row: Sequence[Any]) -> Kept:
@@ -110,9 +120,8 @@ class ItemsSql:
     def search_items(self, q: ItemQuery) -> ItemPage:
         """Kept items that match `q`, newest first (by id: the order they were first seen,
         which both indexes can walk backwards and stop after a page)."""
-        where, params = _where(self.dialect, q)
-        sql = f"SELECT {KEPT} FROM items{where} ORDER BY id DESC LIMIT ?"
+        sql, params = _select(self.dialect, q)
         with self._tx() as tx:
-            rows = tx.q(sql, [*params, q.limit + 1])
+            rows = tx.q(sql, params)
         found = tuple(kept(r) for r in rows[: q.limit])
         return ItemPage(found, found[-1].id if len(rows) > q.limit else None)
