@@ -188,14 +188,17 @@ def fresh(
     folded = [(i, matcher.texts(i)) for i in items if i.key not in known]
     tagged = [(replace(i, countries=matcher.countries(i, t)), t) for i, t in folded]
     new = tuple(i for i, _ in tagged)
-    alerts = tuple(_alerts(tagged, matcher, now, _cutoff(state, now, backfill)))
+    scores: dict[str, float] = {}
+    alerts = tuple(_alerts(tagged, matcher, now, _cutoff(state, now, backfill), scores))
     next_state = replace(
         succeeded(spec, state, fetched, now, parsed),
         body_hash=digest,
         items_seen=state.items_seen + len(new),
         last_new_item=now if new else state.last_new_item,
     )
-    return PollResult(spec.name, "fetched", next_state, new, alerts, None, len(items), parsed.bozo)
+    return PollResult(
+        spec.name, "fetched", next_state, new, alerts, None, len(items), parsed.bozo, (), scores
+    )
 
 
 def usable(parsed: ParsedFeed) -> str | None:
@@ -221,15 +224,32 @@ def _alerts(
     matcher: MatcherLike,
     now: datetime,
     cutoff: datetime | None,
+    scores: dict[str, float],
 ) -> list[Alert]:
+    """Candidate alerts of the items past the cutoff; each screened item's model
+    probability goes into `scores`."""
     out = []
     for item, texts in items:
         if cutoff is not None and (item.date_estimated or item.published < cutoff):
             continue  # first poll: old (or undated) items are recorded without alerting
-        matches = matcher.match(item, texts)
+        matches, probability = _screen(matcher, item, texts)
+        if probability is not None:
+            scores[item.key] = probability
         if matches:
             out.append(build_alert(item, matches, now, texts))
     return out
+
+
+def _screen(
+    matcher: MatcherLike, item: Item, texts: Texts
+) -> tuple[tuple[Match, ...], float | None]:
+    """The matches and the model's probability: a Screen assesses; a bare Matcher (rules
+    alone, as test-rules' corpus checks use) only matches, and gives no probability."""
+    assess = getattr(matcher, "assess", None)
+    if assess is None:
+        return matcher.match(item, texts), None
+    assessed = assess(item, texts)
+    return assessed.matches, assessed.probability
 
 
 def with_health(

@@ -6,11 +6,23 @@ import argparse
 import sys
 
 from monitor import __version__, log
-from monitor.cli import check, db, feeds, people, retry, run, sendtest, status, testrules, web
+from monitor.cli import (
+    check,
+    db,
+    feeds,
+    people,
+    retry,
+    run,
+    search,
+    sendtest,
+    status,
+    testrules,
+    web,
+)
 from monitor.cli.common import EXIT_CONFIG
 from monitor.errors import ConfigError, StoreError
 
-COMMANDS = (run, check, status, retry, sendtest, testrules, db, feeds, people, web)
+COMMANDS = (run, check, status, retry, sendtest, testrules, db, feeds, people, web, search)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import IntEnum
@@ -291,3 +291,6 @@ class PollResult:
     entries: int = 0
     bozo: str | None = None
     notices: tuple[Routed, ...] = ()  # feed-health alerts (source down, back, heard again)
+    # the relevance model's probability for new items it screened, by item key (kept with
+    # the item for search); items recorded without screening (backfill) have none
+    scores: Mapping[str, float] = field(default_factory=dict)

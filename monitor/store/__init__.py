@@ -20,6 +20,7 @@ from monitor.model import (
     Routed,
 )
 from monitor.model.console import Detail, Filters, Listed, Missed, Page, Silence
+from monitor.model.search import ItemPage, ItemQuery
 from monitor.store.people import PeopleStore as PeopleStore
 from monitor.store.people import Person as Person
 from monitor.store.reviews import Waiting as Waiting
@@ -92,6 +93,9 @@ class Tx(Protocol):
 
     def q(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
     def x(self, sql: str, params: Sequence[Any] = ()) -> int: ...
+    def xm(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """One statement for many rows (executemany: one pipelined batch on PostgreSQL)."""
+        ...
 
 
 class PollStore(Protocol):
@@ -212,6 +216,12 @@ class ConsoleStore(Protocol):
     def false_positives(self, limit: int = 100000) -> list[Listed]: ...
 
 
+class SearchStore(Protocol):
+    """Every item kept for the retention period, searched (store/items.py)."""
+
+    def search_items(self, q: ItemQuery) -> ItemPage: ...
+
+
 class ReviewStore(Protocol):
     """The review queue of channels with `review = true` (store/reviews.py): what waits,
     a person's decision on it, and the timeout that sends a critical alert unreviewed."""
@@ -238,6 +248,7 @@ class Store(
     ConsoleStore,
     PeopleStore,
     ReviewStore,
+    SearchStore,
     Protocol,
 ):
     """Every role at once: what the engines implement and open_store() returns."""

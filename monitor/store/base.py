@@ -15,11 +15,13 @@ from typing import Any
 from monitor.model import Alert, Delivery, FeedState, PollResult, Routed
 from monitor.store import SaveOutcome, StoryDecisions
 from monitor.store import Tx as Tx
+from monitor.store import items as _items
 from monitor.store import stories as _stories
 from monitor.store.console import ConsoleSql
 from monitor.store.feedrows import FEED_COLUMNS as FEED_COLUMNS
 from monitor.store.feedrows import _feed_state as _feed_state
 from monitor.store.feedrows import _update_state, _upsert_state
+from monitor.store.items import ItemsSql
 from monitor.store.labels import LabelsSql
 from monitor.store.people import PeopleSql
 from monitor.store.reviews import ReviewSql
@@ -31,7 +33,7 @@ OUTBOX_COLUMNS = (
 OUTBOX_WIDTH = len(OUTBOX_COLUMNS.split(","))  # a row's first columns are these, _delivery's
 
 
-class SqlStore(ConsoleSql, LabelsSql, PeopleSql, ReviewSql):
+class SqlStore(ConsoleSql, ItemsSql, LabelsSql, PeopleSql, ReviewSql):
     """Store logic over any engine that gives a transaction with q() and x()."""
 
     def __init__(self) -> None:
@@ -92,8 +94,9 @@ class SqlStore(ConsoleSql, LabelsSql, PeopleSql, ReviewSql):
             fresh = {i.key for i in result.items if _insert_seen(tx, i.feed, i.key, now)}
             out.new_items = len(fresh)
             candidates = [a for a in result.alerts if a.item and a.item.key in fresh]
-            if candidates:
-                self._place(tx, candidates, stories, now, out)
+            alert_ids = self._place(tx, candidates, stories, now, out) if candidates else {}
+            new = [i for i in result.items if i.key in fresh]
+            _items.record(tx, new, result.scores, alert_ids, now)
         return out
 
     def _place(
@@ -103,7 +106,8 @@ class SqlStore(ConsoleSql, LabelsSql, PeopleSql, ReviewSql):
         stories: StoryDecisions,
         now: datetime,
         out: SaveOutcome,
-    ) -> None:
+    ) -> dict[str, str]:
+        """Place the candidates; the alert (story) each one's item went to, by item key."""
         # one lock for every story: a candidate must repeat every report of the story it
         # joins, and two candidates firing no common rule may both want one story
         self._lock_stories(tx)
@@ -112,8 +116,13 @@ class SqlStore(ConsoleSql, LabelsSql, PeopleSql, ReviewSql):
         near = [a.id for a in recent if rules & {r.id for r in a.rules}]
         reports = self._reports.reports(tx, near)
         known = _stories.existing(tx, [a.id for a in candidates])
+        went: dict[str, str] = {}
         for placement in stories.place(candidates, recent, known, reports):
             _stories.apply(tx, placement, stories, self._alerts, now, out)
+            alert = placement.alert.alert
+            if alert.item is not None:
+                went[alert.item.key] = placement.story or alert.id
+        return went
 
     def record_alert(self, alert: Routed, now: datetime) -> bool:
         """Insert a stand-alone alert (health, escalation, test) and its outbox rows once."""
@@ -236,9 +245,10 @@ class SqlStore(ConsoleSql, LabelsSql, PeopleSql, ReviewSql):
             )
 
     def prune(self, before: datetime) -> int:
-        """Forget seen items and old hits; alerts and undelivered rows are kept."""
+        """Forget seen and kept items and old hits; alerts and undelivered rows are kept."""
         with self._tx() as tx:
             n = tx.x("DELETE FROM seen WHERE first_seen < ?", (ts(before),))
+            tx.x("DELETE FROM items WHERE seen < ?", (ts(before),))
             tx.x("DELETE FROM hits WHERE created < ?", (ts(before),))
             tx.x("DELETE FROM outbox WHERE status = 'sent' AND sent_at < ?", (ts(before),))
             tx.x("DELETE FROM instances WHERE last_seen < ?", (ts(before),))

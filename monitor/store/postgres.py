@@ -49,6 +49,9 @@ class _PgTx:
         self.cur.execute(_pg_sql(sql), params)
         return self.cur.rowcount
 
+    def xm(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.cur.executemany(_pg_sql(sql), rows)
+
 
 class PostgresStore(LeaseSql, TransferSql, HealthSql):
     """State in one PostgreSQL database, shared safely by several monitor instances."""

@@ -27,6 +27,9 @@ class _SqliteTx:
     def x(self, sql: str, params: Sequence[Any] = ()) -> int:
         return self.conn.execute(sql, params).rowcount
 
+    def xm(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.conn.executemany(sql, rows)
+
 
 class SqliteStore(LeaseSql, TransferSql, HealthSql):
     """State in one SQLite file; safe for the daemon's threads and for a CLI beside it."""

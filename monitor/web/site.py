@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from importlib.resources import files
 
-from monitor.web import admin, api, exports, forms, pages, screens, signin
+from monitor.web import admin, api, exports, finder, forms, pages, screens, signin
 from monitor.web.app import App, Console, Route, Who, route
 from monitor.web.http import ConsoleServer, Request, Response, serve
 
@@ -19,6 +19,7 @@ def stylesheet(console: Console, req: Request, who: Who | None) -> Response:
 
 ROUTES: list[Route] = [
     *api.ROUTES,
+    *finder.ROUTES,
     *admin.ROUTES,
     *exports.ROUTES,
     *signin.ROUTES,
