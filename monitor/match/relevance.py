@@ -62,6 +62,9 @@ class Linear:
             else:
                 continue  # no feature of `word_features` has another kind
             del self.weights[feature]  # held once, in its table
+        # A model trained on words alone (the theme models) is scored on words alone: each
+        # word one feature occurrence, no n-grams, no pairs, as it was trained.
+        self._words_only = not self._gram and not self._pairs
         # Per distinct word, its own features' summed weight and their number, held as one
         # complex number (weight + count j): one C-level sum over a field adds up both.
         self._words: dict[str, complex] = {}
@@ -80,6 +83,8 @@ class Linear:
         return known
 
     def _weigh(self, word: str) -> complex:
+        if self._words_only:
+            return complex(self._own.get(word, 0.0), 1)
         # `word_features(word)` summed in its order (the word, then its n-grams by n and
         # position: the same floating-point sum), every slice taken and looked up in C.
         marked = f"<{word}>"
@@ -100,8 +105,9 @@ class Linear:
                 total += sum(map(self._words.__getitem__, words))
             except KeyError:  # words never seen before: weigh them, then the same sum
                 total += sum(map(self._known, words))
-            pairs += sum(map(self._pairs.get, pairwise(words), repeat(0.0)))
-            total += max(0, len(words) - 1) * 1j  # every pair is a feature occurrence
+            if not self._words_only:
+                pairs += sum(map(self._pairs.get, pairwise(words), repeat(0.0)))
+                total += max(0, len(words) - 1) * 1j  # every pair is a feature occurrence
         count = total.imag
         weight = total.real + pairs
         return _logistic(self.bias + (weight / math.sqrt(count) if count else 0.0))
