@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from monitor.alerts.triage import parse_time
+from monitor.alerts.triage import limit, parse_time
 from monitor.config.reader import parse_duration
 from monitor.errors import FieldError
 from monitor.model.search import MAX_ITEMS, ItemQuery
@@ -52,7 +52,7 @@ def query(params: Mapping[str, str], now: datetime | None = None) -> ItemQuery:
         country=country,
         since=_time(params, "since", now),
         until=_time(params, "until", now),
-        limit=_limit(params.get("limit", "")),
+        limit=limit(params.get("limit", ""), MAX_ITEMS),
         after=_cursor(params.get("cursor", "")),
     )
 
@@ -67,14 +67,6 @@ def _time(params: Mapping[str, str], name: str, now: datetime | None) -> datetim
         except ValueError:
             pass  # not a duration: read it as a time, whose error says what to write
     return parse_time(value, name)
-
-
-def _limit(text: str) -> int:
-    if not text:
-        return MAX_ITEMS
-    if not text.isdigit() or not 1 <= int(text) <= MAX_ITEMS:
-        raise FieldError("limit", f'"{text[:20]}" must be a whole number from 1 to {MAX_ITEMS}')
-    return int(text)
 
 
 def _cursor(text: str) -> int | None:

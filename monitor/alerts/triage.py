@@ -63,7 +63,7 @@ def filters(query: Mapping[str, str]) -> Filters:
         assignee=query.get("assignee", "").strip(),
         since=parse_time(query["since"], "since") if query.get("since") else None,
         until=parse_time(query["until"], "until") if query.get("until") else None,
-        limit=_limit(query.get("limit", "")),
+        limit=limit(query.get("limit", "")),
         after=decode_cursor(query["cursor"]) if query.get("cursor") else None,
     )
 
@@ -77,28 +77,29 @@ def _severity(text: str) -> Severity | None:
         raise FieldError("severity", str(exc)) from None
 
 
-def _limit(text: str) -> int:
+def limit(text: str, most: int = MAX_LIMIT) -> int:
+    """A page size from a query string: `most` when empty, else a whole number 1..most."""
     if not text:
-        return MAX_LIMIT
-    if not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
-        raise FieldError("limit", f'"{text[:20]}" must be a whole number from 1 to {MAX_LIMIT}')
+        return most
+    if not text.isdigit() or not 1 <= int(text) <= most:
+        raise FieldError("limit", f'"{text[:20]}" must be a whole number from 1 to {most}')
     return int(text)
 
 
 def state(value: object) -> str:
     """A state an analyst may set."""
-    if value not in STATES:
-        shown = f'"{value}"' if isinstance(value, str) else repr(value)
-        raise FieldError("state", f"{shown[:60]} is not one of {', '.join(STATES)}")
-    assert isinstance(value, str)
-    return value
+    return _one_of(value, STATES, "state")
 
 
 def decision(value: object) -> str:
     """A review decision: approve or reject."""
-    if value not in DECISIONS:
+    return _one_of(value, DECISIONS, "decision")
+
+
+def _one_of(value: object, allowed: Sequence[str], field: str) -> str:
+    if value not in allowed:
         shown = f'"{value}"' if isinstance(value, str) else repr(value)
-        raise FieldError("decision", f"{shown[:60]} is not one of {', '.join(DECISIONS)}")
+        raise FieldError(field, f"{shown[:60]} is not one of {', '.join(allowed)}")
     assert isinstance(value, str)
     return value
 
