@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -128,8 +129,19 @@ def press(driver: WebDriver, element: WebElement) -> None:
     returns before the navigation it starts has ended)."""
     old = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(driver, 15).until(loaded.staleness_of(old))
+    WebDriverWait(driver, 15).until(lambda _: gone(old))
     WebDriverWait(driver, 15).until(loaded.presence_of_element_located((By.TAG_NAME, "main")))
+
+
+def gone(element: WebElement) -> bool:
+    """Whether the page holding `element` has been replaced. Chromium reports a node of a
+    page being torn down either as stale or, mid-navigation, as an inspector error ("Node
+    with given id does not belong to the document"); both mean the old page is going."""
+    try:
+        element.tag_name
+    except WebDriverException:
+        return True
+    return False
 
 
 def text(driver: WebDriver) -> str:
