@@ -138,7 +138,7 @@ def gone(element: WebElement) -> bool:
     page being torn down either as stale or, mid-navigation, as an inspector error ("Node
     with given id does not belong to the document"); both mean the old page is going."""
     try:
-        element.tag_name
+        element.is_enabled()  # any call on the node asks the browser whether it is still there
     except WebDriverException:
         return True
     return False
