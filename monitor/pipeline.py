@@ -13,6 +13,7 @@ from monitor.alerts import health
 from monitor.alerts.decide import routed
 from monitor.alerts.stories import build_alert
 from monitor.errors import FetchError
+from monitor.match import language
 from monitor.match.fold import Texts
 from monitor.model import (
     Alert,
@@ -186,7 +187,7 @@ def fresh(
 ) -> PollResult:
     """Items not yet known -> matches -> candidate alerts, and the feed's next state."""
     folded = [(i, matcher.texts(i)) for i in items if i.key not in known]
-    tagged = [(replace(i, countries=matcher.countries(i, t)), t) for i, t in folded]
+    tagged = [(_tagged(i, t, matcher), t) for i, t in folded]
     new = tuple(i for i, _ in tagged)
     scores: dict[str, float] = {}
     alerts = tuple(_alerts(tagged, matcher, now, _cutoff(state, now, backfill), scores))
@@ -199,6 +200,12 @@ def fresh(
     return PollResult(
         spec.name, "fetched", next_state, new, alerts, None, len(items), parsed.bozo, (), scores
     )
+
+
+def _tagged(item: Item, texts: Texts, matcher: MatcherLike) -> Item:
+    """A new item with the countries it names and the language it is written in."""
+    lang = language.detect(item.title, item.summary)
+    return replace(item, countries=matcher.countries(item, texts), lang=lang)
 
 
 def usable(parsed: ParsedFeed) -> str | None:

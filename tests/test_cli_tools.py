@@ -39,7 +39,7 @@ def test_rules_json_one_object_per_item(tmp_path: Path) -> None:
     for row in rows:
         assert {"key", "title", "link", "feed", "countries", "matches"} <= row.keys()
     hit = next(r for r in rows if r["matches"])
-    assert hit["countries"] == ["KE"]
+    assert hit["countries"] == ["KE"] and hit["lang"] == "en"
     m = hit["matches"][0]
     assert m["rule"] == "genocide-finding" and m["severity"] == "critical"
     assert {"term", "text", "field"} <= m["terms"][0].keys()

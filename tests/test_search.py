@@ -62,7 +62,7 @@ def test_an_item_that_never_alerted_is_found_by_the_cli_the_api_and_the_page(
     cli = run_monitor(["search", "budget", "--since", "30d", "--json", "-c", str(cfg)], env)
     assert cli.returncode == 0, cli.stderr[-2000:]
     [found] = [json.loads(line) for line in cli.stdout.splitlines()]
-    assert found["title"] == QUIET[1] and found["alert_id"] is None
+    assert found["title"] == QUIET[1] and found["alert_id"] is None and found["lang"] == "en"
     assert found["feed"] == "un-news" and found["link"] == "https://example.org/un-2"
     assert set(found) == {"key", "title", "summary", "link", "feed", "published", "seen",
                           "lang", "countries", "score", "alert_id"}  # fmt: skip

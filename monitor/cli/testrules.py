@@ -14,6 +14,7 @@ from monitor.channels import CHANNELS
 from monitor.cli.common import Subparsers, add, config_path
 from monitor.config.load import load_config
 from monitor.errors import ConfigError, FetchError
+from monitor.match import language
 from monitor.match.decision import Assessment, Screen, screen
 from monitor.model import FeedSpec, FeedState, Item, Match, utcnow
 from monitor.reader.fetch import FetchPolicy, fetch, make_session
@@ -97,7 +98,8 @@ def test_rules(
         spec = FeedSpec(name, url if url.startswith("http") else "http://localhost/", 600.0)
         for item in normalize_entries(parsed.entries, spec, url, utcnow()):
             texts = matcher.texts(item)  # folded once for countries, rules and model
-            item = replace(item, countries=matcher.countries(item, texts))
+            lang = language.detect(item.title, item.summary)
+            item = replace(item, countries=matcher.countries(item, texts), lang=lang)
             _emit(item, matcher.assess(item, texts), as_json)
     return 2 if unreadable else 0
 
@@ -126,6 +128,7 @@ def _item_json(item: Item, matches: tuple[Match, ...]) -> dict[str, Any]:
         "feed": item.feed,
         "published": item.published.isoformat(),
         "countries": list(item.countries),
+        "lang": item.lang,
         "matches": [
             {
                 "rule": m.rule_id,

@@ -154,6 +154,7 @@ class Item:
     tags: tuple[str, ...] = ()
     countries: tuple[str, ...] = ()  # ISO 3166-1 alpha-2 codes, filled by the matcher
     date_estimated: bool = False  # True when the feed gave no usable date
+    lang: str | None = None  # ISO 639-1, filled with the countries (monitor.match.language)
 
 
 @dataclass(frozen=True)

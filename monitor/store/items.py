@@ -18,7 +18,7 @@ _WORD = re.compile(r"[^\W_]+")  # letters and digits: what both engines' indexes
 KEPT = "id, key, feed, title, summary, link, published, seen, lang, countries, score, alert_id"
 _INSERT = (
     "INSERT INTO items (feed, key, title, summary, link, published, seen, lang, countries, "
-    "score, alert_id, search) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?) "
+    "score, alert_id, search) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT DO NOTHING"
 )
 
@@ -45,7 +45,7 @@ def _row(item: Item, score: float | None, alert_id: str | None, now: datetime) -
     text = " ".join(words(f"{item.title} {item.summary}"))
     rounded = None if score is None else round(score, 4)
     return [item.feed, item.key, item.title, item.summary, item.link, ts(item.published),
-            ts(now), " ".join(item.countries), rounded, alert_id, text]  # fmt: skip
+            ts(now), item.lang, " ".join(item.countries), rounded, alert_id, text]  # fmt: skip
 
 
 def _match(dialect: str, terms: tuple[tuple[str, ...], ...]) -> tuple[str, list[Any]]:
