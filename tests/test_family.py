@@ -230,3 +230,10 @@ def test_a_combination_that_makes_no_sense_is_refused_at_its_key(
     tmp_path: Path, head: str, body: str, expected: str
 ) -> None:
     assert problems(tmp_path, head + RULE.format(id="r", body=body)) == [expected]
+
+
+def test_an_arabic_term_matches_its_forms_with_article_and_clitics(tmp_path: Path) -> None:
+    m = matcher(tmp_path, 'any = ["إبادة جماعية"]')
+    for title in ("والإبادة الجماعية في دارفور", "اتهامات بالإبادة الجماعية", "إبادة جماعية"):
+        assert [t for t, _, _ in hits(m, title)] == ["إبادة جماعية"], title
+    assert hits(m, "إبادة الحشرات") == []

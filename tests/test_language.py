@@ -11,8 +11,8 @@ HEADLINES = [
     ("Suspected Russian warplanes hit busy market in Idlib, kill 15: rescuers, residents", "en"),
     ("🇲🇱 Mali: l’armée accusée de nouvelles exactions", "fr"),
     (
-        "Israel-Palestina: Las fuerzas israelíes destruyen un hospital en Gaza, la OMS pide de nuevo "
-        "un alto el fuego",
+        "Israel-Palestina: Las fuerzas israelíes destruyen un hospital en Gaza, "
+        "la OMS pide de nuevo un alto el fuego",
         "es",
     ),
 ]

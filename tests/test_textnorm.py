@@ -48,3 +48,27 @@ def test_snippet_cuts_at_spaces_and_marks_the_cuts() -> None:
 def test_snippet_of_a_short_text_is_the_whole_text() -> None:
     """No ellipsis when nothing was cut."""
     assert snippet("Massacre in Darfur", 0, 8) == "Massacre in Darfur"
+
+
+def test_arabic_marks_letter_forms_and_digits_fold_away() -> None:
+    # Vowel marks stay inside the word (and then go), tatweel goes, hamza forms, alef
+    # maksura and teh marbuta meet their base letters, Arabic-Indic digits are digits.
+    assert fold("قُتِلَ ٣٠ مدنيًا") == "قتل 30 مدنيا"
+    assert fold("إبـــادة") == fold("ابادة") == fold("أبادة")
+    assert fold("مستشفى") == fold("مستشفي")
+
+
+def test_arabic_article_and_clitics_split_off_the_word() -> None:
+    # The issue's examples: "والإبادة" and "بالإبادة" find "إبادة".
+    assert fold("والإبادة") == fold("بالإبادة") == fold("الإبادة") == fold("إبادة")
+    assert fold("الإبادة الجماعية") == fold("إبادة جماعية")
+    # A word whose own first letter is a prefix letter meets its prefixed forms all the same.
+    assert fold("للاجئين") == fold("واللاجئين") == fold("لاجئين")
+    assert fold("بالسودان") == fold("السودان") == fold("سودان")
+    assert fold("الله") == "الله"  # never fewer than three letters left
+
+
+def test_arabic_spans_still_point_at_the_words_as_written() -> None:
+    w = words("قُتِلَ ٣٠ مدنيًا في الفاشر")
+    assert [w.original(i, i) for i in range(len(w.words))] == [
+        "قُتِلَ", "٣٠", "مدنيًا", "في", "الفاشر"]  # fmt: skip

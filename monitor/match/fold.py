@@ -24,7 +24,12 @@ from operator import not_
 
 # Letters, digits and combining marks (decomposed accents). "\w" also takes "_",
 # which `_scannable` turns into a space first: one plain class is twice as fast.
-_MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+# Arabic vowel marks (harakat, tanween, shadda, sukun, superscript alef, Quranic signs)
+# too: they sit inside words, and a word split at each mark would be letters.
+_MARKS = (
+    "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+    "\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e4\u06e7\u06e8\u06ea-\u06ed"
+)
 WORD_RE = re.compile(rf"[\w{_MARKS}]+")
 _SPAN = re.Match.span
 _GROUP = re.Match.group
@@ -32,6 +37,21 @@ _GROUP = re.Match.group
 # other ASCII byte a space. Splitting the result on whitespace gives runs: an ASCII run is
 # one folded word, a run with non-ASCII characters is folded word by word (`_fold_run`).
 _RUNS = bytes(c + 32 * (65 <= c <= 90) if c > 127 or chr(c).isalnum() else 32 for c in range(256))
+# Arabic letters written in several ways, unified (the hamza forms of alef, waw and yeh are
+# already their base letters once NFKD has split off the hamza mark, which is dropped):
+# tatweel removed, alef wasla, alef maksura and Persian yeh/kaf to alef, yeh and kaf, teh
+# marbuta to heh; Arabic-Indic and Persian digits to ASCII digits, so figures compare.
+_ARABIC = str.maketrans(
+    {"\u0640": None, "\u0671": "\u0627", "\u0649": "\u064a", "\u06cc": "\u064a",
+     "\u06a9": "\u0643", "\u0629": "\u0647"}
+    | {chr(0x0660 + d): str(d) for d in range(10)}
+    | {chr(0x06F0 + d): str(d) for d in range(10)}
+)  # fmt: skip
+_ARABIC_LETTERS = re.compile("[\u0620-\u064a]")
+# The conjunctions wa and fa, the prepositions bi, li, ka, and the article al, alone or
+# combined (li + al is written "لل"): longest first.
+_PREFIXES = ("وال", "فال", "بال", "كال", "لل", "ال", "و", "ف", "ب", "ل", "ك")
+_ROOT = 3  # letters a word keeps: no stripping leaves fewer
 SNIPPET_WIDTH = 60
 ELLIPSIS = "…"
 
@@ -102,7 +122,22 @@ def fold_word(word: str) -> tuple[str, ...]:
     decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", word).casefold())
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     # Compatibility forms may expand to several words ("ﷺ") or to nothing.
-    return tuple(split(unicodedata.normalize("NFC", stripped)))
+    folded = split(unicodedata.normalize("NFC", stripped).translate(_ARABIC))
+    return tuple(_clitics(w) if _ARABIC_LETTERS.search(w) else w for w in folded)
+
+
+def _clitics(word: str) -> str:
+    """An Arabic word without its article and clitic prefixes: "والإبادة" and "بالإبادة"
+    find "إبادة". Stripped again and again, longest first, while three letters remain, so a
+    word and any prefixed form of it meet in one form ("للاجئين", "واللاجئين" and "لاجئين"
+    all give "اجئين"), however the word itself begins: both sides are folded alike."""
+    while True:
+        for prefix in _PREFIXES:
+            if word.startswith(prefix) and len(word) - len(prefix) >= _ROOT:
+                word = word[len(prefix) :]
+                break
+        else:
+            return word
 
 
 def words(text: str) -> Words:
