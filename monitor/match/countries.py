@@ -1,8 +1,8 @@
 """Country tagging: UN member and observer states and Kosovo, by name, alias, demonym or place.
 
 Country ids are ISO 3166-1 alpha-2 codes ("SD", "MM", "CD"; "XK" for Kosovo).
-Names come from pycountry (English, and its French and Spanish
-translations) plus the curated aliases, demonyms, regions, places and groups
+Names come from pycountry (English, and its French, Spanish, Portuguese,
+Arabic, Russian and Ukrainian translations) plus the curated aliases, demonyms, regions, places and groups
 in `monitor/data/gazetteer.toml`. Matching works on whole folded words
 (`monitor.textnorm`), leftmost-longest, so "South Sudan" is not also
 "Sudan", "Nigeria" is not "Niger", "woman" holds no "Oman" and "Guinea-Bissau"
@@ -35,7 +35,7 @@ import pycountry
 from monitor.match.fold import Words, fold, fold_words, split, words
 
 GAZETTEER_FILE = Path(__file__).parent / "data" / "gazetteer.toml"
-LANGUAGES = ("fr", "es")
+LANGUAGES = ("fr", "es", "pt", "ar", "ru", "uk")  # pycountry's translations beside English
 
 
 @dataclass(frozen=True)
