@@ -107,3 +107,12 @@ def test_unknown_country_is_none() -> None:
     """An unknown name is None, not an exception."""
     assert country_code("Narnia") is None
     assert country_name("SD") == "Sudan"
+
+
+def test_names_in_portuguese_arabic_russian_and_ukrainian() -> None:
+    # pycountry's translations; Arabic names found with their article and clitics.
+    assert mentioned("Massacre no Sudão do Sul") == ("SS",)
+    assert mentioned("الإبادة الجماعية في السودان") == ("SD",)
+    assert mentioned("Україна") == ("UA",) == mentioned("Украина")
+    assert mentioned("A França e o Gana") == ("FR",)  # "Gana" is also Spanish "wins"
+    assert mentioned("Real Madrid gana la Liga") == mentioned("Real Madrid")

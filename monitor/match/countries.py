@@ -2,8 +2,9 @@
 
 Country ids are ISO 3166-1 alpha-2 codes ("SD", "MM", "CD"; "XK" for Kosovo).
 Names come from pycountry (English, and its French, Spanish, Portuguese,
-Arabic, Russian and Ukrainian translations) plus the curated aliases, demonyms, regions, places and groups
-in `monitor/data/gazetteer.toml`. Matching works on whole folded words
+Arabic, Russian and Ukrainian translations) plus the curated aliases,
+demonyms, regions, places and groups in `monitor/data/gazetteer.toml`.
+Matching works on whole folded words
 (`monitor.textnorm`), leftmost-longest, so "South Sudan" is not also
 "Sudan", "Nigeria" is not "Niger", "woman" holds no "Oman" and "Guinea-Bissau"
 is not "Guinea". Two guards keep common words out: names that are also
