@@ -187,7 +187,7 @@ def fresh(
 ) -> PollResult:
     """Items not yet known -> matches -> candidate alerts, and the feed's next state."""
     folded = [(i, matcher.texts(i)) for i in items if i.key not in known]
-    tagged = [(_tagged(i, t, matcher), t) for i, t in folded]
+    tagged = [(tag(i, t, matcher), t) for i, t in folded]
     new = tuple(i for i, _ in tagged)
     scores: dict[str, float] = {}
     alerts = tuple(_alerts(tagged, matcher, now, _cutoff(state, now, backfill), scores))
@@ -202,8 +202,9 @@ def fresh(
     )
 
 
-def _tagged(item: Item, texts: Texts, matcher: MatcherLike) -> Item:
-    """A new item with the countries it names and the language it is written in."""
+def tag(item: Item, texts: Texts, matcher: MatcherLike) -> Item:
+    """A new item with the countries it names and the language it is written in (test-rules
+    tags its items with this too)."""
     lang = language.detect(item.title, item.summary)
     return replace(item, countries=matcher.countries(item, texts), lang=lang)
 

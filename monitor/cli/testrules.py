@@ -6,7 +6,6 @@ import argparse
 import json
 import sys
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +13,9 @@ from monitor.channels import CHANNELS
 from monitor.cli.common import Subparsers, add, config_path
 from monitor.config.load import load_config
 from monitor.errors import ConfigError, FetchError
-from monitor.match import language
 from monitor.match.decision import Assessment, Screen, screen
 from monitor.model import FeedSpec, FeedState, Item, Match, utcnow
+from monitor.pipeline import tag
 from monitor.reader.fetch import FetchPolicy, fetch, make_session
 from monitor.reader.normalize import normalize_entries
 from monitor.reader.parse import parse_feed
@@ -98,8 +97,7 @@ def test_rules(
         spec = FeedSpec(name, url if url.startswith("http") else "http://localhost/", 600.0)
         for item in normalize_entries(parsed.entries, spec, url, utcnow()):
             texts = matcher.texts(item)  # folded once for countries, rules and model
-            lang = language.detect(item.title, item.summary)
-            item = replace(item, countries=matcher.countries(item, texts), lang=lang)
+            item = tag(item, texts, matcher)
             _emit(item, matcher.assess(item, texts), as_json)
     return 2 if unreadable else 0
 
