@@ -16,7 +16,8 @@ from monitor.config.load import load_config
 from monitor.config.sources import SELECTOR_KEYS, selector_problem
 from monitor.errors import ConfigError, FetchError
 from monitor.match.decision import Assessment, Screen, screen
-from monitor.model import FEED_TYPES, FeedSpec, FeedState, Item, Match, Selectors, utcnow
+from monitor.model import FeedSpec, FeedState, Item, Match, Selectors, utcnow
+from monitor.model.sources import FEED_TYPES
 from monitor.reader.documents import parse_document
 from monitor.reader.fetch import FetchPolicy, fetch, make_session
 from monitor.reader.normalize import normalize_entries

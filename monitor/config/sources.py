@@ -7,7 +7,8 @@ from __future__ import annotations
 from cssselect import HTMLTranslator, SelectorError
 
 from monitor.config.reader import Table
-from monitor.model import FEED_TYPES, Selectors
+from monitor.model import Selectors
+from monitor.model.sources import FEED_TYPES
 
 SELECTOR_KEYS = ("item", "title", "link", "date", "summary")
 _TYPES_HELP = (

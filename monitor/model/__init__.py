@@ -11,7 +11,6 @@ from typing import Any
 
 from monitor.model.outbox import Delivery as Delivery
 from monitor.model.outbox import DeliveryResult as DeliveryResult
-from monitor.model.sources import FEED_TYPES as FEED_TYPES
 from monitor.model.sources import Selectors as Selectors
 
 

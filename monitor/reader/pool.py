@@ -100,7 +100,7 @@ class ParsePool:
         headers: Mapping[str, str],
         url: str,
     ) -> ParsedFeed:
-        """A feed of any type (monitor.model.FEED_TYPES), under the same deadline."""
+        """A feed of any type (monitor.model.sources.FEED_TYPES), under the same deadline."""
         if kind == "rss":
             return self.parse(body, headers, url)
         work = partial(parse_document, kind=kind, selectors=selectors)
