@@ -253,3 +253,15 @@ def test_test_rules_refuses_a_bad_selector_and_reads_a_saved_json_feed(tmp_path:
     )
     assert read.returncode == 0, read.stderr
     assert json.loads(read.stdout)["title"] == "Genocide feared in Kenya"
+
+
+def test_an_opml_export_leaves_html_pages_out(tmp_path: Path) -> None:
+    """A page read with selectors is no feed to another reader; a JSON Feed is one."""
+    cfg = config_with(tmp_path, 'type = "html"\nitem = "li"\n')
+    cfg.write_text(
+        cfg.read_text() + '\n[[feeds]]\nname = "j"\nurl = "https://ex.org/f.json"\n'
+        'type = "jsonfeed"\n'
+    )
+    out = run_monitor(["feeds", "export", "-c", str(cfg)], env_with())
+    assert out.returncode == 0, out.stderr
+    assert "https://ex.org/f.json" in out.stdout and 'xmlUrl="https://ex.org/"' not in out.stdout
