@@ -37,7 +37,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     try:
-        print(opml.build(opml.configured(config_path(args))), end="")
+        print(opml.build(opml.configured(config_path(args), pages=False)), end="")
     except opml.OpmlError as exc:
         print(exc, file=sys.stderr)
         return EXIT_CONFIG

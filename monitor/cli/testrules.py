@@ -7,18 +7,20 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from monitor.channels import CHANNELS
 from monitor.cli.common import Subparsers, add, config_path
 from monitor.config.load import load_config
+from monitor.config.sources import SELECTOR_KEYS, selector_problem
 from monitor.errors import ConfigError, FetchError
 from monitor.match.decision import Assessment, Screen, screen
-from monitor.model import FeedSpec, FeedState, Item, Match, utcnow
+from monitor.model import FeedSpec, FeedState, Item, Match, Selectors, utcnow
+from monitor.model.sources import FEED_TYPES
 from monitor.pipeline import tag
+from monitor.reader.documents import parse_document
 from monitor.reader.fetch import FetchPolicy, fetch, make_session
 from monitor.reader.normalize import normalize_entries
-from monitor.reader.parse import parse_feed
 from monitor.rules.load import load_rules
 
 MAX_FILE = 50 * 2**20
@@ -31,13 +33,66 @@ def register(sub: Subparsers) -> None:
     c.add_argument("--rules", type=Path, help="rule file or folder replacing the configured rules")
     c.add_argument("--json", action="store_true", help="one JSON object per item")
     c.add_argument("--no-model", action="store_true", help="rules alone, without the model")
+    c.add_argument(
+        "--feed", metavar="NAME", help="read the inputs as this configured feed does (its type "
+        "and selectors: a saved page of an html source)",
+    )  # fmt: skip
+    c.add_argument("--type", choices=FEED_TYPES, help="read the inputs as this feed type")
+    for key in SELECTOR_KEYS:
+        c.add_argument(f"--{key}", metavar="CSS", help=f"with --type html: the {key} selector")
+    c.add_argument("--base", metavar="URL", help="with --type html: the saved page's address")
     c.add_argument("inputs", nargs="+", metavar="PATH_OR_URL")
 
 
 def cmd(args: argparse.Namespace) -> int:
+    source = _source(args)
     return test_rules(
-        config_path(args), args.rules, args.inputs, as_json=args.json, model=not args.no_model
-    )
+        config_path(args), args.rules, args.inputs, as_json=args.json, model=not args.no_model,
+        source=source,
+    )  # fmt: skip
+
+
+class Source(NamedTuple):
+    """How test-rules reads its inputs: a feed type, its selectors (type "html"), and the
+    address a saved file's relative links are resolved against (None: the file's own)."""
+
+    kind: str = "rss"
+    selectors: Selectors | None = None
+    base: str | None = None
+
+
+AS_FEEDS = Source()
+
+
+def _source(args: argparse.Namespace) -> Source:
+    """How the inputs are read: a configured feed's type and selectors (--feed), or those
+    given (--type, --item, ...); by default as feeds (RSS, Atom, RDF, JSON Feed)."""
+    given = {k: getattr(args, k) for k in SELECTOR_KEYS if getattr(args, k) is not None}
+    if args.feed:
+        if args.type or given:
+            raise ConfigError(["test-rules: --feed takes the feed's type and selectors; "
+                               "give either --feed or --type and selectors"])  # fmt: skip
+        config = load_config(config_path(args), channel_types=CHANNELS, secrets=False)
+        spec = config.feeds_by_name.get(args.feed)
+        if spec is None:
+            raise ConfigError([f"{config.file}: test-rules --feed: no feed named {args.feed}"])
+        return Source(spec.type, spec.selectors, spec.url or None)
+    kind = args.type or ("html" if given else "rss")
+    if kind != "html":
+        if given:
+            raise ConfigError(["test-rules: selectors (--item, ...) need --type html"])
+        return Source(kind)
+    problems = [f"test-rules: --{k}: {p}" for k, v in given.items() if (p := _problem(v))]
+    if "item" not in given:
+        problems.append("test-rules: --type html needs --item, the CSS selector of each item")
+    if problems:
+        raise ConfigError(problems)
+    return Source(kind, Selectors(**given), args.base)
+
+
+def _problem(selector: str) -> str | None:
+    why = selector_problem(selector)
+    return f'"{selector}" is not a CSS selector lxml can use ({why})' if why else None
 
 
 def _rules(config: Path, override: Path | None, model: bool) -> Screen:
@@ -67,7 +122,10 @@ def _read(name: str, path: Path | None) -> tuple[bytes, dict[str, str], str]:
     if path is not None:
         if path.stat().st_size > MAX_FILE:
             raise FetchError(f"larger than {MAX_FILE} bytes")
-        return path.read_bytes(), {}, path.resolve().as_uri()
+        # a saved file has no content type: a .json file is offered as JSON (a JSON Feed
+        # is recognised by its version), anything else is read by its content
+        headers = {"content-type": "application/json"} if path.suffix == ".json" else {}
+        return path.read_bytes(), headers, path.resolve().as_uri()
     session = make_session(FetchPolicy("monitor test-rules"))
     fetched = fetch(
         session, FeedSpec(name, name, 600.0), FeedState(name), FetchPolicy("monitor test-rules")
@@ -79,14 +137,21 @@ def _read(name: str, path: Path | None) -> tuple[bytes, dict[str, str], str]:
 
 
 def test_rules(
-    config: Path, override: Path | None, inputs: list[str], as_json: bool, model: bool = True
+    config: Path,
+    override: Path | None,
+    inputs: list[str],
+    as_json: bool,
+    model: bool = True,
+    source: Source = AS_FEEDS,
 ) -> int:
     matcher = _rules(config, override, model)
     unreadable = 0
     for name, path in _files(inputs):
         try:
             body, headers, url = _read(name, path)
-            parsed = parse_feed(body, headers, url)
+            if path is not None and source.base:
+                url = source.base  # a saved page: its links are relative to where it was
+            parsed = parse_document(body, headers, url, source.kind, source.selectors)
         except (OSError, FetchError) as exc:
             print(f"{name}: cannot read: {getattr(exc, 'reason', None) or exc}", file=sys.stderr)
             unreadable += 1

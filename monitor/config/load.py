@@ -21,6 +21,7 @@ from monitor.config.reader import (
     size,
 )
 from monitor.config.sections import ModelConfig, WebConfig, listen_of, model_section
+from monitor.config.sources import feed_type
 from monitor.errors import ConfigError
 from monitor.model import FeedSpec
 
@@ -225,6 +226,7 @@ def _feeds(
         url, secret = _feed_url(t, name, env)
         if secret and url:
             secret_urls.append(url)
+        kind, selectors = feed_type(t, name)
         spec = FeedSpec(
             name=name,
             url=url,
@@ -234,6 +236,8 @@ def _feeds(
             silent_after=t.convert("silent_after", parse_duration, defaults.silent_after),
             polite=t.get("polite", bool, defaults.polite),
             polite_cap=float(t.get("polite_cap", float, defaults.polite_cap)),
+            type=kind,
+            selectors=selectors,
         )
         if spec.interval < 1:
             t.problem("interval", "must be at least 1s")

@@ -113,13 +113,18 @@ def build(feeds: Sequence[Feed], title: str = "monitor feeds") -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
 
 
-def configured(path: Path) -> list[Feed]:
-    """The [[feeds]] of a config file (name, url, tags); entries without a URL are left out."""
+def configured(path: Path, *, pages: bool = True) -> list[Feed]:
+    """The [[feeds]] of a config file (name, url, tags); entries without a URL are left out,
+    and with pages=False the type = "html" ones (a page read with selectors is no feed to
+    another reader)."""
     try:
         doc = tomllib.loads(_read_text(path))
     except tomllib.TOMLDecodeError as exc:
         raise OpmlError(f"{path}: not valid TOML ({exc})") from None
-    return _feeds_of(doc.get("feeds", []), path)
+    raw = doc.get("feeds", [])
+    if not pages and isinstance(raw, list):
+        raw = [t for t in raw if not (isinstance(t, dict) and t.get("type") == "html")]
+    return _feeds_of(raw, path)
 
 
 def _feeds_of(raw: object, path: Path) -> list[Feed]:

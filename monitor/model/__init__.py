@@ -11,6 +11,7 @@ from typing import Any
 
 from monitor.model.outbox import Delivery as Delivery
 from monitor.model.outbox import DeliveryResult as DeliveryResult
+from monitor.model.sources import Selectors as Selectors
 
 
 def utcnow() -> datetime:
@@ -65,6 +66,8 @@ class FeedSpec:
     silent_after: float | None = None  # seconds without a new item that mean "source down"
     polite: bool = True  # honour the publisher's pace (monitor.reader.cadence)
     polite_cap: float = 4.0  # ... but poll at least every polite_cap intervals
+    type: str = "rss"  # one of FEED_TYPES: how the fetched document is read
+    selectors: Selectors | None = None  # type "html" only
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,7 @@ class RawEntry:
     summary: str
     published: datetime | None  # UTC, None when absent or unparseable
     authors: tuple[str, ...] = ()
+    language: str | None = None  # as the document declares it (JSON Feed), else None
 
 
 @dataclass(frozen=True)

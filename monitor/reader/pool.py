@@ -11,6 +11,10 @@ The fast path (lxml) runs in the calling thread when the document is small enoug
 no deadline (bench/README.md, "Parse where it is cheapest"): it parses a feed in less time
 than the pool takes to pickle the result back. Only feedparser's reading, and any document
 over the inline bounds, go to the pool.
+
+Sources without feeds (`parse_as`): a page read with CSS selectors always parses in the pool,
+under the deadline (the selectors run over an untrusted tree of any shape); a JSON Feed is
+read inline within the size bound (json reads in linear time), else in the pool.
 """
 
 from __future__ import annotations
@@ -23,9 +27,11 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
+from functools import partial
 
 from monitor.errors import FetchError
-from monitor.model import ParsedFeed
+from monitor.model import ParsedFeed, Selectors
+from monitor.reader.documents import parse_document, read_as
 from monitor.reader.parse import parse_fast, parse_feed, parse_slow
 from monitor.reader.procs import pid_alive
 
@@ -62,7 +68,8 @@ class ParsePool:
     def _new_pool(self) -> ProcessPoolExecutor:
         # forkserver: never fork the multi-threaded daemon itself (locks held by other threads)
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["monitor.reader.parse"])  # a replacement pool starts warm
+        # a replacement pool starts warm
+        ctx.set_forkserver_preload(["monitor.reader.parse", "monitor.reader.documents"])
         return ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=ctx,
@@ -71,6 +78,9 @@ class ParsePool:
         )
 
     def parse(self, body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
+        """A feed of the default type "rss": RSS, Atom, RDF, or a JSON Feed it recognises."""
+        if read_as("rss", body, headers) != "rss":
+            return self.parse_as("jsonfeed", None, body, headers, url)
         if self.workers <= 0:
             return parse_feed(body, headers, url)
         work = parse_feed
@@ -79,6 +89,23 @@ class ParsePool:
             if fast is not None:
                 return fast
             work = parse_slow  # the fast path declined: do not try it again in the worker
+        with self._slots:
+            return self._parse(work, body, headers, url)
+
+    def parse_as(
+        self,
+        kind: str,
+        selectors: Selectors | None,
+        body: bytes,
+        headers: Mapping[str, str],
+        url: str,
+    ) -> ParsedFeed:
+        """A feed of any type (monitor.model.sources.FEED_TYPES), under the same deadline."""
+        if kind == "rss":
+            return self.parse(body, headers, url)
+        work = partial(parse_document, kind=kind, selectors=selectors)
+        if self.workers <= 0 or (kind == "jsonfeed" and len(body) <= INLINE_MAX_BYTES):
+            return work(body, headers, url)
         with self._slots:
             return self._parse(work, body, headers, url)
 

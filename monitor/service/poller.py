@@ -164,7 +164,9 @@ class Poller:
 
         def parse(body: bytes, headers: dict[str, str], url: str) -> ParsedFeed:
             try:
-                return self.parser.parse(body, headers, url)
+                if spec.type == "rss":
+                    return self.parser.parse(body, headers, url)
+                return self.parser.parse_as(spec.type, spec.selectors, body, headers, url)
             except FetchError:
                 raise
             except Exception:
