@@ -65,6 +65,7 @@ class FeedSpec:
     silent_after: float | None = None  # seconds without a new item that mean "source down"
     polite: bool = True  # honour the publisher's pace (monitor.reader.cadence)
     polite_cap: float = 4.0  # ... but poll at least every polite_cap intervals
+    fetch_articles: bool = False  # a teaser feed: each new item's article is matched too
 
 
 @dataclass(frozen=True)
