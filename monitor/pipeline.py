@@ -70,7 +70,7 @@ def process(
     now: datetime,
     articles: Articles | None = None,
 ) -> PollResult:
-    """The whole poll, decided: what the store is to write, health notices included.
+    """The whole poll, decided: what the store is to write, health notices included;
     `articles` (feeds with fetch_articles) gives the text of new items' pages."""
     digest = body_hash(fetched.body or b"")  # once: compared with the last, then stored
     parsed = _document(spec, state, fetched, parse, policy, now, digest)
@@ -80,16 +80,13 @@ def process(
     known = seen([i.key for i in items])
     cutoff = _cutoff(state, now, policy.backfill)
     bodies = articles(_to_match(items, known, cutoff)) if articles is not None else {}
-    result = fresh(
-        spec, state, fetched, parsed, items, known, matcher, now, policy.backfill, digest,
-        bodies,
-    )  # fmt: skip
+    result = fresh(spec, state, fetched, parsed, items, known, matcher, now, policy.backfill,
+                   digest, bodies)  # fmt: skip
     return with_health(spec, state, result, policy, now)
 
 
 def _to_match(items: Sequence[Item], known: Collection[str], cutoff: datetime | None) -> list[Item]:
-    """The new items that will be matched (an old item of a first poll is only recorded):
-    the only ones whose article is worth a fetch."""
+    """The new items that will be matched: the only ones whose article is worth a fetch."""
     return [i for i in items if i.key not in known and i.link and not _before(i, cutoff)]
 
 
@@ -206,8 +203,8 @@ def fresh(
     """Items not yet known -> matches -> candidate alerts, and the feed's next state. An
     item's article text, when `articles` has it, is matched as the field "article"."""
     got = articles or {}
-    folded = [(i, with_article(matcher.texts(i), got.get(i.key, ""))) for i in items
-              if i.key not in known]  # fmt: skip
+    new_items = [i for i in items if i.key not in known]
+    folded = [(i, with_article(matcher.texts(i), got.get(i.key, ""))) for i in new_items]
     tagged = [(replace(i, countries=matcher.countries(i, t)), t) for i, t in folded]
     new = tuple(i for i, _ in tagged)
     scores: dict[str, float] = {}

@@ -114,8 +114,7 @@ class Matcher:
     def __init__(self, rules: RuleSet) -> None:
         self.rules = rules
         table = TermTable()
-        # every field an item's texts may hold: a rule reading fewer has its hits filtered
-        self._fields = ("article", *FIELDS)
+        self._fields = ("article", *FIELDS)  # what texts may hold; fewer: hits filtered
         self._refs = tuple(self._compile_rule(rule, table) for rule in rules)
         # A rule is looked at only when a term of one group it cannot fire without
         # (any, else all[0], else a near side, else weights) was found.
@@ -192,8 +191,7 @@ class Matcher:
 
 
 def _reads(rule: Rule) -> set[str]:
-    """The fields a rule's terms count in: a teaser's article page (fetch_articles) is read
-    as its summary's continuation, by the rules that read the summary."""
+    """A rule's fields; a teaser's article (fetch_articles) is read as its summary's rest."""
     return {*rule.fields, "article"} if "summary" in rule.fields else set(rule.fields)
 
 
