@@ -20,13 +20,15 @@ import pytest
 import requests
 
 from monitor.channels import CHANNELS
+from monitor.cli.db import copy_state
+from monitor.cli.main import main
 from monitor.config.load import load_config
 from monitor.config.sections import EvidenceConfig
 from monitor.errors import ConfigError
 from monitor.model import Routed
 from monitor.reader.fetch import FetchPolicy, make_session
 from monitor.service.evidence import Capturer
-from monitor.store import Store
+from monitor.store import Store, open_store
 from monitor.web import auth, site
 from monitor.web.app import Console
 from tests.channel_servers import http_receiver
@@ -35,7 +37,7 @@ from tests.e2e import daemon, env_with, events, wait_for
 from tests.factories import T0, alert, item
 from tests.feedfiles import rss, story, webhook, write_config
 from tests.feedserver import FeedServer, Response, feed_server
-from tests.stores import ENGINES, open_engine
+from tests.stores import ENGINES, new_target, open_engine
 
 POLICY = FetchPolicy("monitor-test/1", 1.0, 1.0, 1.5, 2_000_000, 3)
 ARTICLE = (
@@ -215,3 +217,45 @@ def test_delivery_is_not_delayed_by_a_slow_page(tmp_path: Path, feeds: FeedServe
             assert wait_for(lambda: any(e["event"] == "evidence.captured" for e in events(log)))
     [captured] = [e for e in events(log) if e["event"] == "evidence.captured"]
     assert captured["link"] == slow and captured["sha256"] == hashlib.sha256(ARTICLE).hexdigest()
+
+
+def test_db_copy_carries_evidence_and_its_bytes_into_postgres(
+    tmp_path: Path, feeds: FeedServer, request: pytest.FixtureRequest
+) -> None:
+    src = open_store(str(tmp_path / "src.db"))
+    dst = open_store(new_target("postgres", tmp_path, request))
+    try:
+        d = desk(src, feeds)
+        link = feeds.serve("/news/abyei", Response(body=ARTICLE))
+        alert_id = d.alert(link)
+        d.capturer().run()
+        assert copy_state(src, dst)["evidence"] == 1
+        assert dst.evidence(alert_id) == src.evidence(alert_id)
+        assert dst.evidence_raw(alert_id, link) == ARTICLE
+    finally:
+        src.close()
+        dst.close()
+
+
+def test_the_cli_lists_and_exports_an_alerts_evidence(
+    tmp_path: Path, feeds: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[state]\npath = "state.db"\n')
+    store = open_store(str(tmp_path / "state.db"))
+    try:
+        d = desk(store, feeds)
+        link = feeds.serve("/news/abyei", Response(body=ARTICLE))
+        alert_id = d.alert(link)
+        d.capturer().run()
+    finally:
+        store.close()
+    capsys.readouterr()  # the capture's own log lines
+    assert main(["evidence", alert_id, "--json", "-c", str(cfg)]) == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert row["sha256"] == hashlib.sha256(ARTICLE).hexdigest() and row["status"] == 200
+    assert main(["evidence", alert_id, "--zip", str(tmp_path / "e.zip"), "-c", str(cfg)]) == 0
+    z = zipfile.ZipFile(tmp_path / "e.zip")
+    assert json.loads(z.read("manifest.json"))["alert"]["id"] == alert_id
+    assert z.read("sources/01/page.html") == ARTICLE
+    assert main(["evidence", "nope", "-c", str(cfg)]) == 2
