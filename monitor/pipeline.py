@@ -4,7 +4,7 @@ countries -> matches -> candidate alerts -> feed-health notices, as one PollResu
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -14,7 +14,7 @@ from monitor.alerts.decide import routed
 from monitor.alerts.stories import build_alert
 from monitor.errors import FetchError
 from monitor.match import language
-from monitor.match.fold import Texts
+from monitor.match.fold import Texts, with_article
 from monitor.model import (
     Alert,
     FeedSpec,
@@ -34,6 +34,9 @@ from monitor.reader.normalize import normalize_entries
 Parse = Callable[[bytes, dict[str, str], str], ParsedFeed]
 # (item keys) -> those the store has seen already
 Seen = Callable[[Sequence[str]], Collection[str]]
+# (new items to be matched) -> their articles' text by item key (a teaser feed's pages,
+# fetched at the edge); items missing from the answer are matched on what the feed gave
+Articles = Callable[[Sequence[Item]], Mapping[str, str]]
 
 
 class MatcherLike(Protocol):
@@ -66,18 +69,30 @@ def process(
     matcher: MatcherLike,
     policy: PollPolicy,
     now: datetime,
+    articles: Articles | None = None,
 ) -> PollResult:
-    """The whole poll, decided: what the store is to write, health notices included."""
+    """The whole poll, decided: what the store is to write, health notices included;
+    `articles` (feeds with fetch_articles) gives the text of new items' pages."""
     digest = body_hash(fetched.body or b"")  # once: compared with the last, then stored
     parsed = _document(spec, state, fetched, parse, policy, now, digest)
     if isinstance(parsed, PollResult):
         return with_health(spec, state, parsed, policy, now)
     items = normalize_entries(parsed.entries, spec, fetched.url, now)
     known = seen([i.key for i in items])
-    result = fresh(
-        spec, state, fetched, parsed, items, known, matcher, now, policy.backfill, digest
-    )
+    cutoff = _cutoff(state, now, policy.backfill)
+    bodies = articles(_to_match(items, known, cutoff)) if articles is not None else {}
+    result = fresh(spec, state, fetched, parsed, items, known, matcher, now, policy.backfill,
+                   digest, bodies)  # fmt: skip
     return with_health(spec, state, result, policy, now)
+
+
+def _to_match(items: Sequence[Item], known: Collection[str], cutoff: datetime | None) -> list[Item]:
+    """The new items that will be matched: the only ones whose article is worth a fetch."""
+    return [i for i in items if i.key not in known and i.link and not _before(i, cutoff)]
+
+
+def _before(item: Item, cutoff: datetime | None) -> bool:
+    return cutoff is not None and (item.date_estimated or item.published < cutoff)
 
 
 def _document(
@@ -184,9 +199,13 @@ def fresh(
     now: datetime,
     backfill: float | None,
     digest: str,
+    articles: Mapping[str, str] | None = None,
 ) -> PollResult:
-    """Items not yet known -> matches -> candidate alerts, and the feed's next state."""
-    folded = [(i, matcher.texts(i)) for i in items if i.key not in known]
+    """Items not yet known -> matches -> candidate alerts, and the feed's next state. An
+    item's article text, when `articles` has it, is matched as the field "article"."""
+    got = articles or {}
+    new_items = [i for i in items if i.key not in known]
+    folded = [(i, with_article(matcher.texts(i), got.get(i.key, ""))) for i in new_items]
     tagged = [(tag(i, t, matcher), t) for i, t in folded]
     new = tuple(i for i, _ in tagged)
     scores: dict[str, float] = {}
@@ -238,7 +257,7 @@ def _alerts(
     probability goes into `scores`."""
     out = []
     for item, texts in items:
-        if cutoff is not None and (item.date_estimated or item.published < cutoff):
+        if _before(item, cutoff):
             continue  # first poll: old (or undated) items are recorded without alerting
         matches, probability = _screen(matcher, item, texts)
         if probability is not None:

@@ -162,8 +162,14 @@ def hit_line(hit: TermHit) -> str:
     """One matched term, plain: "genocide" matched "genocide" in title."""
     return (
         f'"{line(hit.term, NAME_MAX)}" matched "{line(hit.text, NAME_MAX)}"'
-        f" in {line(hit.field, 20)} ({hit.score:.0f})"
+        f" in {where(hit.field)} ({hit.score:.0f})"
     )
+
+
+def where(field: str) -> str:
+    """Where a term matched, as a sentence says it: "title", "summary", "the article" (the
+    page of a teaser feed's item, fetched with fetch_articles)."""
+    return "the article" if field == "article" else line(field, 20)
 
 
 def snippet(hit: TermHit) -> str:

@@ -9,6 +9,7 @@ from monitor import __version__, log
 from monitor.cli import (
     check,
     db,
+    evidence,
     feeds,
     people,
     retry,
@@ -22,7 +23,9 @@ from monitor.cli import (
 from monitor.cli.common import EXIT_CONFIG
 from monitor.errors import ConfigError, StoreError
 
-COMMANDS = (run, check, status, retry, sendtest, testrules, db, feeds, people, web, search)
+COMMANDS = (
+    run, check, status, retry, sendtest, testrules, db, feeds, people, web, search, evidence,
+)  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,7 +20,14 @@ from monitor.config.reader import (
     read_fields,
     size,
 )
-from monitor.config.sections import ModelConfig, WebConfig, listen_of, model_section
+from monitor.config.sections import (
+    EvidenceConfig,
+    ModelConfig,
+    WebConfig,
+    evidence_section,
+    listen_of,
+    model_section,
+)
 from monitor.config.sources import feed_type
 from monitor.errors import ConfigError
 from monitor.model import FeedSpec
@@ -88,6 +95,7 @@ class Config:
     feed_secrets: tuple[str, ...] = field(default=(), repr=False)  # URLs read from url_env
     model: ModelConfig = field(default_factory=ModelConfig)
     web: WebConfig = field(default_factory=WebConfig)
+    evidence: EvidenceConfig = field(default_factory=EvidenceConfig)
 
     @cached_property
     def feeds_by_name(self) -> dict[str, FeedSpec]:
@@ -157,10 +165,11 @@ def _build(
         listen_of(web, "127.0.0.1:8080", finish=False), web.get("secure_cookies", bool, False)
     )
     web.finish()
+    evidence = evidence_section(root.table("evidence"))
     root.finish()
     return Config(
         path, state, defaults, alerts, feeds, rule_paths, channels, logging, listen, feed_secrets,
-        model, console,
+        model, console, evidence,
     )  # fmt: skip
 
 
@@ -238,6 +247,7 @@ def _feeds(
             polite_cap=float(t.get("polite_cap", float, defaults.polite_cap)),
             type=kind,
             selectors=selectors,
+            fetch_articles=t.get("fetch_articles", bool, False),
         )
         if spec.interval < 1:
             t.problem("interval", "must be at least 1s")

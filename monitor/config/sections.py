@@ -1,12 +1,13 @@
 """The config's small sections: [model] (the relevance model's switches and thresholds),
-[web] (the console) and the HOST:PORT of [metrics] and [web]."""
+[web] (the console), [evidence] (source pages kept for each alert) and the HOST:PORT of
+[metrics] and [web]."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from monitor.config.reader import Table
+from monitor.config.reader import Table, check_url
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,29 @@ class WebConfig:
 
     listen: str | None = None  # HOST:PORT; None: no console
     secure_cookies: bool = False  # Secure cookies even without X-Forwarded-Proto: https
+
+
+@dataclass(frozen=True)
+class EvidenceConfig:
+    """[evidence]: each alert source's page fetched after the alert, hashed and kept."""
+
+    capture: bool = True
+    max_attempts: int = 4  # a failed fetch is retried with backoff until this many attempts
+    archive: str = ""  # a save endpoint ("https://web.archive.org/save/"); "" asks none
+
+
+def evidence_section(t: Table) -> EvidenceConfig:
+    d = EvidenceConfig()
+    attempts = t.get("max_attempts", int, d.max_attempts)
+    if not 1 <= attempts <= 50:
+        t.problem("max_attempts", f"{attempts} must be a whole number from 1 to 50")
+        attempts = d.max_attempts
+    archive = t.get("archive", str, "")
+    if archive:
+        archive = t.convert("archive", check_url, "")
+    out = EvidenceConfig(t.get("capture", bool, d.capture), attempts, archive)
+    t.finish()
+    return out
 
 
 def model_section(t: Table, base: Path) -> ModelConfig:

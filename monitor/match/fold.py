@@ -88,7 +88,8 @@ class Words:
         return snippet(self.text, self.spans[first][0], self.spans[last][1], width)
 
 
-Texts = dict[str, Words]  # an item's fields folded, by name: "summary" and "title"
+Texts = dict[str, Words]  # an item's fields folded, by name: "summary", "title" ("article")
+ARTICLE_BYTES = 20 * 1024  # of an article's text, matched beside a teaser's title and summary
 
 
 def texts(title: str, summary: str) -> Texts:
@@ -96,6 +97,17 @@ def texts(title: str, summary: str) -> Texts:
     rules, the model, the story key). Summary first, as the fields sort: a term in both is
     explained by its first occurrence."""
     return {"summary": words(summary), "title": words(title)}
+
+
+def with_article(folded: Texts, article: str) -> Texts:
+    """The item's texts with its article page's text (its first ARTICLE_BYTES, UTF-8) as the
+    field "article", read after title and summary: a term in both is explained by the feed."""
+    if not article:
+        return folded
+    raw = article.encode("utf-8")
+    if len(raw) > ARTICLE_BYTES:
+        article = raw[:ARTICLE_BYTES].decode("utf-8", "ignore")
+    return {**folded, "article": words(article)}
 
 
 def split(text: str) -> list[str]:

@@ -88,7 +88,7 @@ from monitor.match.scan import Found, Occurrence, Scanner
 from monitor.match.vocab import TermTable
 from monitor.match.vocab import stem as stem  # re-exported: dedup folds titles with it
 from monitor.model import Item, Match
-from monitor.rules.model import Rule, RuleSet, Term
+from monitor.rules.model import FIELDS, Rule, RuleSet, Term
 
 Group = dict[int, Term]  # a rule's terms by compiled id (ids are cheaper keys than Terms)
 Pair = tuple[str, Group, Group, int]  # a near pair: its hits' group name, a, b, within
@@ -114,7 +114,7 @@ class Matcher:
     def __init__(self, rules: RuleSet) -> None:
         self.rules = rules
         table = TermTable()
-        self._fields = tuple(sorted({f for r in rules for f in r.fields}))
+        self._fields = ("article", *FIELDS)  # what texts may hold; fewer: hits filtered
         self._refs = tuple(self._compile_rule(rule, table) for rule in rules)
         # A rule is looked at only when a term of one group it cannot fire without
         # (any, else all[0], else a near side, else weights) was found.
@@ -144,7 +144,7 @@ class Matcher:
         groups = [any_, *all_, *(side for clause in near for side in _sides(clause))]
         required = tuple(frozenset(g) for g in groups if g)
         named = (("any", any_), *((f"all[{i}]", g) for i, g in enumerate(all_)))
-        fields = None if set(self._fields) <= set(rule.fields) else frozenset(rule.fields)
+        fields = None if set(self._fields) <= _reads(rule) else frozenset(_reads(rule))
         weights = refs(rule.weights)
         return _RuleRefs(rule, tuple((n, g) for n, g in named if g), none, weights, near,
                          required, required[1:], fields)  # fmt: skip
@@ -188,6 +188,11 @@ class Matcher:
         """Sorted unique alpha-2 codes of the countries mentioned in title and summary."""
         folded = texts or self.texts(item)
         return gazetteer().mentioned(folded["title"], folded["summary"])
+
+
+def _reads(rule: Rule) -> set[str]:
+    """A rule's fields; a teaser's article (fetch_articles) is read as its summary's rest."""
+    return {*rule.fields, "article"} if "summary" in rule.fields else set(rule.fields)
 
 
 def _decide(refs: _RuleRefs, found: Found) -> list[Pick] | None:

@@ -68,6 +68,7 @@ class FeedSpec:
     polite_cap: float = 4.0  # ... but poll at least every polite_cap intervals
     type: str = "rss"  # one of FEED_TYPES: how the fetched document is read
     selectors: Selectors | None = None  # type "html" only
+    fetch_articles: bool = False  # a teaser feed: each new item's article is matched too
 
 
 @dataclass(frozen=True)

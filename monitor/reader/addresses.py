@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 
 REFUSED = "redirect to a private or loopback address refused"
+REFUSED_LINK = "link to a private or loopback address refused (the feed is on a public one)"
 
 # IPv6 forms that carry an IPv4 address a gateway or the kernel will connect to:
 # NAT64 (RFC 6052) in the low 32 bits, 6to4 (RFC 3056) in bits 16-48, and the old

@@ -114,14 +114,26 @@ def _get_following(
     start: float,
     clock: Callable[[], float],
     resolve: Resolver | None,
+    origin: str | None = None,
 ) -> tuple[requests.Response, str]:
     """Follow redirects ourselves, so each hop is capped and checked for private targets:
-    by name before the request, and by the address actually connected (deadline._vet)."""
-    configured = url
+    by name before the request, and by the address actually connected (deadline._vet).
+
+    `url` is the operator's own address unless `origin` is given: then `url` came from a
+    document fetched at `origin` (an item's link), and even its first hop must stay public
+    unless the operator configured `origin` on a private address ("": an origin unknown to
+    the config, never trusted)."""
+    configured = origin or url
     trusted_private: bool | None = None  # decided on the first redirect, saving a lookup
+    if origin is not None:
+        trusted_private = bool(origin) and _is_private_host(
+            urlsplit(origin).hostname or "", resolve
+        )
+        if not trusted_private and _is_private_host(urlsplit(url).hostname or "", resolve):
+            raise FetchError(addresses.REFUSED_LINK, retryable=False)
     for hop in range(policy.max_redirects + 1):
         _check_deadline(start, clock, policy)
-        with public_only(hop > 0 and not trusted_private):
+        with public_only((hop > 0 or origin is not None) and not trusted_private):
             resp = session.get(
                 url,
                 headers=headers,

@@ -101,5 +101,8 @@ def poll_settings(config: Config) -> PollSettings:
         feed_down_after=a.feed_down_after,
         story=StoryPolicy(a.story_window, a.similarity, a.corroboration),
         per_host=d.per_host,
-        lease=d.total_timeout + d.parse_timeout + 30.0,
+        # a feed with fetch_articles spends up to one more total_timeout on its pages
+        lease=d.total_timeout * (2 if any(f.fetch_articles for f in config.feeds) else 1)
+        + d.parse_timeout
+        + 30.0,
     )

@@ -23,6 +23,7 @@ from monitor.service.runtime import Runtime
 log = structlog.get_logger("monitor.daemon")
 STOP_GRACE = 30.0  # seconds in-flight polls get to finish after SIGTERM
 HEARTBEAT = 15.0  # seconds between instance heartbeats
+EVIDENCE_EVERY = 30.0  # seconds between looks for evidence due (a new alert wakes it at once)
 
 
 class Daemon:
@@ -58,6 +59,9 @@ class Daemon:
         self._delivery_thread = threading.Thread(
             target=self._delivery_loop, name="delivery", daemon=True
         )
+        self._evidence_thread = threading.Thread(
+            target=self._evidence_loop, name="evidence", daemon=True
+        )
         self._metrics_server: Any = None
         self._console_server: Any = None
 
@@ -72,6 +76,7 @@ class Daemon:
         self.jobs.schedule_service(self.heartbeat)
         self.scheduler.start()
         self._delivery_thread.start()
+        self._evidence_thread.start()
         log.info(
             "daemon.started",
             feeds=len(self.rt.config.feeds),
@@ -129,6 +134,7 @@ class Daemon:
         self.stopping.set()
         self.rt.deliverer.stop.set()
         self.rt.wake.set()
+        self.rt.evidence_wake.set()
         self.scheduler.pause()
         # Let polls in flight finish before APScheduler's shutdown: it holds its job-store
         # lock while it waits for running jobs, and a job that then touches the scheduler
@@ -140,6 +146,8 @@ class Daemon:
         done.start()
         done.join(max(1.0, deadline - self.rt.mono()))
         self._delivery_thread.join(self.stop_grace)
+        # a page fetch in flight ends by its own deadline; its row's claim then lapses
+        self._evidence_thread.join(max(1.0, deadline - self.rt.mono()))
         self.rt.deliverer.join(max(1.0, deadline - self.rt.mono()))
         guard("release", lambda: self.rt.store.release_all(self.rt.instance.owner))()
         for server in (self._metrics_server, self._console_server):
@@ -172,6 +180,15 @@ class Daemon:
             if self.stopping.is_set():
                 break
             guard("delivery", self._drain)()
+
+    def _evidence_loop(self) -> None:
+        """Evidence capture on a thread of its own: no page, however slow, holds up a
+        delivery, a poll or a heartbeat."""
+        capturer = self.rt.capturer
+        while capturer is not None and not self.stopping.is_set():
+            guard("evidence", capturer.run)()
+            self.rt.evidence_wake.wait(EVIDENCE_EVERY)
+            self.rt.evidence_wake.clear()
 
     def _drain(self) -> None:
         self.rt.deliverer.kick(self._drained)

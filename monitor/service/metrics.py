@@ -44,6 +44,15 @@ class Metrics:
             "monitor_deliveries", "Delivery attempts by outcome", ["channel", "outcome"], registry=r
         )
         self.outbox = Gauge("monitor_outbox", "Outbox rows by status", ["status"], registry=r)
+        self.evidence = Counter(
+            "monitor_evidence", "Evidence page attempts by outcome", ["outcome"], registry=r
+        )
+        self.articles = Counter(
+            "monitor_article_fetches",
+            "Article fetches of fetch_articles feeds by outcome",
+            ["feed", "outcome"],
+            registry=r,
+        )
         self.last_success = Gauge(
             "monitor_feed_last_success_timestamp_seconds",
             "Last successful poll",
@@ -66,6 +75,12 @@ class Metrics:
 
     def delivery(self, channel: str, outcome: str) -> None:
         self.deliveries.labels(channel, outcome).inc()
+
+    def evidence_outcome(self, outcome: str) -> None:
+        self.evidence.labels(outcome).inc()
+
+    def article(self, feed: str, outcome: str) -> None:
+        self.articles.labels(feed, outcome).inc()
 
     def outbox_counts(self, counts: dict[str, int]) -> None:
         for status, n in counts.items():

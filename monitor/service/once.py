@@ -40,6 +40,11 @@ def run_once(rt: Runtime) -> OnceReport:
             if not rt.deliverer.drain().sent:
                 break
         dead_now = rt.store.outbox_counts()["dead"] - dead_before
+        if rt.capturer is not None:  # after delivery: evidence never delays an alert
+            try:
+                rt.capturer.run()
+            except Exception:  # evidence is never what fails a run
+                log.exception("evidence.failed_run")
         # rows another live instance has claimed are on their way: not "still queued" here
         pending = rt.store.pending_for(rt.instance.owner, rt.now(), before=last_drain)
         report = OnceReport(len(outcomes), left, failed, pending, dead_now)

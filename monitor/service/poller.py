@@ -20,6 +20,7 @@ from monitor.model import FeedSpec, FeedState, Fetched, ParsedFeed, PollResult, 
 from monitor.pipeline import MatcherLike
 from monitor.reader.fetch import FetchPolicy, fetch
 from monitor.reader.pool import ParsePool
+from monitor.service.articles import ArticleFetcher
 from monitor.store import PollStore, SaveOutcome
 
 log = structlog.get_logger("monitor.poll")
@@ -59,12 +60,23 @@ class Poller:
     now: Callable[[], datetime]
     owner: str = "local"
     on_poll: Callable[[PollResult, SaveOutcome, Fetched], None] = lambda r, s, f: None
+    on_article: Callable[[str, str], None] = lambda feed, outcome: None  # (feed, outcome)
     _folds: StoryRefs = field(default_factory=StoryRefs)  # lasts across reloads: keyed by alert
     _hosts: dict[str, threading.BoundedSemaphore] = field(default_factory=dict)
     _hosts_lock: threading.Lock = field(default_factory=threading.Lock)
     # feed -> the state of a failed poll the store could not record: the next poll starts
     # from it (backoff keeps growing) and records it with its own result
     _unsaved: dict[str, FeedState] = field(default_factory=dict)
+    _articles: ArticleFetcher | None = None
+
+    def __post_init__(self) -> None:
+        self._articles = ArticleFetcher(
+            self.session,
+            self.policy,
+            lambda url: self._host_slot(url, self.live().poll.per_host),
+            self.now,
+            self.on_article,
+        )
 
     def claim(
         self, spec: FeedSpec, *, due_only: bool = True, not_since: datetime | None = None
@@ -109,9 +121,10 @@ class Poller:
         now = self.now()
         with self._host_slot(spec.url, b.poll.per_host):
             fetched = fetch(self.session, spec, state, self.policy)
+        articles = self._articles.for_feed(spec) if spec.fetch_articles and self._articles else None
         result = pipeline.process(
             spec, state, fetched, self._parse(spec), self._seen(spec), b.matcher,
-            self._policy(b), now,
+            self._policy(b), now, articles,
         )  # fmt: skip
         try:
             saved = self.store.save_poll(result, self._desk(b, result), now)

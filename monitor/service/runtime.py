@@ -31,6 +31,7 @@ from monitor.reader.procs import pid_alive
 from monitor.rules.load import load_rules
 from monitor.rules.model import RuleSet
 from monitor.service.bundle import Bundle, Live, make_bundle, make_channels
+from monitor.service.evidence import Capturer
 from monitor.service.metrics import Metrics
 from monitor.service.poller import Poller
 from monitor.store import SaveOutcome, Store, open_store
@@ -131,6 +132,9 @@ class Runtime:
     stream: TextIO | None = None
     # set after each poll that created alerts, so the delivery loop does not wait its interval
     wake: threading.Event = field(default_factory=threading.Event)
+    capturer: Capturer | None = None  # evidence of alerts, off the delivery path
+    # set after each poll that created alerts, so evidence capture starts at once
+    evidence_wake: threading.Event = field(default_factory=threading.Event)
 
     @property
     def bundle(self) -> Bundle:
@@ -189,12 +193,20 @@ def build(
     metrics = Metrics()
     wake = threading.Event()
 
+    evidence_wake = threading.Event()
+
     def after_poll(result: PollResult, saved: SaveOutcome, fetched: Fetched) -> None:
         metrics.poll(result, saved, fetched)
         if saved.created or saved.corroborated:
             wake.set()
+        if saved.created or saved.attached:
+            evidence_wake.set()
 
-    poller = Poller(store, session, policy, parser, live, now, instance.owner, after_poll)
+    poller = Poller(store, session, policy, parser, live, now, instance.owner, after_poll,
+                    on_article=metrics.article)  # fmt: skip
+    capturer = Capturer(store, session, policy, lambda: live().config.evidence,
+                        lambda feed: _feed_url(live().config, feed), now, instance.owner,
+                        metrics.evidence_outcome)  # fmt: skip
     deliverer = Deliverer(
         store,
         live,
@@ -206,5 +218,10 @@ def build(
     )
     return Runtime(
         live, store, session, parser, poller, deliverer, instance, metrics, now, mono,
-        smtp_factory, stream, wake,
+        smtp_factory, stream, wake, capturer, evidence_wake,
     )  # fmt: skip
+
+
+def _feed_url(config: Config, feed: str) -> str | None:
+    spec = config.feeds_by_name.get(feed)
+    return spec.url if spec else None

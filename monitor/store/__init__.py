@@ -20,6 +20,7 @@ from monitor.model import (
     Routed,
 )
 from monitor.model.console import Detail, Filters, Listed, Missed, Page, Silence
+from monitor.model.evidence import ArchiveAnswer, Capture, Evidence, EvidenceTask
 from monitor.model.search import ItemPage, ItemQuery
 from monitor.store.people import PeopleStore as PeopleStore
 from monitor.store.people import Person as Person
@@ -222,6 +223,21 @@ class SearchStore(Protocol):
     def search_items(self, q: ItemQuery) -> ItemPage: ...
 
 
+class EvidenceStore(Protocol):
+    """Each alert source's page as captured after the alert (store/evidence.py)."""
+
+    def queue_evidence(self, since: datetime, now: datetime) -> int: ...
+    def claim_evidence(
+        self, owner: str, now: datetime, lease_seconds: float, limit: int = 20
+    ) -> list[EvidenceTask]: ...
+    def record_evidence(
+        self, task: EvidenceTask, capture: Capture, state: str, next_attempt: datetime
+    ) -> None: ...
+    def record_archive(self, task: EvidenceTask, answer: ArchiveAnswer) -> None: ...
+    def evidence(self, alert_id: str) -> list[Evidence]: ...
+    def evidence_raw(self, alert_id: str, link: str) -> bytes | None: ...
+
+
 class ReviewStore(Protocol):
     """The review queue of channels with `review = true` (store/reviews.py): what waits,
     a person's decision on it, and the timeout that sends a critical alert unreviewed."""
@@ -249,6 +265,7 @@ class Store(
     PeopleStore,
     ReviewStore,
     SearchStore,
+    EvidenceStore,
     Protocol,
 ):
     """Every role at once: what the engines implement and open_store() returns."""

@@ -18,6 +18,7 @@ from monitor.store import Tx as Tx
 from monitor.store import items as _items
 from monitor.store import stories as _stories
 from monitor.store.console import ConsoleSql
+from monitor.store.evidence import EvidenceSql
 from monitor.store.feedrows import FEED_COLUMNS as FEED_COLUMNS
 from monitor.store.feedrows import _feed_state as _feed_state
 from monitor.store.feedrows import _update_state, _upsert_state
@@ -33,7 +34,7 @@ OUTBOX_COLUMNS = (
 OUTBOX_WIDTH = len(OUTBOX_COLUMNS.split(","))  # a row's first columns are these, _delivery's
 
 
-class SqlStore(ConsoleSql, ItemsSql, LabelsSql, PeopleSql, ReviewSql):
+class SqlStore(ConsoleSql, EvidenceSql, ItemsSql, LabelsSql, PeopleSql, ReviewSql):
     """Store logic over any engine that gives a transaction with q() and x()."""
 
     def __init__(self) -> None:

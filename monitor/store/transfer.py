@@ -67,6 +67,30 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "search",
         ),
     ),
+    # each alert source's page as captured (schema 9); claims are not copied
+    "evidence": (
+        ("alert_id", "link"),
+        (
+            "feed",
+            "state",
+            "attempts",
+            "next_attempt",
+            "created",
+            "fetched_at",
+            "http_status",
+            "final_url",
+            "content_type",
+            "size",
+            "sha256",
+            "text",
+            "raw",
+            "error",
+            "archive_status",
+            "archive_url",
+            "archive_error",
+            "archived_at",
+        ),
+    ),
     "alerts": (
         ("id",),
         (

@@ -13,7 +13,7 @@ from monitor.alerts import triage
 from monitor.errors import FieldError
 from monitor.model import SEVERITY_NAMES
 from monitor.model.console import ALL_STATES, STATES, Page
-from monitor.web import auth, views
+from monitor.web import auth, evidence, views
 from monitor.web.api import RECENT_SILENCES
 from monitor.web.app import Console, Route, Who, no_alert, route
 from monitor.web.http import Request, Response
@@ -90,7 +90,8 @@ def alert_page(console: Console, req: Request, who: Who, alert_id: str) -> Respo
     return page("alert.html", who, a=a, done=req.query.get("done", ""), states=STATES,
                 users=[u.name for u in console.store.users()], writer=_writer(who),
                 waiting=any(d["status"] == "review" for d in a["deliveries"]),
-                silence_like=silence_like)  # fmt: skip
+                silence_like=silence_like,
+                evidence=evidence.shown(console.store.evidence(alert_id)))  # fmt: skip
 
 
 def silences_page(

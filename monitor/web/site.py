@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from importlib.resources import files
 
-from monitor.web import admin, api, exports, finder, forms, pages, screens, signin
+from monitor.web import admin, api, evidence, exports, finder, forms, pages, screens, signin
 from monitor.web.app import App, Console, Route, Who, route
 from monitor.web.http import ConsoleServer, Request, Response, serve
 
@@ -22,6 +22,7 @@ ROUTES: list[Route] = [
     *finder.ROUTES,
     *admin.ROUTES,
     *exports.ROUTES,
+    *evidence.ROUTES,
     *signin.ROUTES,
     *screens.ROUTES,
     *forms.ROUTES,
