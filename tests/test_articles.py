@@ -6,6 +6,7 @@ Links from a feed on a public address never reach a private one."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -53,8 +54,10 @@ def engine(
     yield 'url_env = "ARTICLES_TEST_PG"'
 
 
-def configured(tmp_path: Path, url: str, state: str, fetch: bool = True) -> Path:
-    cfg = write_config(tmp_path, {"osapg": url}, state=state)
+def configured(
+    tmp_path: Path, url: str, state: str, fetch: bool = True, defaults: str = ""
+) -> Path:
+    cfg = write_config(tmp_path, {"osapg": url}, state=state, defaults=defaults)
     text = cfg.read_text().replace(
         'jitter = "0s"\n', f'jitter = "0s"\nfetch_articles = {str(fetch).lower()}\n'
     )
@@ -126,6 +129,27 @@ def test_a_dead_article_server_leaves_the_item_matched_on_its_feed_text(
     assert failed == 1
     [event] = [e for e in logged if e.get("event") == "article.failed"]
     assert event["link"] == dead and event["feed"] == "osapg" and "connection" in event["error"]
+
+
+# a real page's shape at its worst for the extractor: a long table (about 5 s to extract)
+SLOW_PAGE = b"<html><body><table>" + b"<tr><td>cell text</td><td>x</td></tr>" * 40000 + b"</table>"
+
+
+def test_a_page_too_slow_to_extract_is_cut_at_the_parse_deadline(
+    tmp_path: Path, feeds: FeedServer
+) -> None:
+    page = feeds.serve("/statements/slow", Response(body=SLOW_PAGE))
+    url = feeds.publish("osapg", rss(teaser("s1", "Massacre reported in Abyei", page)))
+    cfg = configured(tmp_path, url, 'path = "state.db"', defaults='parse_timeout = "1s"')
+    with runtime_of(cfg, parse_workers=1) as rt, capture_logs() as logged:
+        started = time.monotonic()
+        result = poll(rt)
+        took = time.monotonic() - started
+        [candidate] = result.alerts
+    assert candidate.matches[0].hits[0].field == "title", "matched on what the feed gave"
+    [event] = [e for e in logged if e.get("event") == "article.failed"]
+    assert "article extraction exceeded its 1s deadline" in event["error"]
+    assert took < 4, "the poll is not held by the extractor"
 
 
 def test_the_article_is_matched_up_to_its_first_20_kb() -> None:

@@ -24,10 +24,11 @@ from monitor.cli.db import copy_state
 from monitor.cli.main import main
 from monitor.config.load import load_config
 from monitor.config.sections import EvidenceConfig
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, FetchError
 from monitor.model import Routed
 from monitor.reader.fetch import FetchPolicy, make_session
-from monitor.service.evidence import Capturer
+from monitor.reader.page import Page
+from monitor.service.evidence import Capturer, capture_of
 from monitor.store import Store, open_store
 from monitor.web import auth, site
 from monitor.web.app import Console
@@ -259,3 +260,16 @@ def test_the_cli_lists_and_exports_an_alerts_evidence(
     assert json.loads(z.read("manifest.json"))["alert"]["id"] == alert_id
     assert z.read("sources/01/page.html") == ARTICLE
     assert main(["evidence", "nope", "-c", str(cfg)]) == 2
+
+
+def test_a_page_whose_text_cannot_be_extracted_in_time_is_kept_by_its_bytes() -> None:
+    body = b"<html><body><p>Statement on Abyei</p></body></html>"
+    page = Page("https://example.org/a", "https://example.org/a", 200, body, "text/html", T0)
+
+    def overran(_body: bytes, _url: str | None) -> str:  # failure injection: the deadline
+        raise FetchError("article extraction exceeded its 20s deadline")
+
+    capture = capture_of(page, overran)
+    assert capture.error is None and capture.text is None
+    assert capture.sha256 == hashlib.sha256(body).hexdigest() and capture.raw == body
+    assert "Statement on Abyei" in (capture_of(page).text or "")

@@ -14,6 +14,7 @@ from datetime import datetime
 import requests
 import structlog
 
+from monitor.errors import FetchError
 from monitor.model import FeedSpec, Item
 from monitor.reader.article import main_text
 from monitor.reader.fetch import FetchPolicy
@@ -33,6 +34,8 @@ class ArticleFetcher:
     now: Callable[[], datetime]
     on_article: Callable[[str, str], None] = field(default=lambda feed, outcome: None)
     mono: Callable[[], float] = time.monotonic
+    # the page's main text; the daemon gives its parse pool's, which has a deadline
+    extract: Callable[[bytes, str | None], str] = main_text
 
     def for_feed(self, spec: FeedSpec) -> Callable[[Sequence[Item]], Mapping[str, str]]:
         """What pipeline.process calls with the items it will match: their text by key."""
@@ -58,7 +61,10 @@ class ArticleFetcher:
             page = fetch_page(self.session, link, policy, origin=spec.url, wall=self.now)
         if page.body is None:
             return self._failed(spec, link, page.error or "no page")
-        text = main_text(page.body, page.final_url)
+        try:
+            text = self.extract(page.body, page.final_url)
+        except FetchError as exc:
+            return self._failed(spec, link, exc.reason)
         self.on_article(spec.name, "fetched" if text else "empty")
         return text
 

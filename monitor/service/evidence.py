@@ -15,6 +15,7 @@ import requests
 import structlog
 
 from monitor.config.sections import EvidenceConfig
+from monitor.errors import FetchError
 from monitor.model import iso
 from monitor.model.evidence import CAPTURED, FAILED, PENDING, Capture, EvidenceTask
 from monitor.reader.article import main_text, sha256
@@ -35,12 +36,17 @@ def retry_delay(attempts: int) -> float:
     return min(BACKOFF * float(2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
-def capture_of(page: Page) -> Capture:
-    """What is kept of one fetch: the page's bytes, their hash and main text, or the error."""
+def capture_of(page: Page, extract: Callable[[bytes, str | None], str] = main_text) -> Capture:
+    """What is kept of one fetch: the page's bytes, their hash and main text, or the error.
+    A page whose text cannot be extracted in time is still kept (bytes and hash), text None."""
     if page.body is None:
         return Capture(page.fetched_at, page.status, page.final_url, page.content_type or None,
                        None, None, None, None, page.error)  # fmt: skip
-    text = main_text(page.body, page.final_url)
+    try:
+        text: str | None = extract(page.body, page.final_url)
+    except FetchError as exc:
+        log.warning("evidence.no_text", link=page.final_url, error=exc.reason)
+        text = None
     return Capture(page.fetched_at, page.status, page.final_url, page.content_type or None,
                    page.size, sha256(page.body), text, page.body, None)  # fmt: skip
 
@@ -71,6 +77,7 @@ class Capturer:
     owner: str = "local"
     on_outcome: Callable[[str], None] = field(default=lambda outcome: None)
     rounds: int = 10  # batches per run at most, so a run ends and the loop can stop
+    extract: Callable[[bytes, str | None], str] = main_text  # the daemon's: under a deadline
 
     def run(self) -> int:
         """Capture what is due now; how many rows were attempted."""
@@ -99,7 +106,7 @@ class Capturer:
     def _capture(self, task: EvidenceTask, cfg: EvidenceConfig) -> None:
         page = fetch_page(self.session, task.link, self.policy, origin=self.origin(task.feed),
                           wall=self.now)  # fmt: skip
-        capture = capture_of(page)
+        capture = capture_of(page, self.extract)
         state, due = outcome(task, capture, cfg, self.now())
         self.store.record_evidence(task, capture, state, due)
         self.on_outcome(state)

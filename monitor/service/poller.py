@@ -76,6 +76,7 @@ class Poller:
             lambda url: self._host_slot(url, self.live().poll.per_host),
             self.now,
             self.on_article,
+            extract=self.parser.extract,
         )
 
     def claim(

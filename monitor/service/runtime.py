@@ -206,7 +206,7 @@ def build(
                     on_article=metrics.article)  # fmt: skip
     capturer = Capturer(store, session, policy, lambda: live().config.evidence,
                         lambda feed: _feed_url(live().config, feed), now, instance.owner,
-                        metrics.evidence_outcome)  # fmt: skip
+                        metrics.evidence_outcome, extract=parser.extract)  # fmt: skip
     deliverer = Deliverer(
         store,
         live,
