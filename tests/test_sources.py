@@ -265,3 +265,32 @@ def test_an_opml_export_leaves_html_pages_out(tmp_path: Path) -> None:
     out = run_monitor(["feeds", "export", "-c", str(cfg)], env_with())
     assert out.returncode == 0, out.stderr
     assert "https://ex.org/f.json" in out.stdout and 'xmlUrl="https://ex.org/"' not in out.stdout
+
+
+SHIPPED_PAGES = {
+    # the shapes the shipped selectors must read whatever the markup around the links
+    "osapg-statements": (b'<nav><a href="/en/genocideprevention/statements.shtml">Statements'
+                         b'</a></nav><div><p><a href="/en/genocideprevention/documents/media/'
+                         b'statements/2025/Statement-Sudan.pdf">Statement on El Fasher</a></p>'
+                         b'<a href="/en/genocideprevention/about.shtml">About</a></div>'),
+    "icc-news-page": (b'<div class="view"><div><a href="/news/situation-darfur-verdict">'
+                      b'Darfur: ICC Trial Chamber finds Ali Kushayb guilty</a></div>'
+                      b'<a href="/about">About the Court</a></div>'),
+    "icc-situations": (b'<ul><li><a href="/situations/darfur">Darfur, Sudan</a></li><li>'
+                       b'<a href="/cases/abd-al-rahman">Abd-Al-Rahman</a></li></ul>'),
+}  # fmt: skip
+
+
+def test_the_shipped_pages_without_feeds_read_links_in_any_markup() -> None:
+    shipped = load_config(Path(__file__).parent.parent / "config.toml", channel_types=CHANNELS)
+    pages = {f.name: f for f in shipped.feeds if f.type == "html"}
+    assert set(pages) == set(SHIPPED_PAGES)
+    titles = {}
+    for name, spec in pages.items():
+        parsed = parse_document(SHIPPED_PAGES[name], {}, spec.url, "html", spec.selectors)
+        titles[name] = [e.title for e in parsed.entries]
+    assert titles == {
+        "osapg-statements": ["Statements", "Statement on El Fasher"],
+        "icc-news-page": ["Darfur: ICC Trial Chamber finds Ali Kushayb guilty"],
+        "icc-situations": ["Darfur, Sudan", "Abd-Al-Rahman"],
+    }
