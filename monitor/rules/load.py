@@ -20,6 +20,7 @@ from typing import Any
 
 from monitor.config.reader import Problems, Table
 from monitor.errors import ConfigError
+from monitor.rules import extend
 from monitor.rules.check import countries, fields, groups, severity, string, strings
 from monitor.rules.model import FIELDS, MIN_SCORE_DEFAULT, Near, Rule, RuleSet, Term
 from monitor.rules.terms import refuse_both, term_defaults
@@ -33,7 +34,7 @@ ROUTE_KEYS = ("channels", "route_tags", "cooldown")
 DEFAULT_KEYS = SCOPE_KEYS + ROUTE_KEYS
 RULE_KEYS = ("id", "title", "severity", "description", *DEFAULT_KEYS,
              "any", "all", "none", "weights", "threshold", "near")  # fmt: skip
-FILE_KEYS = ("theme", "defaults", "rules")
+FILE_KEYS = ("theme", "defaults", "rules", "terms")
 
 
 def _none_within(at: Table) -> int:
@@ -49,8 +50,13 @@ def load_rules(paths: Sequence[Path]) -> RuleSet:
     check = Problems("")
     rules: list[Rule] = []
     seen: dict[str, str] = {}
-    for file in _rule_files(paths, check):
-        for index, rule in _load_file(file, check):
+    files = [(f, _read(f, check)) for f in _rule_files(paths, check)]
+    packs = extend.new()  # [[terms]] of every file, applied to their rules wherever they are
+    for file, data in files:
+        if data is not None:
+            extend.collect(file, data, check.at(str(file)), packs)
+    for file, data in files:
+        for index, rule in _load_file(file, data, check, packs):
             where = f"{file} rules[{index}]"
             if rule.id in seen:
                 check.at(str(file)).add(
@@ -60,6 +66,7 @@ def load_rules(paths: Sequence[Path]) -> RuleSet:
                 )
             seen.setdefault(rule.id, where)
             rules.append(rule)
+    extend.unknown(packs, _ids(files), check)
     if check.items:
         raise ConfigError(check.items)
     return RuleSet(tuple(rules))
@@ -77,19 +84,32 @@ def _rule_files(paths: Sequence[Path], check: Problems) -> list[Path]:
     return files
 
 
-def _load_file(file: Path, check: Problems) -> list[tuple[int, Rule]]:
+def _ids(files: list[tuple[Path, dict[str, Any] | None]]) -> set[str]:
+    """Every rule id written in the files, valid rule or not (a pack names the rule it
+    extends; a problem in that rule is reported once, as itself)."""
+    entries = [e for _, d in files if d for e in d.get("rules", []) if isinstance(e, dict)]
+    return {e["id"] for e in entries if isinstance(e.get("id"), str)}
+
+
+def _read(file: Path, check: Problems) -> dict[str, Any] | None:
     problems = check.at(str(file))
     try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
+        return tomllib.loads(file.read_text(encoding="utf-8"))
     except OSError as exc:
         problems.add("", f"cannot read: {exc.strerror or exc}")
-        return []
     except UnicodeDecodeError:
         problems.add("", "not UTF-8 text; save the file as UTF-8")
-        return []
     except tomllib.TOMLDecodeError as exc:
         problems.add(f"line {_line_of(exc, file)}", f"TOML syntax error: {exc}")
+    return None
+
+
+def _load_file(
+    file: Path, data: dict[str, Any] | None, check: Problems, packs: extend.Extensions
+) -> list[tuple[int, Rule]]:
+    if data is None:
         return []
+    problems = check.at(str(file))
     top = Table(data, "", problems)
     top.finish(FILE_KEYS)
     theme = string(data, "theme", top, required=False) or file.stem
@@ -105,6 +125,9 @@ def _load_file(file: Path, check: Problems) -> list[tuple[int, Rule]]:
         return []
     out = []
     for index, entry in enumerate(entries):
+        added = packs.get(entry.get("id")) if isinstance(entry.get("id"), str) else None
+        if added:
+            entry = extend.extend(entry, added, check)
         rule = _rule(entry, index, theme, defaults, file, problems)
         if rule is not None:
             out.append((index, rule))
