@@ -15,13 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FILES = sorted(
-    [*(ROOT / "corpus" / "dev").glob("*.tsv"), *(ROOT / "corpus" / "real").glob("*.tsv")]
-) + sorted((ROOT / "corpus" / "real2").glob("*.tsv"))
+FILES = (
+    sorted([*(ROOT / "corpus" / "dev").glob("*.tsv"), *(ROOT / "corpus" / "real").glob("*.tsv")])
+    + sorted((ROOT / "corpus" / "real2").glob("*.tsv"))
+    + sorted((ROOT / "corpus" / "real3").glob("*.tsv"))
+)
 K = 5
 # Items gathered later are assigned folds among themselves, so the folds of the earlier items
 # (fold 0 was held out of the pack revision) stay what they were.
-ROUNDS = {"real2": 2}
+ROUNDS = {"real2": 2, "real3": 3}
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,8 @@ class Row:
 
     @property
     def round(self) -> int:
-        """1 for the dev sets and real/, 2 for the items gathered on 2026-12-02 (real2/)."""
+        """1 for the dev sets and real/, 2 for the items gathered on 2026-12-02 (real2/), 3 for
+        the Arabic, Russian, Ukrainian and Portuguese items (real3/)."""
         return ROUNDS.get(self.file.split("/")[0], 1)
 
     @property
