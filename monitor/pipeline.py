@@ -28,6 +28,7 @@ from monitor.model import (
     Router,
 )
 from monitor.reader import cadence
+from monitor.reader.documents import usable
 from monitor.reader.normalize import normalize_entries
 
 # (body, headers, final url) -> the parsed document; may raise FetchError, or anything
@@ -226,17 +227,6 @@ def tag(item: Item, texts: Texts, matcher: MatcherLike) -> Item:
     tags its items with this too)."""
     lang = language.detect(item.title, item.summary)
     return replace(item, countries=matcher.countries(item, texts), lang=lang)
-
-
-def usable(parsed: ParsedFeed) -> str | None:
-    """Why a parsed document cannot be used (None when it can): a bozo feed with entries is used."""
-    if parsed.entries:
-        return None
-    if not parsed.is_feed:
-        return "not a feed (no RSS or Atom found)"
-    if parsed.bozo:
-        return f"unparseable feed: {parsed.bozo}"
-    return None
 
 
 def _cutoff(state: FeedState, now: datetime, backfill: float | None) -> datetime | None:

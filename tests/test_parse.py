@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from monitor.errors import FetchError
-from monitor.pipeline import usable
+from monitor.reader.documents import usable
 from monitor.reader.parse import parse_feed, refuse_hostile, repair_utf8
 from tests.feedfiles import item, rss
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import IntEnum
 from typing import Any
 
 from monitor.model.outbox import Delivery as Delivery
 from monitor.model.outbox import DeliveryResult as DeliveryResult
+from monitor.model.severity import SEVERITY_NAMES as SEVERITY_NAMES
+from monitor.model.severity import Severity as Severity
 from monitor.model.sources import Selectors as Selectors
 
 
@@ -26,32 +27,6 @@ def as_utc(moment: datetime) -> datetime:
 def iso(moment: datetime) -> str:
     """ISO 8601 in UTC with a Z, as every output of the project writes times."""
     return as_utc(moment).isoformat().replace("+00:00", "Z")
-
-
-class Severity(IntEnum):
-    """Alert severity; ordered so that max() gives the most severe."""
-
-    INFO = 0
-    LOW = 1
-    MEDIUM = 2
-    HIGH = 3
-    CRITICAL = 4
-
-    @classmethod
-    def parse(cls, text: object) -> Severity:
-        """A severity from its name, any case ("High"); ValueError naming the choices."""
-        name = text.strip().upper() if isinstance(text, str) else ""
-        if name not in cls.__members__:
-            shown = f'"{text}"' if isinstance(text, str) else repr(text)
-            raise ValueError(f"{shown} is not one of {', '.join(s.name.lower() for s in cls)}")
-        return cls[name]
-
-    @property
-    def label(self) -> str:
-        return self.name.lower()
-
-
-SEVERITY_NAMES = tuple(s.label for s in Severity)
 
 
 @dataclass(frozen=True)

@@ -36,3 +36,14 @@ def parse_document(
     if kind == "jsonfeed":
         return parse_jsonfeed(body, headers, url)
     return parse_feed(body, headers, url)
+
+
+def usable(parsed: ParsedFeed) -> str | None:
+    """Why a parsed document cannot be used (None when it can): a bozo feed with entries is used."""
+    if parsed.entries:
+        return None
+    if not parsed.is_feed:
+        return "not a feed (no RSS or Atom found)"
+    if parsed.bozo:
+        return f"unparseable feed: {parsed.bozo}"
+    return None
