@@ -26,6 +26,7 @@ from datetime import datetime
 
 from rapidfuzz import fuzz
 
+from monitor.alerts import across
 from monitor.match.fold import Texts, fold_words
 from monitor.match.vocab import stem
 from monitor.model import Alert, AlertKind, FiledReport, Item, Match, RuleRef, Source
@@ -96,6 +97,8 @@ class StoryRef:
     title: str
     text: str
     countries: tuple[str, ...]
+    lang: str | None = None  # the report's language (monitor.match.language)
+    anchors: frozenset[str] = frozenset()  # place ids and figures it names (across)
 
 
 def alert_id(item: Item) -> str:
@@ -134,7 +137,9 @@ def source_of(item: Item) -> Source:
 
 def story_ref(alert: Alert) -> StoryRef:
     item = alert.item
-    title, text = story_key(alert.title, item.summary if item else "")
+    summary = item.summary if item else ""
+    title, text = story_key(alert.title, summary)
+    lang, anchors = across.anchors(alert.title, summary, item.lang if item else None)
     return StoryRef(
         id=alert.id,
         created=alert.created,
@@ -143,6 +148,8 @@ def story_ref(alert: Alert) -> StoryRef:
         title=title,
         text=text,
         countries=alert.countries,
+        lang=lang,
+        anchors=anchors,
     )
 
 
@@ -181,7 +188,9 @@ def report_ref(report: FiledReport, created: datetime) -> StoryRef:
     """What clustering knows of a report filed under a story: its title, rules, countries."""
     _, s, summary, rule_ids, countries = report
     title, text = story_key(s.title, summary)
-    return StoryRef(f"{s.feed}\n{s.item_key}", created, rule_ids, s.link, title, text, countries)
+    lang, anchors = across.anchors(s.title, summary)
+    return StoryRef(f"{s.feed}\n{s.item_key}", created, rule_ids, s.link, title, text, countries,
+                    lang, anchors)  # fmt: skip
 
 
 def find_story(
@@ -226,6 +235,8 @@ def _similarity(a: StoryRef, b: StoryRef) -> float:
         return 100.0
     if a.countries and b.countries and not set(a.countries) & set(b.countries):
         return 0.0
+    if a.lang and b.lang and a.lang != b.lang:  # words cannot be compared: what they name can
+        return across.similarity(a.countries, a.anchors, b.countries, b.anchors)
     if len(a.title.split()) < 4 or len(b.title.split()) < 4:
         return float(fuzz.token_sort_ratio(a.title, b.title))
     return float(max(fuzz.token_set_ratio(a.title, b.title), fuzz.token_set_ratio(a.text, b.text)))
