@@ -2,11 +2,14 @@
 taken for reports of one event, since their words cannot be compared.
 
 A report's anchors are the places of the situations it names (monitor.match.places: one
-id for "El Fasher", "الفاشر" and "Эль-Фашере") and the counts it gives ("75" killed). Two
-reports in different languages, which already fired a common rule within the story window
-(monitor.alerts.stories), are one story when they name a common country and share a place
-and a figure, or two places; a shared place alone is not enough (a city under attack is
-reported every day), nor a figure alone. Measured on real pairs of the corpus: rules/README.md.
+id for "El Fasher", "الفاشر" and "Эль-Фашере"), the people, armed groups, courts and groups
+it names (one id for "Putin", "بوتين", "Путина") and the counts it gives ("75" killed).
+Two reports in different languages, which already fired a common rule within the story
+window (monitor.alerts.stories) and name no different countries, are one story when they
+share a strong anchor (a town or a site, or a named person) or two anchors that are not both
+figures (a region and an armed group; a court and a group at risk); a region, a court or a
+figure alone is not enough: those are in the news every day. Measured on real pairs of the
+corpus (corpus/pairs.py; rules/README.md).
 """
 
 from __future__ import annotations
@@ -15,10 +18,10 @@ from collections.abc import Sequence
 
 from monitor.match import language
 from monitor.match.fold import fold_words
-from monitor.match.places import figures, places
+from monitor.match.places import actors, figures, places
 
-SAME = 100.0  # a place and a figure in common: one event
-PLACES = 95.0  # two places in common
+SAME = 100.0  # a town, a site or a person in common: one event
+TWO = 95.0  # two anchors in common, not both figures
 APART = 0.0
 
 _CACHE: dict[tuple[str, str], tuple[str | None, frozenset[str]]] = {}
@@ -26,14 +29,17 @@ _CACHE_SIZE = 4096
 
 
 def anchors(title: str, summary: str, lang: str | None = None) -> tuple[str | None, frozenset[str]]:
-    """The report's language (`lang` when already known) and its anchors: "p:<place id>"
-    and "n:<figure>"."""
+    """The report's language (`lang` when already known) and its anchors: "p:<place id>",
+    "a:<actor id>" ("p!:" and "a!:" when strong) and "n:<figure>"."""
     key = (title, summary)
     got = _CACHE.get(key)
     if got is None:
         words = [*fold_words(title), *fold_words(summary)]
-        named = places().find(words, f"{title}\n{summary}")
-        found = {f"p:{p}" for p in named} | {f"n:{n}" for n in figures(words)}
+        text = f"{title}\n{summary}"
+        found = {f"n:{n}" for n in figures(words)}
+        for kind, table in (("p", places()), ("a", actors())):
+            for i in table.find(words, text):
+                found.add(f"{kind}{'!' if i in table.strong else ''}:{i}")
         got = (lang or language.detect(title, summary), frozenset(found))
         if len(_CACHE) >= _CACHE_SIZE:
             _CACHE.clear()  # bounded: a poll's candidates are placed right after they are built
@@ -45,11 +51,18 @@ def similarity(
     countries_a: Sequence[str], anchors_a: frozenset[str],
     countries_b: Sequence[str], anchors_b: frozenset[str],
 ) -> float:  # fmt: skip
-    """SAME, PLACES or APART for two reports in different languages."""
-    if not set(countries_a) & set(countries_b):
+    """SAME, TWO or APART for two reports in different languages (a place named counts as
+    its country named, where the country tagger missed it)."""
+    a, b = _countries(countries_a, anchors_a), _countries(countries_b, anchors_b)
+    if a and b and not a & b:
         return APART
     shared = anchors_a & anchors_b
-    shared_places = sum(a.startswith("p:") for a in shared)
-    if shared_places and len(shared) > shared_places:
+    if any(x[1] == "!" for x in shared):
         return SAME
-    return PLACES if shared_places >= 2 else APART
+    return TWO if len(shared) >= 2 and any(not x.startswith("n:") for x in shared) else APART
+
+
+def _countries(tagged: Sequence[str], anchors: frozenset[str]) -> set[str]:
+    of = places().country
+    ids = (a.partition(":")[2] for a in anchors if a.startswith("p"))
+    return {*tagged, *(of[i] for i in ids if i in of)}

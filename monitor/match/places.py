@@ -5,6 +5,8 @@ Spanish, Portuguese, Arabic, Russian and Ukrainian. Two reports in different lan
 cannot be compared word by word; the places and figures they share are what tells that
 they report one event (monitor.alerts.stories). Names are matched as whole folded words
 (monitor.match.fold), longest first, so "Khan Younis" is one place and not "Khan".
+`monitor/match/data/actors.toml` does the same for the people, armed groups, courts and
+groups at risk the reports name.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 from monitor.match.fold import fold_words
 
 PLACES_FILE = Path(__file__).parent / "data" / "places.toml"
+ACTORS_FILE = Path(__file__).parent / "data" / "actors.toml"
 YEARS = range(1900, 2101)  # a number in this range is a year, not a count of people
 
 
@@ -27,6 +30,7 @@ class Places:
 
     def __init__(self, names: Iterable[tuple[str, str, bool]]) -> None:
         self.country: dict[str, str] = {}
+        self.strong: set[str] = set()  # a place that is no region, an actor who is a person
         self._by_first: dict[str, list[tuple[tuple[str, ...], str]]] = defaultdict(list)
         # folded name -> the capitalised spellings it must appear in (a name that is a word)
         self._capital: dict[tuple[str, ...], list[re.Pattern[str]]] = defaultdict(list)
@@ -68,11 +72,27 @@ def figures(words: Sequence[str]) -> frozenset[str]:
 @lru_cache(maxsize=1)
 def places() -> Places:
     """The places file, read once."""
-    data = tomllib.loads(PLACES_FILE.read_text(encoding="utf-8"))
+    return _read(PLACES_FILE)
+
+
+@lru_cache(maxsize=1)
+def actors() -> Places:
+    """The actors file (people, armed groups, courts, groups at risk), read once."""
+    return _read(ACTORS_FILE)
+
+
+def _read(path: Path) -> Places:
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
     table = Places(
         (pid, name, name in entry.get("capitalised", ()))
         for pid, entry in data.items()
         for name in entry["names"]
     )
-    table.country.update({pid: entry["country"] for pid, entry in data.items()})
+    table.country.update(
+        {pid: entry["country"] for pid, entry in data.items() if "country" in entry}
+    )
+    places_file = path == PLACES_FILE
+    table.strong.update(
+        pid for pid, e in data.items() if (not e.get("region") if places_file else e.get("person"))
+    )
     return table
