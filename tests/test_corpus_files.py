@@ -11,7 +11,10 @@ from pathlib import Path
 import pytest
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
-FILES = sorted([*CORPUS.glob("dev/*.tsv"), *CORPUS.glob("real/*.tsv"), *CORPUS.glob("real2/*.tsv")])
+FILES = sorted(
+    p for d in ("dev", "real", "real2", "real3", "real4") for p in CORPUS.glob(f"{d}/*.tsv")
+)
+LANGS = ("en", "fr", "es", "ar", "ru", "uk", "pt")
 COLUMNS = ["title", "summary", "label", "lang", "source", "note"]
 CATEGORIES = {
     "war-crimes", "massacre", "icc", "displacement", "torture", "cah", "sexual-violence",
@@ -45,7 +48,7 @@ def test_every_row_is_well_formed(path: Path) -> None:
         where = f"{path.name}:{n}"
         assert r["title"].strip() and "\t" not in r["title"] and "\n" not in r["title"], where
         assert r["label"] in ("0", "1"), where
-        assert r["lang"] in ("en", "fr", "es"), where
+        assert r["lang"] in LANGS, where
         assert len(r["summary"]) <= 400, where
         assert r["source"].strip(), where
         assert not r["source"].startswith(FORBIDDEN), where
@@ -58,3 +61,13 @@ def test_every_row_is_well_formed(path: Path) -> None:
 def test_no_title_twice() -> None:
     titles = Counter(r["title"].strip().casefold() for p in FILES for r in rows(p))
     assert [t for t, n in titles.items() if n > 1] == []
+
+
+@pytest.mark.parametrize("lang", ["ar", "ru", "uk", "pt"])
+def test_each_new_language_holds_what_issue_16_asks(lang: str) -> None:
+    """At least 300 items, 35 % positives, 25 % hard negatives (sport, politics, history,
+    figurative use) in each of the languages added by issue 16."""
+    mine = [r for p in FILES for r in rows(p) if r["lang"] == lang]
+    positives = sum(r["label"] == "1" for r in mine)
+    hard = sum(r["note"].startswith("hard:") for r in mine)
+    assert len(mine) >= 300 and positives >= 0.35 * len(mine) and hard >= 0.25 * len(mine)
