@@ -76,3 +76,21 @@ def test_a_bad_pack_is_refused_naming_its_file_and_table(
     with pytest.raises(ConfigError) as raised:
         load_rules([rules])
     assert any(p.startswith(f"{rules / 'lang' / 'ru.toml'}: {said}") for p in raised.value.problems)
+
+
+NEAR_THEME = THEME.replace(
+    'none = ["anniversary"]',
+    'none = ["anniversary"]\nnear = [{ a = ["killed"], b = ["civilians"], within = 5 }]',
+)
+NEAR_PACK = PACK + 'near = [{ a = ["убит*", "погиб*"], b = ["мирн*"], within = 5 }]\n'
+
+
+def test_a_pack_s_near_pair_is_an_alternative_of_the_rule_s_clause(tmp_path: Path) -> None:
+    rules = pack(tmp_path, NEAR_PACK)
+    (rules / "genocide.toml").write_text(NEAR_THEME, encoding="utf-8")
+    [rule] = load_rules([rules]).rules
+    assert len(rule.near) == 1 and len(rule.near[0].pairs) == 2, "one clause, two alternatives"
+    english = "Report accuses army of genocide: 40 civilians killed"
+    russian = "Доклад ООН обвиняет армию в геноциде: погибли 40 мирных жителей"
+    assert fired(rules, english) == fired(rules, russian) == ["genocide-finding"]
+    assert fired(rules, "Report accuses army of genocide") == [], "the clause still holds"

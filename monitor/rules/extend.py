@@ -3,11 +3,13 @@
 A language's terms for the whole pack live in one file (rules/lang/ar.toml) instead of in
 thirteen theme files: a reader of Arabic reviews one file, and a pack for a new language
 is added without editing the themes. Each table names its `rule` and adds to its `any`,
-`all` (group by group, in the rule's order), `none` and `near`; `lang`, `family`, `fuzzy`
-and `min_score` set on the table apply to its plain terms in any, all and none (inline
-tables and near clauses keep their own settings and else the rule's); `lang` picks the
-stemmer of the table's family terms and is ignored for the others. The added terms are
-checked where they are written, so a problem names the pack's file and table.
+`all` (group by group, in the rule's order), `none`, and `near` (clause by clause, in the
+rule's order: a pack's pair, or its `any` pairs, become alternatives of the rule's clause,
+which must hold as before; a rule's clauses all hold, so a pack adds none of its own);
+`lang`, `family`, `fuzzy` and `min_score` set on the table apply to its plain terms in any,
+all and none (inline tables and near clauses keep their own settings and else the rule's);
+`lang` picks the stemmer of the table's family terms and is ignored for the others. The
+added terms are checked where they are written, so a problem names the pack's file and table.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from monitor.rules.terms import term_defaults
 
 TERM_KEYS = ("lang", "family", "fuzzy", "min_score")
 EXTEND_KEYS = ("rule", *TERM_KEYS, "any", "all", "none", "near")
-LISTS = ("any", "none", "near")
+LISTS = ("any", "none")
 
 Where = tuple[str, str]  # (file, "terms[i] (rule=...)")
 Extensions = dict[str, list[tuple[Where, dict[str, Any]]]]  # rule id -> (where, additions)
@@ -67,7 +69,34 @@ def extend(entry: dict[str, Any], additions: list[tuple[Where, dict[str, Any]]],
             for i, group in enumerate(theirs):
                 mine[i] += _list(group)
             out["all"] = mine
+        if "near" in added:
+            theirs = _list(added["near"])
+            out["near"] = _near(entry, _list(out.get("near")), theirs, where, problems)
     return out
+
+
+def _near(entry: dict[str, Any], mine: list[Any], theirs: list[Any], where: Where,
+          problems: Problems) -> list[Any]:  # fmt: skip
+    """The rule's near clauses with the pack's pairs as alternatives of each, in order."""
+    if len(theirs) > len(mine):
+        said = f'"near" has {len(theirs)} clauses; rule {entry.get("id")} has {len(mine)}'
+        problems.at(where[0]).add(where[1], f"{said}: add pairs to its clauses in order")
+        return mine
+    out = list(mine)
+    for i, clause in enumerate(theirs):
+        out[i] = {"any": _pairs(mine[i]) + _pairs(clause)}
+    return out
+
+
+def _pairs(clause: Any) -> list[Any]:
+    """A clause's pairs, each with its own `within` (a clause's shared one copied in)."""
+    if not isinstance(clause, dict):
+        return []
+    if "any" not in clause:
+        return [{k: clause[k] for k in ("a", "b", "within") if k in clause}]
+    within = clause.get("within")
+    pairs = [p for p in _list(clause["any"]) if isinstance(p, dict)]
+    return [p if "within" in p or within is None else {**p, "within": within} for p in pairs]
 
 
 def unknown(extensions: Extensions, ids: set[str], problems: Problems) -> None:
