@@ -15,7 +15,8 @@ from monitor.channels import CHANNELS
 from monitor.config.load import load_config
 from monitor.errors import ConfigError
 from monitor.match import language
-from monitor.model import FeedSpec
+from monitor.model import FeedSpec, Selectors
+from monitor.reader.documents import parse_document
 from monitor.reader.jsonfeed import parse_jsonfeed
 from monitor.reader.normalize import normalize_entries
 from monitor.reader.parse import parse_fast, parse_slow
@@ -141,3 +142,18 @@ def test_config_language_is_checked_at_start(tmp_path: Path) -> None:
             load_config(write(tmp_path, bad), channel_types=CHANNELS)
         problems = "\n".join(caught.value.problems)
         assert "language" in problems and ("aljazeera" in problems or "12" in problems)
+
+
+def test_a_page_without_a_feed_declares_by_its_lang_attribute_else_content_language() -> None:
+    """type = "html": the lang in scope at each item (<html lang>, or one on the item)."""
+    page = (
+        '<html lang="ar"><body><ul><li><a href="/1">' + AR_1 + "</a></li>"
+        '<li lang="en"><a href="/2">Statement</a></li></ul></body></html>'
+    ).encode()
+    spec = FeedSpec("p", URL, 600, type="html")
+    for body, headers, expected in (
+        (page, {}, ["ar", "en"]),
+        (page.replace(b' lang="ar"', b""), {"Content-Language": "fr"}, ["fr", "en"]),
+    ):
+        parsed = parse_document(body, headers, URL, "html", Selectors(item="li"))
+        assert [i.lang for i in normalize_entries(parsed.entries, spec, URL, NOW)] == expected

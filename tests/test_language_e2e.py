@@ -112,8 +112,8 @@ def test_webhook_payloads_carry_each_alerts_language(delivered: Run) -> None:
 
 
 def test_api_console_and_csv_show_the_language(delivered: Run) -> None:
-    """The alert API gives `lang` and filters on it; the list page and an alert's page show
-    it; the CSV has a lang column."""
+    """The alert API gives `lang` and filters on it; the list page, an alert's page and the
+    search page show it; the CSV has a lang column; the search API's items carry theirs."""
     store = open_store(delivered.target)
     token = auth.new_token()
     store.add_token("bot", "viewer", auth.digest(token), utcnow())
@@ -133,6 +133,9 @@ def test_api_console_and_csv_show_the_language(delivered: Run) -> None:
         one = next(a for a in listed if a["title"] == AR_1)
         detail = requests.get(base + f"/api/v1/alerts/{one['id']}", headers=bearer, timeout=10)
         assert detail.json()["lang"] == "ar" and detail.json()["sources"][0]["lang"] == "ar"
+        items = requests.get(base + "/api/v1/items", params={"feed": "en-news"}, headers=bearer,
+                             timeout=10).json()["items"]  # fmt: skip
+        assert {i["title"]: i["lang"] for i in items} == {EN: "en", AR_IN_EN: "ar"}
         csv_rows = requests.get(base + "/api/v1/alerts.csv", headers=bearer, timeout=10).text
         header, *rows = csv_rows.splitlines()
         assert "lang" in header.split(",")
@@ -145,6 +148,8 @@ def test_api_console_and_csv_show_the_language(delivered: Run) -> None:
                 'lang="ar" dir="auto"' in page
                 and '<td data-label="Lang" class="lang">ar</td>' in page
             )
+            found = s.get(base + "/search", params={"feed": "ar-news"}, timeout=10).text
+            assert found.count('<td data-label="Lang" class="lang">ar</td>') == 2
             shown = s.get(base + f"/alerts/{one['id']}", timeout=10).text
             assert 'language <span class="lang">ar</span>' in shown
     finally:
