@@ -223,9 +223,9 @@ def fresh(
 
 
 def tag(item: Item, texts: Texts, matcher: MatcherLike) -> Item:
-    """A new item with the countries it names and the language it is written in (test-rules
-    tags its items with this too)."""
-    lang = language.detect(item.title, item.summary)
+    """A new item with the countries it names and its language (detected; unsure, the one
+    normalisation declared in item.lang). test-rules tags its items with this too."""
+    lang = language.detect(item.title, item.summary, item.lang)
     return replace(item, countries=matcher.countries(item, texts), lang=lang)
 
 

@@ -13,6 +13,7 @@ from monitor.alerts.decide import StoryDesk, StoryPolicy, routed
 from monitor.cli.db import copy_state
 from monitor.errors import StoreError
 from monitor.model import Alert, FeedState, PollResult
+from monitor.model.console import Filters
 from monitor.store import Store, open_store
 from tests.factories import T0, alert, item
 from tests.pg import PgServer
@@ -100,4 +101,23 @@ def test_copy_refuses_a_target_with_state(sqlite_state: Store, tmp_path: Path) -
             copy_state(sqlite_state, dst)
         assert list(dst.feed_states()) == ["mine"] and dst.outbox_counts()["pending"] == 0
     finally:
+        dst.close()
+
+
+def test_copy_carries_alert_and_source_languages(tmp_path: Path, pg_server: PgServer) -> None:
+    """An Arabic alert moved into PostgreSQL is still Arabic: the list's `lang` filter finds
+    it and its report keeps its language."""
+    src = open_store(str(tmp_path / "state.db"))
+    dst = open_store(pg_server.new_database())
+    try:
+        it = replace(item(key="g:ar", link="https://x.org/ar", title="مجزرة في الفاشر"), lang="ar")
+        a = alert(it)
+        src.save_poll(
+            PollResult("un-news", "fetched", FeedState("un-news"), (it,), (a,)), desk(), T0
+        )
+        copy_state(src, dst)
+        (found,) = dst.list_alerts(Filters(lang="ar")).rows
+        assert found.alert.lang == "ar" and [s.lang for s in found.alert.sources] == ["ar"]
+    finally:
+        src.close()
         dst.close()

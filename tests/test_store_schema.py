@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import psycopg
 import pytest
 
 from monitor.errors import StoreError
+from monitor.model.console import Filters
 from monitor.store import open_store
 from monitor.store.schema import SCHEMA_VERSION
-from tests.factories import T0
+from monitor.store.serialize import alert_to_dict
+from tests.factories import T0, alert, item
 from tests.pg import PgServer
 from tests.stores import ENGINES, create_at_version, new_target
 
@@ -126,3 +130,35 @@ def test_a_store_opened_not_to_create_finds_nothing_and_creates_nothing(
             open_store(target, create=False)
     open_store(target).close()
     open_store(target, create=False).close()
+
+
+def test_step_10_gives_alerts_kept_at_step_9_their_language(
+    engine: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Alerts and reports recorded at schema 9 (before alerts had a language) are kept, take
+    their item's language, and the list's `lang` filter finds them."""
+    target = new_target(engine, tmp_path, request)
+    it = replace(item(key="g:ar", title="مجزرة بلون الدم إرتكبتها مليشيا الدعم السريع"), lang="ar")
+    old = alert(it)
+    body = alert_to_dict(old)
+    del body["lang"], body["sources"]  # as schema 9's monitor wrote it
+    (source,) = old.sources
+    rows = [
+        "INSERT INTO alerts (id, kind, created, severity, rule_ids, countries, body, title) "
+        f"VALUES ('{old.id}', 'match', {T0.timestamp()}, 3, 'civilians-killed', 'SD', "
+        f"'{json.dumps(body, ensure_ascii=False)}', 'old')",
+        "INSERT INTO sources (alert_id, feed, item_key, title, link, published, added) VALUES "
+        f"('{old.id}', '{source.feed}', '{source.item_key}', 'old', NULL, {T0.timestamp()}, 0)",
+        "INSERT INTO items (feed, key, title, summary, published, seen, lang, countries, search) "
+        f"VALUES ('{source.feed}', '{source.item_key}', 't', '', 0, 0, 'ar', 'SD', 't')",
+    ]
+    create_at_version(engine, target, 9, *rows)
+    store = open_store(target)
+    try:
+        assert store.info()["schema"] == SCHEMA_VERSION == 10
+        (found,) = store.list_alerts(Filters(lang="ar")).rows
+        assert found.alert.id == old.id and found.alert.lang == "ar"
+        assert [s.lang for s in found.alert.sources] == ["ar"]
+        assert store.list_alerts(Filters(lang="en")).rows == ()
+    finally:
+        store.close()

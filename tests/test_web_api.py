@@ -125,7 +125,7 @@ def test_list_newest_first_with_the_contract_fields_and_pages(api: Api) -> None:
         assert key in a
     assert a["kind"] == "match" and a["severity"] == "high" and a["rules"] == ["civilians-killed"]
     assert a["countries"] == ["SD"] and a["state"] == "new" and a["assignee"] is None
-    assert set(a["sources"][0]) == {"feed", "title", "link", "published"}
+    assert set(a["sources"][0]) == {"feed", "title", "link", "published", "lang"}
     assert a["matches"][0]["terms"][0]["text"] == "killed"
     second = api.get("/api/v1/alerts", cursor=first["next"]).json()
     assert [a["id"] for a in second["alerts"]] == ids[::-1][50:]

@@ -128,11 +128,12 @@ def build_alert(
         matches=tuple(ordered),
         countries=item.countries,
         sources=(source_of(item),),
+        lang=item.lang,
     )
 
 
 def source_of(item: Item) -> Source:
-    return Source(item.feed, item.title, item.link, item.published, item.key)
+    return Source(item.feed, item.title, item.link, item.published, item.key, item.lang)
 
 
 def story_ref(alert: Alert) -> StoryRef:

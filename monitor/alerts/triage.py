@@ -57,6 +57,7 @@ def filters(query: Mapping[str, str]) -> Filters:
         severity=_severity(query.get("severity", "")),
         rule=query.get("rule", "").strip(),
         country=query.get("country", "").strip().upper(),
+        lang=_lang(query.get("lang", "")),
         tag=query.get("tag", "").strip(),
         q=query.get("q", "").strip()[:200],
         kind=query.get("kind", "").strip(),
@@ -66,6 +67,14 @@ def filters(query: Mapping[str, str]) -> Filters:
         limit=limit(query.get("limit", "")),
         after=decode_cursor(query["cursor"]) if query.get("cursor") else None,
     )
+
+
+def _lang(text: str) -> str:
+    """An ISO 639-1 code ("AR" -> "ar"), or "" for any language."""
+    code = text.strip().lower()
+    if code and not (len(code) == 2 and code.isascii() and code.isalpha()):
+        raise FieldError("lang", f'"{code[:20]}" is not a two-letter ISO 639-1 code, e.g. ar')
+    return code
 
 
 def _severity(text: str) -> Severity | None:

@@ -89,6 +89,7 @@ def _alert_html(alert: Alert, *, heading: str) -> str:
             parts.append(f"<p>{escape(summary)}</p>")
     parts += _field("Rules", render.rule_titles(alert))
     parts += _field("Countries", render.countries(alert))
+    parts += _field("Language", render.language(alert))
     if alert.text:
         parts.append(f"<p>{escape(render.block(alert.text, render.TEXT_MAX))}</p>")
     parts += [_match_html(m) for m in alert.matches[:MATCHES_MAX]]

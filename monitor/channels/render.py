@@ -146,6 +146,13 @@ def countries(alert: Alert) -> str:
     return ", ".join(line(c, 10) for c in alert.countries)
 
 
+def language(alert: Alert) -> str:
+    """The alert's language code for a "Language:" line, "" when it goes without saying:
+    unknown, or English (the language most readers of these messages read anyway)."""
+    code = alert.lang or ""
+    return line(code, 10) if code and code != "en" else ""
+
+
 def item_origin(alert: Alert) -> str:
     """Feed name and publication time of the alert's item: "UN News · 2024-05-01 12:00 UTC"."""
     if alert.item is None:
@@ -201,6 +208,8 @@ def plain_lines(alert: Alert, *, max_hits: int = 10, max_sources: int = 20) -> l
             out.append(f"Summary: {summary}")
     if alert.countries:
         out.append(f"Countries: {countries(alert)}")
+    if language(alert):
+        out.append(f"Language: {language(alert)}")
     if alert.text:
         out.append(block(alert.text, TEXT_MAX))
     out += _match_lines(alert, max_hits)

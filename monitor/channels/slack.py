@@ -104,6 +104,8 @@ def item_block(alert: Alert) -> dict[str, Any]:
         lines.append(f"*Rules:* {fit(escape(render.rule_titles(alert)), 1000)}")
     if alert.countries:
         lines.append(f"*Countries:* {fit(escape(render.countries(alert)), 500)}")
+    if render.language(alert):
+        lines.append(f"*Language:* {escape(render.language(alert))}")
     return section(lines)
 
 

@@ -102,6 +102,7 @@ def document(alert: Alert) -> dict[str, Any]:
         "item": _item(alert.item) if alert.item else None,
         "matches": [_match(m) for m in alert.matches[:MATCHES_MAX]],
         "countries": [render.line(c, 10) for c in alert.countries],
+        "lang": _lang(alert.lang),
         "themes": [render.line(t, render.NAME_MAX) for t in alert.themes],
         "sources": [_source(s) for s in alert.sources[:SOURCES_MAX]],
         "text": render.block(alert.text, render.TEXT_MAX),
@@ -127,6 +128,7 @@ def _item(item: Item) -> dict[str, Any]:
         "published": iso(item.published),
         "date_estimated": item.date_estimated,
         "summary": render.block(item.summary, render.SUMMARY_MAX),
+        "lang": _lang(item.lang),
     }
 
 
@@ -157,7 +159,13 @@ def _source(source: Source) -> dict[str, Any]:
         "title": render.line(source.title, render.TITLE_MAX),
         "link": render.safe_link(source.link),
         "published": iso(source.published),
+        "lang": _lang(source.lang),
     }
+
+
+def _lang(code: str | None) -> str | None:
+    """ISO 639-1 or null: the field's contract, whatever a stored body holds."""
+    return code if code and len(code) == 2 and code.isascii() and code.isalpha() else None
 
 
 def _json_default(value: object) -> str:

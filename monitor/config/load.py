@@ -28,7 +28,7 @@ from monitor.config.sections import (
     listen_of,
     model_section,
 )
-from monitor.config.sources import feed_type
+from monitor.config.sources import feed_language, feed_type
 from monitor.errors import ConfigError
 from monitor.model import FeedSpec
 
@@ -248,6 +248,7 @@ def _feeds(
             type=kind,
             selectors=selectors,
             fetch_articles=t.get("fetch_articles", bool, False),
+            language=feed_language(t, name),
         )
         if spec.interval < 1:
             t.problem("interval", "must be at least 1s")

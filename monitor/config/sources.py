@@ -1,9 +1,11 @@
 """A [[feeds]] table's `type` and, for type = "html", its CSS selectors (`item`, `title`,
 `link`, `date`, `summary`), checked at start: a selector that cssselect cannot translate is
-a config error naming the feed and the key, never a failing poll hours later."""
+a config error naming the feed and the key, never a failing poll hours later. Its
+`language` too: an ISO 639-1 code, checked against pycountry's list."""
 
 from __future__ import annotations
 
+import pycountry
 from cssselect import HTMLTranslator, SelectorError
 
 from monitor.config.reader import Table
@@ -69,4 +71,22 @@ def selector_problem(selector: str) -> str | None:
         HTMLTranslator().css_to_xpath(selector)
     except SelectorError as exc:
         return str(exc) or type(exc).__name__
+    return None
+
+
+def feed_language(t: Table, name: str) -> str | None:
+    """The feed's configured language (ISO 639-1, lower case), None when it sets none."""
+    if not t.has("language"):
+        return None
+    value = t.get("language", str, "").strip()
+    if not isinstance(t.data.get("language"), str):
+        return None  # t.get said why
+    code = value.lower()
+    if len(code) == 2 and code.isalpha() and pycountry.languages.get(alpha_2=code) is not None:
+        return code
+    t.problem(
+        "language",
+        f'feed {name}: "{value[:40]}" is not an ISO 639-1 language code; write two letters, '
+        'e.g. language = "ar" (Arabic), "ru", "uk", "pt", "en"',
+    )
     return None

@@ -44,6 +44,7 @@ class FeedSpec:
     type: str = "rss"  # one of FEED_TYPES: how the fetched document is read
     selectors: Selectors | None = None  # type "html" only
     fetch_articles: bool = False  # a teaser feed: each new item's article is matched too
+    language: str | None = None  # ISO 639-1: the feed's language, when it declares none or wrongly
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ class RawEntry:
     summary: str
     published: datetime | None  # UTC, None when absent or unparseable
     authors: tuple[str, ...] = ()
-    language: str | None = None  # as the document declares it (JSON Feed), else None
+    language: str | None = None  # as declared: the entry's own, else the feed's (parse.py)
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ class Item:
     tags: tuple[str, ...] = ()
     countries: tuple[str, ...] = ()  # ISO 3166-1 alpha-2 codes, filled by the matcher
     date_estimated: bool = False  # True when the feed gave no usable date
-    lang: str | None = None  # ISO 639-1, filled with the countries (monitor.match.language)
+    lang: str | None = None  # ISO 639-1: declared (normalize), then detected (pipeline.tag)
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,7 @@ class Source:
     link: str | None
     published: datetime
     item_key: str
+    lang: str | None = None  # ISO 639-1 of the item, as Item.lang
 
 
 # A report filed under a story, as the store reads it: story id, source, summary, rules, countries
@@ -220,6 +222,7 @@ class Alert:
     text: str = ""  # extra explanation (escalation counts, feed error, ...)
     data: dict[str, Any] = field(default_factory=dict)
     suppressed: str | None = None  # why an alert was recorded but not sent (cooldown)
+    lang: str | None = None  # ISO 639-1: its first (primary) item's language
 
     @property
     def themes(self) -> tuple[str, ...]:

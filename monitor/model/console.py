@@ -68,6 +68,7 @@ class Filters:
     severity: Severity | None = None  # minimum
     rule: str = ""  # a rule id or a theme
     country: str = ""
+    lang: str = ""  # ISO 639-1
     tag: str = ""
     q: str = ""
     kind: str = ""

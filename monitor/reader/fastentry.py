@@ -1,9 +1,10 @@
 """One <item>/<entry> read on lxml into the dict feedparser's strict parser would build.
 
 Only the keys parse.py reads are built (id, link, links, title, summary, content, the three
-*_parsed dates, authors), with feedparser's rules for which element wins: a later element
-at the same or a shallower depth overwrites, the first titled <title> sticks, content fills
-an empty summary, a permalink GUID stands in for a missing link, xml:base resolves links.
+*_parsed dates, authors, language; the title's xml:lang as title_detail), with feedparser's
+rules for which element wins: a later element at the same or a shallower depth overwrites,
+the first titled <title> sticks, content fills an empty summary, a permalink GUID stands in
+for a missing link, xml:base resolves links.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from monitor.reader.fastxml import (
     fix_text,
     join,
     known_name,
+    lang_of,
     name_of,
     parse_date,
 )
@@ -76,9 +78,10 @@ def _content_type(value: str) -> str:
 class Entry:
     """The state feedparser keeps while inside one entry."""
 
-    def __init__(self, depth: int, *, bases: bool = True) -> None:
+    def __init__(self, depth: int, *, bases: bool = True, langs: bool = True) -> None:
         self.depth = depth
         self.bases = bases  # False: the document has no xml:base, skip looking for one
+        self.langs = langs  # False: the document has no xml:lang, skip looking for one
         self.d: dict[str, Any] = {"links": []}
         self.depths: dict[str, int] = {}
         self.title_depth = -1
@@ -157,6 +160,8 @@ class Entry:
         value, _ = self._typed_text(el, "text/plain")
         if not -1 < self.title_depth <= depth:
             self._store("title", value, depth)
+            # feedparser's title_detail, written even when the value was not (depth)
+            self.d["title_detail"] = {"language": lang_of(el) if self.langs else None}
         if value and not media:  # media:title leaves the marker as it was
             self.title_depth = depth
 
@@ -212,6 +217,10 @@ class Entry:
         if is_link:
             self.d.setdefault("link", value)
 
+    def _language(self, el: Any, base: str, depth: int) -> None:
+        """<language> / <dc:language> of the entry itself (RSS, Dublin Core)."""
+        self._store("language", self._text(el), depth)
+
     def _author(self, el: Any) -> None:
         if len(el):
             names = [c for c in el if name_of(c) == "name"]
@@ -241,6 +250,8 @@ _HANDLERS: dict[str, Handler] = {
     "id": Entry._guid,
     "source": Entry._source,
     "image": Entry._reset_title,
+    "language": Entry._language,
+    "dc:language": Entry._language,
 }
 
 

@@ -19,7 +19,7 @@ from lxml import etree
 
 from monitor.reader.cadence import declared
 from monitor.reader.fastentry import Entry
-from monitor.reader.fastxml import Decline, base_of, name_of
+from monitor.reader.fastxml import Decline, base_of, fix_text, lang_of, name_of
 
 # Hardened: no entity expansion, no DTD, no network, libxml2's size and depth limits kept
 # (huge_tree=False: depth 256, text nodes 10 MB), nothing recovered from broken markup
@@ -58,6 +58,7 @@ class FastDoc:
     entries: tuple[dict[str, Any], ...]
     refresh: float | None
     refresh_source: str
+    language: str | None = None  # the feed's declared language, as feedparser's feed.language
 
 
 def read(body: bytes, headers: Mapping[str, str], url: str) -> FastDoc | None:
@@ -156,27 +157,37 @@ def _document(root: Any, base: str) -> FastDoc:
     atom = root.tag == f"{{{_ATOM10}}}feed"
     if not (atom or (name == "rss" and root.tag == "rss") or name == "rdf:rdf"):
         raise Decline("not an RSS 2.0, RDF or Atom 1.0 root")
-    walk = _Walk(bool(_HAS_BASE(root)))
-    walk.feed(root, base_of(root, base), 1)
+    walk = _Walk(bool(_HAS_BASE(root)), bool(_HAS_LANG(root)))
+    if walk.langs and name in ("feed", "rss"):  # feedparser's strict parser: not rdf:rdf
+        walk.language = lang_of(root)
+    walk.feed(root, base_of(root, base), 1, atom)
     pace = walk.pace
     refresh, source = declared(pace.get("ttl"), pace.get("period"), pace.get("freq"))
-    return FastDoc(tuple(walk.entries), refresh, source)
+    return FastDoc(tuple(walk.entries), refresh, source, walk.language)
 
 
 # any xml:base or bare base attribute (base_of reads both): without one, none is looked for
 _HAS_BASE = etree.XPath("boolean(//@*[local-name()='base'])")
+_HAS_LANG = etree.XPath("boolean(//@*[local-name()='lang'])")  # the same for xml:lang
 _PACE = {"ttl": "ttl", "sy:updateperiod": "period", "sy:updatefrequency": "freq"}
+_LANGUAGE = ("language", "dc:language")
+# feed-level elements whose <language> feedparser keeps elsewhere than feed.language
+_OTHER_CONTEXT = ("image", "textinput", "source")
 
 
 class _Walk:
     """Feed level: every <item>/<entry> wherever it is (as feedparser finds them), the pace."""
 
-    def __init__(self, bases: bool) -> None:
+    def __init__(self, bases: bool, langs: bool) -> None:
         self.bases = bases
+        self.langs = langs
         self.entries: list[dict[str, Any]] = []
         self.pace: dict[str, str] = {}
+        self.language: str | None = None
 
-    def feed(self, el: Any, base: str, depth: int) -> None:
+    def feed(self, el: Any, base: str, depth: int, infeed: bool) -> None:
+        """`infeed`: inside the channel (or the Atom feed), where feedparser keeps the
+        feed's own elements."""
         for child in el:
             name = name_of(child)
             if not name:
@@ -185,8 +196,23 @@ class _Walk:
             if name in ("item", "entry"):
                 if len(self.entries) >= MAX_ENTRIES:
                     raise Decline("more entries than feedparser could parse in its deadline")
-                self.entries.append(Entry(depth + 1, bases=self.bases).read(child, inner))
+                entry = Entry(depth + 1, bases=self.bases, langs=self.langs)
+                self.entries.append(entry.read(child, inner))
                 continue
             if name in _PACE and len(child) == 0:
                 self.pace[_PACE[name]] = (child.text or "").strip()
-            self.feed(child, inner, depth + 1)
+            if name in _LANGUAGE:
+                self._language(child, infeed)
+            if name in _OTHER_CONTEXT:
+                self._no_language_in(child)
+            self.feed(child, inner, depth + 1, infeed or name == "channel")
+
+    def _language(self, el: Any, infeed: bool) -> None:
+        if len(el):
+            raise Decline("markup inside <language>")
+        if infeed:
+            self.language = fix_text((el.text or "").strip())
+
+    def _no_language_in(self, el: Any) -> None:
+        if any(name_of(d) in _LANGUAGE for d in el.iterdescendants()):
+            raise Decline("a <language> inside an <image>, <textinput> or <source>")

@@ -16,6 +16,7 @@ from monitor.reader.fastdate import parse_date as _parse_date
 
 _KNOWN_NS = {k.lower(): v for k, v in _FeedParserMixin.namespaces.items()}
 _XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _PLAIN_URL = re.compile(r"https?://[^/?#\[\];\x00-\x20][^\[\];\x00-\x20]*\Z")
 _C1 = re.compile("[\x80-\x9f]")
 
@@ -54,6 +55,20 @@ def base_of(el: Any, base: str) -> str:
     if not given:
         return base
     return (make_safe_absolute_uri(base, given) or base) if base else _urljoin(base, given)
+
+
+def lang_of(el: Any) -> str | None:
+    """The xml:lang in scope at el (a bare lang attribute counts), as feedparser keeps it:
+    the nearest one on el or an ancestor; an empty one means none."""
+    node = el
+    while node is not None:
+        value = node.get(_XML_LANG)
+        if value is None:
+            value = node.get("lang")
+        if value is not None:
+            return value or None
+        node = node.getparent()
+    return None
 
 
 def join(base: str, uri: str) -> str:

@@ -1,4 +1,6 @@
-"""RawEntry -> Item: stable key, UTC time, absolute link, plain bounded text."""
+"""RawEntry -> Item: stable key, UTC time, absolute link, plain bounded text, and the
+language declared for it (the feed's config, else the document's) in `Item.lang`, which
+pipeline.tag then refines from the text."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
+from monitor.match.language import declared
 from monitor.model import FeedSpec, Item, RawEntry
 from monitor.reader.htmltext import MAX_RAW as MAX_RAW  # re-exported: their home was here
 from monitor.reader.htmltext import bound as bound
@@ -95,6 +98,8 @@ def normalize_entry(
         published=published,
         tags=spec.tags,
         date_estimated=estimated,
+        # the config's word beats the document's: it is there for feeds that declare wrongly
+        lang=spec.language or declared(entry.language),
     )
 
 

@@ -10,7 +10,8 @@ Inside each `item` element: `link` is the href of the matched element or of its 
 (the item itself when no link selector is given), resolved against the page (and its
 <base href>); `title` is the matched text, else the link's text; `date` is read from a
 `datetime` or `content` attribute, else the text (monitor.reader.pagedate), and without a
-`date` selector from the item's first <time>; `summary` is the matched text.
+`date` selector from the item's first <time>; `summary` is the matched text; the
+language declared for an item is the `lang` in scope (<html lang>), else Content-Language.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from lxml.cssselect import CSSSelector
 
 from monitor.errors import FetchError
 from monitor.model import ParsedFeed, RawEntry, Selectors
+from monitor.reader.fastxml import lang_of
 from monitor.reader.pagedate import parse_page_date
 
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.IGNORECASE)
@@ -53,7 +55,11 @@ def parse_html(
             f'html: the item selector "{selectors.item}" matched nothing on the page '
             "(has the page changed? check the selector with monitor test-rules)"
         )
-    entries = [e for e in (_entry(el, selectors, base) for el in found) if e is not None]
+    header = {k.lower(): v for k, v in headers.items()}.get("content-language", "")
+    page_language = header.split(",")[0].strip()[:40] or None
+    entries = [
+        e for e in (_entry(el, selectors, base, page_language) for el in found) if e is not None
+    ]
     if not entries:
         raise FetchError(
             f'html: the {len(found)} elements item = "{selectors.item}" matched have neither '
@@ -103,7 +109,9 @@ def _base_href(root: etree._Element) -> str | None:
     return None
 
 
-def _entry(el: etree._Element, s: Selectors, base: str) -> RawEntry | None:
+def _entry(
+    el: etree._Element, s: Selectors, base: str, page_language: str | None
+) -> RawEntry | None:
     anchor = _first(el, s.link) if s.link else el
     href = _href(anchor) if anchor is not None else None
     link = urljoin(base, href) if href else None
@@ -118,6 +126,8 @@ def _entry(el: etree._Element, s: Selectors, base: str) -> RawEntry | None:
         title=title,
         summary=_text(_first(el, s.summary)) if s.summary else "",
         published=_date(el, s.date),
+        # the lang in scope (<html lang="ar">, or one on the item), else Content-Language
+        language=lang_of(el) or page_language,
     )
 
 

@@ -40,6 +40,14 @@ def backfill(tx: Tx) -> None:
         )
 
 
+def backfill_lang(tx: Tx) -> None:
+    """Fill alerts.lang of alerts recorded before migration 10: their item's, in the body."""
+    for alert_id, body in tx.q("SELECT id, body FROM alerts"):
+        item = json.loads(body).get("item") or {}
+        if item.get("lang"):
+            tx.x("UPDATE alerts SET lang = ? WHERE id = ?", (item["lang"], alert_id))
+
+
 def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -70,6 +78,8 @@ def _where(f: Filters) -> tuple[str, list[Any]]:
         )
     if f.country:
         add("' ' || countries || ' ' LIKE ? ESCAPE '\\'", _like(f.country))
+    if f.lang:
+        add("lang = ?", f.lang)
     if f.tag:
         add("' ' || tags || ' ' LIKE ? ESCAPE '\\'", _like(f.tag))
     if f.q:
@@ -240,12 +250,13 @@ def listed_rows(tx: Tx, rows: Sequence[Sequence[Any]]) -> list[Listed]:
     """Rows of LISTED -> alerts with every source, in the rows' order."""
     sources: dict[str, list[Source]] = {}
     for marks, chunk in in_chunks([r[0] for r in rows]):
-        for alert_id, feed, title, link, published, key in tx.q(
-            "SELECT alert_id, feed, title, link, published, item_key FROM sources "
+        for alert_id, feed, title, link, published, key, lang in tx.q(
+            "SELECT alert_id, feed, title, link, published, item_key, lang FROM sources "
             f"WHERE alert_id IN ({marks}) ORDER BY added",
             chunk,
         ):
-            sources.setdefault(alert_id, []).append(Source(feed, title, link, at(published), key))
+            source = Source(feed, title, link, at(published), key, lang)
+            sources.setdefault(alert_id, []).append(source)
     out = []
     for alert_id, body, state, assignee, silence_id, updated, _ in rows:
         alert = alert_from_dict(json.loads(body))

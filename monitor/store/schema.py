@@ -146,6 +146,15 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (alert_id, link))""",
         "CREATE INDEX evidence_due ON evidence (state, next_attempt)",
     ],
+    # 10: the language of each alert (its first item's, ISO 639-1; the list filters on it)
+    # and of each report of a story; rows already there take theirs from the alert's body
+    # and from the items table (a report whose item retention dropped stays NULL).
+    [
+        "ALTER TABLE alerts ADD COLUMN lang TEXT",
+        "ALTER TABLE sources ADD COLUMN lang TEXT",
+        "UPDATE sources SET lang = (SELECT i.lang FROM items i "
+        "WHERE i.feed = sources.feed AND i.key = sources.item_key)",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -157,8 +166,14 @@ def _console_columns(tx: Tx) -> None:
     backfill(tx)
 
 
+def _alert_languages(tx: Tx) -> None:
+    from monitor.store.console import backfill_lang
+
+    backfill_lang(tx)
+
+
 # Data a step's new columns need from rows already there, written in Python once after it.
-BACKFILLS = {5: _console_columns}
+BACKFILLS = {5: _console_columns, 9: _alert_languages}
 
 SERIAL = {
     "sqlite": "INTEGER PRIMARY KEY",

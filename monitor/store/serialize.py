@@ -70,12 +70,21 @@ def alert_from_dict(d: dict[str, Any]) -> Alert:
         matches=tuple(_match(m) for m in d.get("matches", [])),
         countries=tuple(d.get("countries", [])),
         sources=tuple(
-            Source(s["feed"], s["title"], s.get("link"), _from_iso(s["published"]), s["item_key"])
+            Source(
+                s["feed"],
+                s["title"],
+                s.get("link"),
+                _from_iso(s["published"]),
+                s["item_key"],
+                s.get("lang"),
+            )
             for s in d.get("sources", [])
         ),
         text=d.get("text", ""),
         data=d.get("data", {}),
         suppressed=d.get("suppressed"),
+        # bodies written before alerts had a language carry their item's
+        lang=d["lang"] if "lang" in d else (d.get("item") or {}).get("lang"),
     )
 
 
@@ -90,6 +99,7 @@ def _item(d: dict[str, Any]) -> Item:
         tags=tuple(d.get("tags", [])),
         countries=tuple(d.get("countries", [])),
         date_estimated=bool(d.get("date_estimated", False)),
+        lang=d.get("lang"),
     )
 
 

@@ -73,13 +73,13 @@ def with_sources(tx: Tx, alert: Alert) -> Alert:
     """The alert's sources from the sources table; rows written before the table was the only
     copy keep the sources of their body when the table has none."""
     rows = tx.q(
-        "SELECT feed, title, link, published, item_key FROM sources WHERE alert_id = ? "
+        "SELECT feed, title, link, published, item_key, lang FROM sources WHERE alert_id = ? "
         "ORDER BY added",
         (alert.id,),
     )
     if not rows:
         return alert
-    return replace(alert, sources=tuple(Source(r[0], r[1], r[2], at(r[3]), r[4]) for r in rows))
+    return replace(alert, sources=tuple(Source(r[0], r[1], r[2], at(r[3]), *r[4:]) for r in rows))
 
 
 _REPORTS = (
@@ -229,8 +229,8 @@ def insert_alert(tx: Tx, routed: Routed, now: datetime) -> bool:
     del body["sources"]
     inserted = tx.x(
         "INSERT INTO alerts (id, kind, created, severity, rule_ids, countries, link, suppressed, "
-        "body, unrouted, title, themes, tags, search, state, silence_id) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+        "body, unrouted, title, themes, tags, search, state, silence_id, lang) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
         (
             alert.id,
             alert.kind,
@@ -245,6 +245,7 @@ def insert_alert(tx: Tx, routed: Routed, now: datetime) -> bool:
             *console_columns(alert),
             "new" if routed.silence is None else "silenced",
             routed.silence,
+            alert.lang,
         ),
     )
     if inserted != 1:
@@ -272,10 +273,11 @@ def _add_source(
     tx: Tx, alert_id: str, s: Source, now: datetime, summary: str | None = None
 ) -> bool:
     sql = (
-        "INSERT INTO sources (alert_id, feed, item_key, title, link, published, added, summary) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+        "INSERT INTO sources (alert_id, feed, item_key, title, link, published, added, summary, "
+        "lang) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
     )
-    values = (alert_id, s.feed, s.item_key, s.title, s.link, ts(s.published), ts(now), summary)
+    values = (alert_id, s.feed, s.item_key, s.title, s.link, ts(s.published), ts(now),
+              summary, s.lang)  # fmt: skip
     if tx.x(sql, values) != 1:
         return False
     # the list's `q` finds a story by any of its reports' titles

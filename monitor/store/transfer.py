@@ -19,7 +19,7 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "hits": (("feed", "item_key", "rule_id", "country"), ("created", "theme")),
     "sources": (
         ("alert_id", "feed", "item_key"),
-        ("title", "link", "published", "added", "summary"),
+        ("title", "link", "published", "added", "summary", "lang"),
     ),
     "outbox": (
         ("id",),
@@ -112,6 +112,7 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "tags",
             "search",
             "updated",
+            "lang",
         ),
     ),
     "feeds": (("name",), tuple(FEED_COLUMNS[1:])),

@@ -21,7 +21,7 @@ from monitor.web.http import Request, Response
 
 CSV_MAX = 10_000  # rows in one export; narrow the filters (since/until) for more
 CSV_COLUMNS = ("id", "created", "kind", "severity", "state", "assignee", "title", "rules",
-               "themes", "countries", "sources", "link")  # fmt: skip
+               "themes", "countries", "lang", "sources", "link")  # fmt: skip
 
 
 def _cell(value: object) -> str:
@@ -44,7 +44,7 @@ def alerts_csv(console: Console, req: Request, who: Who) -> Response:
             writer.writerow([_cell(v) for v in (
                 a["id"], a["created"], a["kind"], a["severity"], a["state"], a["assignee"],
                 a["title"], " ".join(a["rules"]), " ".join(a["themes"]),
-                " ".join(a["countries"]), len(a["sources"]), a["link"])])  # fmt: skip
+                " ".join(a["countries"]), a["lang"], len(a["sources"]), a["link"])])  # fmt: skip
         written += len(page.rows)
         if page.after is None:
             break
@@ -106,7 +106,7 @@ def labels(console: Console, req: Request, who: Who) -> Response:
         a = row.alert
         summary = a.item.summary if a.item else a.text
         source = a.item.link if a.item and a.item.link else f"monitor:alert/{a.id}"
-        rows.append("\t".join(_tsv(v) for v in (a.title, summary, "0", "", source,
+        rows.append("\t".join(_tsv(v) for v in (a.title, summary, "0", a.lang, source,
                                                  f"false_positive (alert {a.id})")))  # fmt: skip
     for m in console.store.missed_items():
         source = m.link or f"monitor:item/{m.feed}/{m.item_key}"

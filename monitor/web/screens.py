@@ -19,7 +19,7 @@ from monitor.web.app import Console, Route, Who, no_alert, route
 from monitor.web.http import Request, Response
 from monitor.web.pages import page
 
-LIST_FILTERS = ("state", "severity", "rule", "q", "country", "tag", "since", "until")
+LIST_FILTERS = ("state", "severity", "rule", "q", "country", "lang", "tag", "since", "until")
 SILENCE_FIELDS = ("rule", "country", "feed", "channel", "text", "duration", "ends", "reason")
 Parts = list[tuple[str, bool]]
 

@@ -29,6 +29,7 @@ def alert(row: Listed) -> dict[str, Any]:
         "rules": [r["id"] for r in doc["rules"]],
         "themes": doc["themes"],
         "countries": doc["countries"],
+        "lang": doc["lang"],
         "created": iso(a.created),
         "state": row.state,
         "assignee": row.assignee,
@@ -37,7 +38,8 @@ def alert(row: Listed) -> dict[str, Any]:
         "link": doc["item"]["link"] if doc["item"] else None,
         "summary": doc["item"]["summary"] if doc["item"] else doc["text"],
         "sources": [
-            {k: s[k] for k in ("feed", "title", "link", "published")} for s in doc["sources"]
+            {k: s[k] for k in ("feed", "title", "link", "published", "lang")}
+            for s in doc["sources"]
         ],
         "matches": doc["matches"],
     }
