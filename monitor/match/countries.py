@@ -3,7 +3,9 @@
 Country ids are ISO 3166-1 alpha-2 codes ("SD", "MM", "CD"; "XK" for Kosovo).
 Names come from pycountry (English, and its French, Spanish, Portuguese,
 Arabic, Russian and Ukrainian translations) plus the curated aliases,
-demonyms, regions, places and groups in `monitor/data/gazetteer.toml`.
+demonyms, regions, places and groups in `monitor/data/gazetteer.toml`, with
+their inflected forms in Russian and Ukrainian and their demonyms' forms in
+those and in Arabic and Portuguese (`monitor.match.forms`).
 Matching works on whole folded words
 (`monitor.textnorm`), leftmost-longest, so "South Sudan" is not also
 "Sudan", "Nigeria" is not "Niger", "woman" holds no "Oman" and "Guinea-Bissau"
@@ -11,7 +13,9 @@ is not "Guinea". Two guards keep common words out: names that are also
 ordinary words ("turkey", "chad", "jordan") count only when capitalised in
 the text, and acronyms ("DRC", "US", "CAR") only in their exact case; those
 that spell a word ("US", "CAR") not in a text written all in capitals (a
-shouted "CAR BOMB" is no country).
+shouted "CAR BOMB" is no country). Every Cyrillic name written capitalised
+(all but demonyms) counts only capitalised, with all its case forms: "Газа"
+(Gaza) is "газа" (of gas), "Мали" "мали" (Ukrainian "had").
 A name pycountry gives to two countries (bare "Congo", "Korea") is dropped
 unless curated: bare "Congo" is taken as the DRC, the Congo most reported
 on; the Republic of the Congo is named in full or as Congo-Brazzaville.
@@ -34,9 +38,11 @@ from typing import Any
 import pycountry
 
 from monitor.match.fold import Words, fold, fold_words, split, words
+from monitor.match.forms import declined, demonym
 
 GAZETTEER_FILE = Path(__file__).parent / "data" / "gazetteer.toml"
 LANGUAGES = ("fr", "es", "pt", "ar", "ru", "uk")  # pycountry's translations beside English
+CASE_LANGUAGES = ("ru", "uk")  # names declined (monitor.match.forms)
 
 
 @dataclass(frozen=True)
@@ -133,9 +139,9 @@ def gazetteer() -> Gazetteer:
     codes = [*data["members"], *data["observers"]]
     names = {c: _country(c).name for c in codes}
     names.update({code: aliases[0] for code, aliases in data["extra"].items()})
-    derived = _derived_names(codes, set(data["names"]["drop"]))
-    curated = {**data["aliases"], **data["extra"]}
-    return Gazetteer(_aliases(derived, curated, data["names"]), names)
+    derived = _derived_names(codes, {fold(n) for n in data["names"]["drop"]})
+    curated = [(n, c) for c, ns in {**data["aliases"], **data["extra"]}.items() for n in ns]
+    return Gazetteer(_aliases(derived, curated + _local(data), data["names"]), names)
 
 
 def _country(code: str) -> Any:
@@ -155,8 +161,11 @@ def _derived_names(codes: list[str], drop: set[str]) -> dict[str, str]:
     for code in codes:
         country = _country(code)
         english = [getattr(country, k, "") for k in ("name", "official_name", "common_name")]
-        local = [t.gettext(country.name) for t in translations]
-        for name in filter(None, english + local):
+        local = [
+            (lang, t.gettext(country.name)) for lang, t in zip(LANGUAGES, translations, strict=True)
+        ]
+        forms = [*english, *(f for lang, n in local for f in _forms(_short_form(n), lang))]
+        for name in filter(None, forms):
             seen[fold(_short_form(name))].add(code)
     return {n: next(iter(c)) for n, c in seen.items() if len(c) == 1 and n and n not in drop}
 
@@ -166,15 +175,32 @@ def _short_form(name: str) -> str:
     return re.sub(r"\s*\(.*?\)", "", name).split(",")[0]
 
 
+def _forms(name: str, lang: str) -> list[str]:
+    """A name and, in Russian or Ukrainian, its case forms."""
+    return [name, *declined(name, lang)] if lang in CASE_LANGUAGES else [name]
+
+
+def _local(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """(name, code) of the [places.*] and [demonyms.*] tables, with their forms."""
+    out = []
+    for lang, table in data["places"].items():
+        out += [(f, c) for c, names in table.items() for n in names for f in _forms(n, lang)]
+    for lang, table in data["demonyms"].items():
+        out += [(f, c) for c, names in table.items() for n in names for f in demonym(n, lang)]
+    return out
+
+
 def _aliases(
-    derived: dict[str, str], curated: dict[str, list[str]], rules: dict[str, Any]
+    derived: dict[str, str], curated: list[tuple[str, str]], rules: dict[str, Any]
 ) -> list[Alias]:
     capital = set(rules["capitalised"])
     acronyms = set(rules["case_sensitive"])
     word_like = set(rules["word_like"])
-    # Curated names first: where a name is listed twice, the curated code wins.
-    table = [(name, code) for code, names in curated.items() for name in names]
-    table += [(name, code) for name, code in derived.items()]
+    # Curated names first: where a name is listed twice, the curated code wins. Derived
+    # names are folded: a capitalised Cyrillic one is known by its folded form.
+    capital |= {n for n in derived if _cyrillic(n)} - {fold(n) for n, _ in curated}
+    capital |= {fold(n) for n, _ in curated if _cyrillic(n) and n[:1].isupper()}
+    table = [*curated, *derived.items()]
     out = []
     for name, code in table:
         words = fold_words(name)
@@ -182,6 +208,10 @@ def _aliases(
         flags = (fold(name) in capital, name in word_like)
         out.append(Alias(code, words, exact if name in acronyms else (), *flags))
     return out
+
+
+def _cyrillic(name: str) -> bool:
+    return "\u0400" <= name[:1] <= "\u04ff"
 
 
 def country_code(name: str) -> str | None:

@@ -29,8 +29,8 @@ case-sensitive:
   inflections. A hit's score is 100 when every word is equal after folding.
 - family (`family = true` on the term, or on the rule or the file's
   [defaults] for all its terms): each word matches the words of its family,
-  those with the same Snowball stem in the term's `lang` ("en", "fr" or "es",
-  from the term, the rule or [defaults]; all three when none is given), when
+  those with the same stem in the term's `lang` (one of LANGS, from the
+  term, rule or [defaults]; none: by the word's script, `family`), when
   that stem has at least 4 letters; a shorter stem matches only the equal
   word, so "war" does not take "wary" or "wars". "executions" takes "executed"
   and "execute", "masacre" "masacraron" and "masacrados", "déplacés"

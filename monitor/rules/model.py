@@ -9,7 +9,8 @@ from monitor.model import Severity
 
 FIELDS = ("title", "summary")
 MIN_SCORE_DEFAULT = 88.0
-LANGS = ("en", "fr", "es")  # the languages of word families (Snowball stemmers)
+# The languages of word families (monitor.match.family: Snowball, and our Ukrainian stemmer).
+LANGS = ("en", "fr", "es", "pt", "ar", "ru", "uk")
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class Term:
     min_score: float = MIN_SCORE_DEFAULT
     weight: float = 1.0
     family: bool = False  # words other than prefixes match their inflections (same stem)
-    lang: str = ""  # the family's language, one of LANGS; "" tries all three
+    lang: str = ""  # the family's language, one of LANGS; "" by script: en/fr/es, ru/uk, ar
 
     @property
     def prefix(self) -> bool:

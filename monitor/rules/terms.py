@@ -32,7 +32,7 @@ class Defaults(NamedTuple):
     fuzzy: bool
     min_score: float
     family: bool = False
-    lang: str = ""  # "" tries every language of LANGS
+    lang: str = ""  # "" tries the languages of each word's script (monitor.match.family)
 
 
 def score(value: Any, key: str, at: Table) -> float:
@@ -69,7 +69,10 @@ def refuse_both(table: dict[str, Any], at: Table, key: str = "") -> None:
 def language(value: Any, at: Table, key: str) -> str:
     if value == "" or value in LANGS:
         return str(value)
-    at.problem(key, f'{value!r} is not one of "en", "fr", "es"; leave lang out to try all three')
+    names = ", ".join(f'"{lang}"' for lang in LANGS)
+    scripts = "(Latin: en, fr, es; Cyrillic: ru, uk; Arabic: ar)"
+    at.problem(key, f"{value!r} is not one of {names}; leave lang out to try the languages "
+               f"of each word's script {scripts}")  # fmt: skip
     return ""
 
 
