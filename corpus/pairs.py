@@ -5,8 +5,9 @@ saw both: `same` (one event: one strike, one verdict, one report) or `different`
 country and theme, another event). For each pair this prints whether monitor would take the
 two for one story on their content (monitor.alerts.across: a common country, and a place
 and a figure, or two places, in common), and lists the `same` pairs that split and the
-`different` pairs that merge. The rule each report fires and the story window (the pairs'
-dates are not all known) are left out: they only split more.
+`different` pairs that merge; then the same with the shipped rules, as the daemon decides:
+one story only when both reports also fire a common rule. The story window is left out (the
+pairs' dates are not all known): it only splits more.
 
     .venv/bin/python corpus/pairs.py [--list]
 """
@@ -17,6 +18,7 @@ import argparse
 import csv
 import sys
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -24,8 +26,12 @@ import folds
 
 from monitor.alerts import across
 from monitor.match.countries import mentioned
+from monitor.match.matcher import Matcher
+from monitor.model import Item, Severity
+from monitor.rules import load_rules
 
 PAIRS = folds.ROOT / "corpus" / "pairs.tsv"
+WHEN = datetime(2025, 1, 1, tzinfo=UTC)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,13 +39,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--list", action="store_true", help="the pairs judged wrongly")
     args = ap.parse_args(argv)
     by_title = {r.title: r for r in folds.read()}
+    matcher = Matcher(load_rules([folds.ROOT / "rules"]))
     tally: Counter[tuple[str, bool]] = Counter()
+    ruled: Counter[tuple[str, bool]] = Counter()
     wrong = []
     with PAIRS.open(encoding="utf-8", newline="") as f:
         for p in csv.DictReader(f, delimiter="\t"):
             a, b = by_title[p["title_a"]], by_title[p["title_b"]]
             merged = judge(a, b) >= 88
             tally[p["kind"], merged] += 1
+            ruled[p["kind"], merged and bool(fired(matcher, a) & fired(matcher, b))] += 1
             if merged != (p["kind"] == "same"):
                 wrong.append((p, a, b))
     same, different = (
@@ -48,12 +57,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"same event, merged: {tally['same', True]} of {same}")
     print(f"different events, kept apart: {tally['different', False]} of {different}")
+    print(
+        f"with the shipped rules (a common rule fired too): same merged {ruled['same', True]} "
+        f"of {same}, different kept apart {ruled['different', False]} of {different}"
+    )
     if args.list:
         for p, a, b in wrong:
             print(
                 f"{p['kind']}: {a.lang} {a.title[:70]} | {b.lang} {b.title[:70]} | {shared(a, b)}"
             )
     return 0
+
+
+def fired(matcher: Matcher, row: folds.Row) -> set[str]:
+    item = Item("pair", "corpus", row.title, row.summary, None, WHEN)
+    return {m.rule_id for m in matcher.match(item) if m.severity >= Severity.LOW}
 
 
 def judge(a: folds.Row, b: folds.Row) -> float:
