@@ -6,8 +6,8 @@ country and theme, another event). For each pair this prints whether monitor wou
 two for one story on their content (monitor.alerts.across: a common country, and a place
 and a figure, or two places, in common), and lists the `same` pairs that split and the
 `different` pairs that merge; then the same with the shipped rules, as the daemon decides:
-one story only when both reports also fire a common rule. The story window is left out (the
-pairs' dates are not all known): it only splits more.
+one story only when both reports also fire rules of a common theme. The story window is left
+out (the pairs' dates are not all known): it only splits more.
 
     .venv/bin/python corpus/pairs.py [--list]
 """
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
             a, b = by_title[p["title_a"]], by_title[p["title_b"]]
             merged = judge(a, b) >= 88
             tally[p["kind"], merged] += 1
-            ruled[p["kind"], merged and bool(fired(matcher, a) & fired(matcher, b))] += 1
+            ruled[p["kind"], merged and bool(themes(matcher, a) & themes(matcher, b))] += 1
             if merged != (p["kind"] == "same"):
                 wrong.append((p, a, b))
     same, different = (
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"same event, merged: {tally['same', True]} of {same}")
     print(f"different events, kept apart: {tally['different', False]} of {different}")
     print(
-        f"with the shipped rules (a common rule fired too): same merged {ruled['same', True]} "
+        f"with the shipped rules (a common theme too): same merged {ruled['same', True]} "
         f"of {same}, different kept apart {ruled['different', False]} of {different}"
     )
     if args.list:
@@ -69,9 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def fired(matcher: Matcher, row: folds.Row) -> set[str]:
+def themes(matcher: Matcher, row: folds.Row) -> set[str]:
+    """The themes of the rules a report fires (reports in two languages share a theme)."""
     item = Item("pair", "corpus", row.title, row.summary, None, WHEN)
-    return {m.rule_id for m in matcher.match(item) if m.severity >= Severity.LOW}
+    return {m.theme for m in matcher.match(item) if m.severity >= Severity.LOW}
 
 
 def judge(a: folds.Row, b: folds.Row) -> float:

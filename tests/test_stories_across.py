@@ -10,11 +10,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from monitor.alerts.decide import StoryDesk, StoryPolicy
-from monitor.alerts.stories import build_alert
+from monitor.alerts.stories import StoryRef, build_alert, find_story
 from monitor.match.matcher import Matcher
 from monitor.model import Alert, FeedState, Item, PollResult
 from monitor.rules.load import load_rules
 from monitor.store import Store, open_store
+from tests.factories import alert, item
 from tests.stores import due
 
 T0 = datetime(2025, 4, 14, 8, 0, tzinfo=UTC)
@@ -86,3 +87,23 @@ def test_an_arabic_and_an_english_report_of_one_event_are_one_alert(tmp_path: Pa
     assert story is not None
     assert sorted(s.feed for s in story.sources) == ["alarabiya", "guardian"]
     store.close()
+
+
+def ref(rule: str, theme: str, lang: str, anchors: set[str], when: datetime) -> StoryRef:
+    return StoryRef(f"{lang}-{rule}", when, (rule,), None, "t", "t", ("SD",), lang,
+                    frozenset(anchors), (theme,))  # fmt: skip
+
+
+def test_reports_in_two_languages_share_a_theme_where_their_rules_differ() -> None:
+    """An Arabic report firing deadly-armed-attack and an English one firing massacre (both
+    of theme mass-killing) naming one town are one story; in one language they are not, nor
+    under two themes."""
+    cand = alert(item(title="x", link=None))
+    at = cand.created
+    arabic = ref("deadly-armed-attack", "mass-killing", "ar", {"p!:el-fasher", "n:75"}, at)
+    english = ref("massacre", "mass-killing", "en", {"p!:el-fasher"}, at)
+    other_theme = ref("genocide-finding", "genocide", "en", {"p!:el-fasher"}, at)
+    same_language = ref("massacre", "mass-killing", "ar", {"p!:el-fasher"}, at)
+    assert find_story(cand, [english], 88, 72 * 3600, mine=arabic) == english
+    assert find_story(cand, [other_theme], 88, 72 * 3600, mine=arabic) is None
+    assert find_story(cand, [same_language], 88, 72 * 3600, mine=arabic) is None

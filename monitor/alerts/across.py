@@ -4,8 +4,8 @@ taken for reports of one event, since their words cannot be compared.
 A report's anchors are the places of the situations it names (monitor.match.places: one
 id for "El Fasher", "الفاشر" and "Эль-Фашере"), the people, armed groups, courts and groups
 it names (one id for "Putin", "بوتين", "Путина") and the counts it gives ("75" killed).
-Two reports in different languages, which already fired a common rule within the story
-window (monitor.alerts.stories) and name no different countries, are one story when they
+Two reports in different languages, which already fired rules of a common theme within the
+story window (monitor.alerts.stories) and name no different countries, are one story when they
 share a strong anchor (a town or a site, or a named person) or two anchors that are not both
 figures (a region and an armed group; a court and a group at risk); a region, a court or a
 figure alone is not enough: those are in the news every day. Measured on real pairs of the

@@ -99,6 +99,7 @@ class StoryRef:
     countries: tuple[str, ...]
     lang: str | None = None  # the report's language (monitor.match.language)
     anchors: frozenset[str] = frozenset()  # place ids and figures it names (across)
+    themes: tuple[str, ...] = ()  # its rules' themes (an alert's; a filed report has none)
 
 
 def alert_id(item: Item) -> str:
@@ -151,6 +152,7 @@ def story_ref(alert: Alert) -> StoryRef:
         countries=alert.countries,
         lang=lang,
         anchors=anchors,
+        themes=tuple(r.theme for r in alert.rules),
     )
 
 
@@ -223,8 +225,13 @@ def find_story(
 
 
 def _shares_rule(a: StoryRef, b: StoryRef) -> bool:
-    """A report whose rules the store no longer knows (hits pruned) shares any."""
-    return not b.rule_ids or bool(set(a.rule_ids) & set(b.rule_ids))
+    """A report whose rules the store no longer knows (hits pruned) shares any. Reports in
+    two languages share a theme: a language's terms may reach the theme by another of its
+    rules (an Arabic strike report firing deadly-armed-attack, the English one massacre)."""
+    if not b.rule_ids or set(a.rule_ids) & set(b.rule_ids):
+        return True
+    across_languages = a.lang and b.lang and a.lang != b.lang
+    return bool(across_languages and set(a.themes) & set(b.themes))
 
 
 def _repeats(a: StoryRef, b: StoryRef, similarity: float) -> bool:
