@@ -163,7 +163,15 @@ def test_kept_fields_score_countries_lang_and_alert(store: Store) -> None:
     kept(store, it("s", "Shelling in Abyei", countries=("SD", "SS")), scores={"s": 0.812345})
     [k] = store.search_items(search.query({"q": "abyei"})).rows
     assert (k.score, k.countries, k.lang, k.alert_id) == (0.8123, ("SD", "SS"), None, None)
+
     assert (k.published, k.seen, k.link) == (T0, T0, "https://news.example.org/s")
+
+
+def test_the_lang_filter_finds_items_in_one_language(store: Store) -> None:
+    arabic = it("ar", "مقتل مدنيين في الفاشر", lang="ar")
+    kept(store, arabic, it("en", "Civilians killed", lang="en"), it("none", "Civilians"))
+    assert find(store, lang="ar") == ["ar"] and find(store, lang="EN") == ["en"]
+    assert find(store, q="civilians", lang="en") == ["en"] and find(store, lang="pt") == []
 
 
 def test_an_alerting_item_keeps_its_alert_id(store: Store) -> None:
@@ -195,6 +203,7 @@ def test_hostile_query_strings_answer_400_naming_q_or_safe_results(store: Store,
 
 def test_bad_filters_name_their_field() -> None:
     for params, field in (({"country": "Sudan"}, "country"), ({"since": "soon"}, "since"),
+                          ({"lang": "arabic"}, "lang"), ({"lang": "a1"}, "lang"),
                           ({"cursor": "abc"}, "cursor"), ({"limit": "51"}, "limit"),
                           ({"until": "2026-13-01"}, "until"), ({"q": "'\"'"}, "q")):  # fmt: skip
         with pytest.raises(FieldError) as exc:

@@ -16,6 +16,7 @@ from monitor.store.items import words
 Q_MAX = 200  # characters of a query: a few words and phrases, bounded for the index
 TERMS_MAX = 12  # words and phrases in one query
 _COUNTRY = re.compile(r"[A-Z]{2}")
+_LANG = re.compile(r"[a-z]{2}")
 
 
 def terms(text: str) -> tuple[tuple[str, ...], ...]:
@@ -46,10 +47,14 @@ def query(params: Mapping[str, str], now: datetime | None = None) -> ItemQuery:
     country = params.get("country", "").strip().upper()
     if country and not _COUNTRY.fullmatch(country):
         raise FieldError("country", f'"{country[:20]}" is not a two-letter ISO code, e.g. SD')
+    lang = params.get("lang", "").strip().lower()
+    if lang and not _LANG.fullmatch(lang):
+        raise FieldError("lang", f'"{lang[:20]}" is not a two-letter ISO 639-1 code, e.g. ar')
     return ItemQuery(
         terms=terms(params.get("q", "").strip()),
         feed=params.get("feed", "").strip(),
         country=country,
+        lang=lang,
         since=_time(params, "since", now),
         until=_time(params, "until", now),
         limit=limit(params.get("limit", ""), MAX_ITEMS),

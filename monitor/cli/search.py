@@ -31,6 +31,7 @@ def register(sub: Subparsers) -> None:
     c.add_argument("--until", default="", help="seen before: a duration back or a time")
     c.add_argument("--feed", default="", help="only this feed (its name in the config)")
     c.add_argument("--country", default="", help="only items naming this country (SD)")
+    c.add_argument("--lang", default="", help="only items in this language (ISO 639-1: ar)")
     c.add_argument("--limit", type=int, default=50, help=f"at most N items (up to {LIMIT_MAX})")
     c.add_argument("--json", action="store_true", help="JSON lines: one item per line")
 
@@ -39,7 +40,7 @@ def cmd(args: argparse.Namespace) -> int:
     if not 1 <= args.limit <= LIMIT_MAX:
         print(f"limit: must be a whole number from 1 to {LIMIT_MAX}", file=sys.stderr)
         return EXIT_CONFIG
-    params = {k: getattr(args, k) for k in ("since", "until", "feed", "country")}
+    params = {k: getattr(args, k) for k in ("since", "until", "feed", "country", "lang")}
     try:
         q = search.query({**params, "q": args.query}, utcnow())
     except FieldError as exc:

@@ -20,6 +20,7 @@ class ItemQuery:
     terms: tuple[tuple[str, ...], ...] = ()
     feed: str = ""
     country: str = ""
+    lang: str = ""  # ISO 639-1: only items in this language
     since: datetime | None = None
     until: datetime | None = None
     limit: int = MAX_ITEMS

@@ -78,6 +78,9 @@ def _select(dialect: str, q: ItemQuery) -> tuple[str, list[Any]]:
     if q.country:
         parts.append("' ' || countries || ' ' LIKE ?")
         params.append(f"% {q.country} %")  # a code of letters only (checked by the caller)
+    if q.lang:
+        parts.append("lang = ?")
+        params.append(q.lang)
     for sql, value in (("seen >= ?", q.since), ("seen < ?", q.until)):
         if value is not None:
             parts.append(sql)

@@ -16,7 +16,7 @@ from monitor.web.app import Console, Route, Who, json_answer, route
 from monitor.web.http import Request, Response
 from monitor.web.pages import page
 
-SEARCH_FILTERS = ("q", "since", "until", "feed", "country")
+SEARCH_FILTERS = ("q", "since", "until", "feed", "country", "lang")
 
 
 def item(k: Kept) -> dict[str, Any]:
