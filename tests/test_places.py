@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.match.fold import fold_words
+from monitor.match.fold import fold_words, words
 from monitor.match.places import figures, places
 
 
 def named(text: str) -> list[str]:
-    return sorted(places().find(fold_words(text), text))
+    return sorted(places().find(words(text)))
 
 
 @pytest.mark.parametrize(

@@ -15,36 +15,27 @@ corpus (corpus/pairs.py; rules/README.md).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from monitor.match import language
-from monitor.match.fold import fold_words
+from monitor.match.fold import words
 from monitor.match.places import actors, figures, places
 
 SAME = 100.0  # a town, a site or a person in common: one event
 TWO = 95.0  # two anchors in common, not both figures
 APART = 0.0
 
-_CACHE: dict[tuple[str, str], tuple[str | None, frozenset[str]]] = {}
-_CACHE_SIZE = 4096
 
-
+@lru_cache(maxsize=4096)  # a poll's candidates are placed right after they are built
 def anchors(title: str, summary: str, lang: str | None = None) -> tuple[str | None, frozenset[str]]:
     """The report's language (`lang` when already known) and its anchors: "p:<place id>",
     "a:<actor id>" ("p!:" and "a!:" when strong) and "n:<figure>"."""
-    key = (title, summary)
-    got = _CACHE.get(key)
-    if got is None:
-        words = [*fold_words(title), *fold_words(summary)]
-        text = f"{title}\n{summary}"
-        found = {f"n:{n}" for n in figures(words)}
-        for kind, table in (("p", places()), ("a", actors())):
-            for i in table.find(words, text):
-                found.add(f"{kind}{'!' if i in table.strong else ''}:{i}")
-        got = (lang or language.detect(title, summary), frozenset(found))
-        if len(_CACHE) >= _CACHE_SIZE:
-            _CACHE.clear()  # bounded: a poll's candidates are placed right after they are built
-        _CACHE[key] = got
-    return got
+    texts = (words(title), words(summary))
+    found = {f"n:{n}" for t in texts for n in figures(t.words)}
+    for kind, table in (("p", places()), ("a", actors())):
+        for i in table.find(*texts):
+            found.add(f"{kind}{'!' if i in table.strong else ''}:{i}")
+    return lang or language.detect(title, summary), frozenset(found)
 
 
 def similarity(

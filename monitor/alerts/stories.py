@@ -141,7 +141,7 @@ def story_ref(alert: Alert) -> StoryRef:
     item = alert.item
     summary = item.summary if item else ""
     title, text = story_key(alert.title, summary)
-    lang, anchors = across.anchors(alert.title, summary, item.lang if item else None)
+    lang, anchors = across.anchors(alert.title, summary, alert.lang)
     return StoryRef(
         id=alert.id,
         created=alert.created,
@@ -191,7 +191,7 @@ def report_ref(report: FiledReport, created: datetime) -> StoryRef:
     """What clustering knows of a report filed under a story: its title, rules, countries."""
     _, s, summary, rule_ids, countries = report
     title, text = story_key(s.title, summary)
-    lang, anchors = across.anchors(s.title, summary)
+    lang, anchors = across.anchors(s.title, summary, s.lang)
     return StoryRef(f"{s.feed}\n{s.item_key}", created, rule_ids, s.link, title, text, countries,
                     lang, anchors)  # fmt: skip
 
