@@ -37,6 +37,7 @@ from typing import Any
 
 import pycountry
 
+from monitor.match.family import is_cyrillic
 from monitor.match.fold import Words, fold, fold_words, split, words
 from monitor.match.forms import declined, demonym
 
@@ -198,8 +199,8 @@ def _aliases(
     word_like = set(rules["word_like"])
     # Curated names first: where a name is listed twice, the curated code wins. Derived
     # names are folded: a capitalised Cyrillic one is known by its folded form.
-    capital |= {n for n in derived if _cyrillic(n)} - {fold(n) for n, _ in curated}
-    capital |= {fold(n) for n, _ in curated if _cyrillic(n) and n[:1].isupper()}
+    capital |= {n for n in derived if is_cyrillic(n)} - {fold(n) for n, _ in curated}
+    capital |= {fold(n) for n, _ in curated if is_cyrillic(n) and n[:1].isupper()}
     table = [*curated, *derived.items()]
     out = []
     for name, code in table:
@@ -208,10 +209,6 @@ def _aliases(
         flags = (fold(name) in capital, name in word_like)
         out.append(Alias(code, words, exact if name in acronyms else (), *flags))
     return out
-
-
-def _cyrillic(name: str) -> bool:
-    return "\u0400" <= name[:1] <= "\u04ff"
 
 
 def country_code(name: str) -> str | None:
