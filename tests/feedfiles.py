@@ -41,6 +41,17 @@ def webhook(url_env: str) -> str:
     )
 
 
+# a signed webhook "ops" taking alerts from low severity, its URL and secret from the
+# environment (TEST_HOOK_URL, TEST_HOOK_SECRET)
+SIGNED_WEBHOOK = """[[channels]]
+name = "ops"
+type = "webhook"
+url_env = "TEST_HOOK_URL"
+secret_env = "TEST_HOOK_SECRET"
+min_severity = "low"
+"""
+
+
 def rss(*items: str, title: str = "Test feed", link: str = "http://example.org/") -> bytes:
     """An RSS 2.0 document around the given <item> elements."""
     body = "".join(items)

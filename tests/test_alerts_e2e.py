@@ -8,19 +8,11 @@ from pathlib import Path
 
 from tests.channel_servers import Reply, http_receiver
 from tests.e2e import env_with, run_monitor
-from tests.feedfiles import rss, story, write_config
+from tests.feedfiles import SIGNED_WEBHOOK, rss, story, write_config
 from tests.feedserver import FeedServer
 
 RULES = Path(__file__).parent / "data" / "rules_fixtures" / "good"
 NOW = datetime.now(UTC).replace(microsecond=0)
-
-WEBHOOK = """[[channels]]
-name = "ops"
-type = "webhook"
-url_env = "TEST_HOOK_URL"
-secret_env = "TEST_HOOK_SECRET"
-min_severity = "low"
-"""
 
 
 # One story told by three sources, and an unrelated item: (feed, guid, title, summary).
@@ -63,7 +55,7 @@ def story_feeds(server: FeedServer) -> dict[str, str]:
 
 
 def configured(tmp_path: Path, server: FeedServer) -> Path:
-    return write_config(tmp_path, story_feeds(server), rules=RULES, channels=WEBHOOK)
+    return write_config(tmp_path, story_feeds(server), rules=RULES, channels=SIGNED_WEBHOOK)
 
 
 def test_one_story_three_sources_one_alert_and_one_corroboration(

@@ -11,16 +11,9 @@ from typing import Any
 
 from tests.channel_servers import HttpReceiver, http_receiver
 from tests.e2e import env_with, run_monitor
-from tests.feedfiles import GOOD_RULES, write_config
+from tests.feedfiles import GOOD_RULES, SIGNED_WEBHOOK, write_config
 from tests.feedserver import FeedServer, Response
 
-WEBHOOK = """[[channels]]
-name = "ops"
-type = "webhook"
-url_env = "TEST_HOOK_URL"
-secret_env = "TEST_HOOK_SECRET"
-min_severity = "low"
-"""
 HTML_TYPE = {"Content-Type": "text/html; charset=utf-8"}
 DAY = (datetime.now(UTC) - timedelta(hours=2)).strftime("%d %B %Y")
 ROWS = [
@@ -52,7 +45,7 @@ def html_feed(url: str, item: str = "li.statement") -> str:
 
 
 def configure(tmp_path: Path, feeds: str, alerts: str = "") -> Path:
-    cfg = write_config(tmp_path, {}, rules=GOOD_RULES, channels=WEBHOOK + alerts)
+    cfg = write_config(tmp_path, {}, rules=GOOD_RULES, channels=SIGNED_WEBHOOK + alerts)
     cfg.write_text(cfg.read_text() + feeds)
     return cfg
 
