@@ -29,6 +29,7 @@ from monitor.errors import FetchError
 from monitor.model import ParsedFeed, RawEntry, Selectors
 from monitor.reader.fastxml import lang_of
 from monitor.reader.pagedate import parse_page_date
+from monitor.reader.parse import http_language
 
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.IGNORECASE)
 _META_CHARSET = re.compile(rb"<meta[^>]{0,200}charset", re.IGNORECASE)
@@ -55,8 +56,7 @@ def parse_html(
             f'html: the item selector "{selectors.item}" matched nothing on the page '
             "(has the page changed? check the selector with monitor test-rules)"
         )
-    header = {k.lower(): v for k, v in headers.items()}.get("content-language", "")
-    page_language = header.split(",")[0].strip()[:40] or None
+    page_language = http_language({k.lower(): v for k, v in headers.items()})
     entries = [
         e for e in (_entry(el, selectors, base, page_language) for el in found) if e is not None
     ]

@@ -101,7 +101,7 @@ def parse_fast(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed 
     doc = fastparse.read(body, response_headers, url)
     if doc is None:
         return None
-    language = doc.language or _http_language(response_headers)
+    language = doc.language or http_language(response_headers)
     return ParsedFeed(
         entries=tuple(_entry(e, language) for e in doc.entries),
         refresh=doc.refresh,
@@ -124,7 +124,7 @@ def parse_slow(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
     body, response_headers = _prepared(body, headers, url)
     # the HTTP Content-Language is taken last, after what the document says (feedparser
     # would put it under every entry's own xml:lang)
-    http_language = _http_language(response_headers)
+    served_language = http_language(response_headers)
     response_headers.pop("content-language", None)
     try:
         parsed = feedparser.parse(
@@ -142,7 +142,7 @@ def parse_slow(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
     # entries a parse can return at all (measured: ~20,000 entries take 6 s to parse and
     # 4.5 s to normalise and match).
     channel = parsed.get("feed") or {}
-    language = _str_or_none(channel.get("language")) or http_language
+    language = _str_or_none(channel.get("language")) or served_language
     entries = tuple(_entry(e, language) for e in parsed.entries)
     bozo = _bozo(parsed)
     refresh, source = declared(
@@ -176,8 +176,9 @@ def _language(e: Mapping[str, Any]) -> str | None:
     return str(own)[:40] if own else None
 
 
-def _http_language(headers: Mapping[str, str]) -> str | None:
-    """The first language of a Content-Language header ("ar, en" -> "ar")."""
+def http_language(headers: Mapping[str, str]) -> str | None:
+    """The first language of a Content-Language header ("ar, en" -> "ar"); `headers` with
+    lower-case names."""
     first = headers.get("content-language", "").split(",")[0].strip()
     return first[:40] or None
 
