@@ -107,3 +107,63 @@ def test_reports_in_two_languages_share_a_theme_where_their_rules_differ() -> No
     assert find_story(cand, [english], 88, 72 * 3600, mine=arabic) == english
     assert find_story(cand, [other_theme], 88, 72 * 3600, mine=arabic) is None
     assert find_story(cand, [same_language], 88, 72 * 3600, mine=arabic) is None
+
+
+RULES_BY_LANGUAGE = """theme = "displacement"
+[defaults]
+fuzzy = false
+[[rules]]
+id = "camp-attack-ar"
+title = "Attack on a camp of displaced people (ar)"
+severity = "high"
+description = "An armed attack on a camp of displaced people."
+any = ["مخيم"]
+all = [["هجوم", "سيطرت*", "نزوح"]]
+[[rules]]
+id = "camp-attack-en"
+title = "Attack on a camp of displaced people (en)"
+severity = "high"
+description = "An armed attack on a camp of displaced people."
+any = ["camp"]
+all = [["attack*", "displacing"]]
+[[rules]]
+id = "camp-attack-pt"
+title = "Attack on a camp of displaced people (pt)"
+severity = "high"
+description = "An armed attack on a camp of displaced people."
+any = ["campo"]
+all = [["deslocad*", "ataque"]]
+"""
+ZAMZAM_PT = report(
+    "real3/pt.tsv",
+    "Até 400.000 pessoas são deslocadas do campo de Darfur após tomada do Sudão pelas RSF, diz ONU",
+)
+
+
+def test_a_third_language_joins_a_story_whose_reports_fired_other_rules_of_its_theme(
+    tmp_path: Path,
+) -> None:
+    """Each language's report fires its own rule of one theme: the Portuguese report must
+    repeat the Arabic alert and the English report filed under it, which the store keeps
+    by rule id only; compared by the themes of those rules, it joins the story."""
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "camps.toml").write_text(RULES_BY_LANGUAGE, encoding="utf-8")
+    rules = load_rules([tmp_path / "rules"])
+    matcher = Matcher(rules)
+    store = open_store(str(tmp_path / "state.db"))
+    for feed, (title, summary), hours in (
+        ("alarabiya", ZAMZAM_AR, 0),
+        ("guardian", ZAMZAM_EN, 20),
+        ("lusa", ZAMZAM_PT, 26),
+    ):
+        new = candidate(matcher, feed, title, summary, hours)
+        assert new.item is not None
+        desk = StoryDesk(StoryPolicy(), lambda a: (("ops",), (), ()))
+        result = PollResult(feed, "fetched", FeedState(feed), (new.item,), (new,))
+        store.save_poll(result, desk, new.created)
+    rows = due(store, T0 + timedelta(hours=27))
+    assert len([r for r in rows if "." not in r.alert_id]) == 1, [r.alert_id for r in rows]
+    story = store.load_alert(rows[0].alert_id)
+    assert story is not None
+    assert sorted(s.feed for s in story.sources) == ["alarabiya", "guardian", "lusa"]
+    store.close()

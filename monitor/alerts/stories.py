@@ -99,7 +99,7 @@ class StoryRef:
     countries: tuple[str, ...]
     lang: str | None = None  # the report's language (monitor.match.language)
     anchors: frozenset[str] = frozenset()  # place ids and figures it names (across)
-    themes: tuple[str, ...] = ()  # its rules' themes (an alert's; a filed report has none)
+    themes: tuple[str, ...] = ()  # its rules' themes
 
 
 def alert_id(item: Item) -> str:
@@ -188,12 +188,13 @@ def story_key(title: str, summary: str, texts: Texts | None = None) -> tuple[str
 
 
 def report_ref(report: FiledReport, created: datetime) -> StoryRef:
-    """What clustering knows of a report filed under a story: its title, rules, countries."""
-    _, s, summary, rule_ids, countries = report
+    """What clustering knows of a report filed under a story: its title, rules, countries,
+    themes."""
+    _, s, summary, rule_ids, countries, themes = report
     title, text = story_key(s.title, summary)
     lang, anchors = across.anchors(s.title, summary, s.lang)
     return StoryRef(f"{s.feed}\n{s.item_key}", created, rule_ids, s.link, title, text, countries,
-                    lang, anchors)  # fmt: skip
+                    lang, anchors, themes)  # fmt: skip
 
 
 def find_story(

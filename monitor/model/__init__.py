@@ -179,8 +179,9 @@ class Source:
     lang: str | None = None  # ISO 639-1 of the item, as Item.lang
 
 
-# A report filed under a story, as the store reads it: story id, source, summary, rules, countries
-FiledReport = tuple[str, Source, str, tuple[str, ...], tuple[str, ...]]
+# A report filed under a story, as the store reads it: story id, source, summary, rules,
+# countries, and the themes of those rules (as they were when the report was filed)
+FiledReport = tuple[str, Source, str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]
 
 
 @dataclass(frozen=True)

@@ -113,8 +113,11 @@ class SqlStore(ConsoleSql, EvidenceSql, ItemsSql, LabelsSql, PeopleSql, ReviewSq
         # joins, and two candidates firing no common rule may both want one story
         self._lock_stories(tx)
         recent = self._alerts.recent(tx, now.timestamp() - stories.window)
+        # a story a candidate may join: one of its rules fired, or (a report in another
+        # language, alerts/stories.py) one of its themes; each needs the story's reports
         rules = {r.id for a in candidates for r in a.rules}
-        near = [a.id for a in recent if rules & {r.id for r in a.rules}]
+        themes = {r.theme for a in candidates for r in a.rules if r.theme}
+        near = [a.id for a in recent if _stories.related(a, rules, themes)]
         reports = self._reports.reports(tx, near)
         known = _stories.existing(tx, [a.id for a in candidates])
         went: dict[str, str] = {}

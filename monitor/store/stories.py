@@ -84,7 +84,7 @@ def with_sources(tx: Tx, alert: Alert) -> Alert:
 
 _REPORTS = (
     "SELECT s.alert_id, s.feed, s.item_key, s.title, s.link, s.published, s.summary, "
-    "h.rule_id, h.country FROM sources s LEFT JOIN hits h ON h.feed = s.feed AND "
+    "h.rule_id, h.country, h.theme FROM sources s LEFT JOIN hits h ON h.feed = s.feed AND "
     "h.item_key = s.item_key WHERE s.alert_id IN ({marks})"
 )
 _ROWS = (
@@ -94,28 +94,34 @@ _ROWS = (
 
 
 def reports(tx: Tx, story_ids: Sequence[str]) -> list[FiledReport]:
-    """Every report filed under these stories, with the rules and countries its item had."""
+    """Every report filed under these stories, with the rules, countries and themes its item
+    had."""
     return [r for _, filed in sorted(_read_reports(tx, story_ids).items()) for r in filed]
 
 
 def _read_reports(tx: Tx, story_ids: Sequence[str]) -> dict[str, list[FiledReport]]:
-    found: dict[tuple[str, str, str], tuple[tuple[Source, str], set[str], set[str]]] = {}
+    found: dict[tuple[str, str, str], tuple[tuple[Source, str], set[str], set[str], set[str]]]
+    found = {}
     for marks, chunk in in_chunks(story_ids):
-        for story, feed, key, title, link, published, summary, rule_id, country in tx.q(
+        for story, feed, key, title, link, published, summary, rule_id, country, theme in tx.q(
             _REPORTS.format(marks=marks), chunk
         ):
             report = (Source(feed, title, link, at(published), key), summary or "")
-            _, rules, countries = found.setdefault((story, feed, key), (report, set(), set()))
+            _, rules, countries, themes = found.setdefault(
+                (story, feed, key), (report, set(), set(), set())
+            )
             rules.update([rule_id] if rule_id else [])
             countries.update([country] if country else [])
+            themes.update([theme] if theme else [])
     out: dict[str, list[FiledReport]] = {}
-    for (story, _, _), ((source, summary), rules, countries) in sorted(found.items()):
+    for (story, _, _), ((source, summary), rules, countries, themes) in sorted(found.items()):
         filed: FiledReport = (
             story,
             source,
             summary,
             tuple(sorted(rules)),
             tuple(sorted(countries)),
+            tuple(sorted(themes)),
         )
         out.setdefault(story, []).append(filed)
     return out
@@ -146,6 +152,11 @@ class ReportCache:
                 self._filed = {i: self._filed[i] for i in counts if i in self._filed}
             filed = {i: self._filed[i][1] for i in counts if i in self._filed}
         return [r for _, rows in sorted(filed.items()) for r in rows]
+
+
+def related(story: Alert, rules: set[str], themes: set[str]) -> bool:
+    """Whether a story fired one of these rules or themes."""
+    return any(r.id in rules or r.theme in themes for r in story.rules)
 
 
 def existing(tx: Tx, ids: Sequence[str]) -> set[str]:
