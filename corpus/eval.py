@@ -14,9 +14,12 @@ probabilities; `--misses` lists the decision's false alarms and misses. `--title
 every item from its title alone (summaries removed at test time, the model trained as
 usual): what a headline-only feed gives. `--shipped` judges with the shipped model file
 instead of cross-validation: honest only for items it was not trained on (round 2 was
-measured so once, before it was added to the training data).
+measured so once, before it was added to the training data). `--learned` adds the decisions
+of corpus/learned.py, learned from the training folds by nested cross-validation (20 more
+models: about five minutes more).
 
     .venv/bin/python corpus/eval.py [--rules rules/] [--grid] [--misses] [--titles] [--shipped]
+                                    [--learned]
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import folds
+import learned
 import train
 
 from monitor.match.decision import Screen
@@ -120,6 +124,10 @@ class Seen:
     probability: float
     decision: bool
     why: str
+    case: learned.Case  # what a learned decision sees of it (corpus/learned.py)
+    title_probability: float  # the model's for the title alone
+    words: learned.Fields  # its folded title and summary
+    learned: dict[str, float] = field(default_factory=dict)  # --learned: each one's score
 
 
 def cross_validate(
@@ -144,14 +152,26 @@ def shipped(rows: Sequence[folds.Row], matcher: Matcher, titles: bool = False) -
 
 
 def _judge(screen: Screen, n: int, row: folds.Row) -> Seen:
-    got = screen.assess(item(n, row))
+    it = item(n, row)
+    texts = screen.texts(it)
+    got = screen.assess(it, texts)
     decided = [m.rule_id for m in got.matches if m.severity >= Severity.LOW]
     # A rule fired when one stands or the model overruled it; the model's own match is not one.
-    rule = bool(got.vetoed) or any(
-        m.severity >= Severity.LOW and m is not got.alone for m in got.matches
-    )
+    fired = [
+        *got.vetoed,
+        *(m for m in got.matches if m.severity >= Severity.LOW and m is not got.alone),
+    ]
     p = got.probability or 0.0
-    return Seen(rule, p, bool(decided), f"{decided or [m.rule_id for m in got.vetoed]} p={p:.2f}")
+    words = (texts["title"].words, texts["summary"].words)
+    case = learned.Case(
+        tuple(sorted({m.rule_id for m in fired})),
+        any(h.field == "title" for m in fired for h in m.hits),
+        bool(words[1]),
+        row.label,
+    )
+    title_p = screen.model.probability([words[0], ()]) if screen.model else 0.0
+    why = f"{decided or [m.rule_id for m in got.vetoed]} p={p:.2f}"
+    return Seen(bool(fired), p, bool(decided), why, case, title_p, words)
 
 
 def report(
@@ -177,6 +197,23 @@ def grid(rows: Sequence[folds.Row], seen: Sequence[Seen]) -> list[str]:
     return ["decision P/R by veto (rows) and alone (columns 0.6 0.7 0.8 0.85 0.9 0.95 off)", *lines]
 
 
+def cuts(rows: Sequence[folds.Row], seen: Sequence[Seen], fold_of: Sequence[int]) -> list[str]:
+    """The learned combiner's precision and recall cut at other probabilities (same scores)."""
+    lines = ["learned combiner P/R by cut (all folds; fold 0 of every round)"]
+    for cut in learned.CUTS:
+        every, held = Tally(), Tally()
+        for row, s, f in zip(rows, seen, fold_of, strict=True):
+            every.add(s.learned["combiner"] >= cut, row.label)
+            if f == HELD_OUT:
+                held.add(s.learned["combiner"] >= cut, row.label)
+        cells = [
+            f"{t.tp / max(1, t.tp + t.fp):.3f}/{t.tp / max(1, t.tp + t.fn):.3f}"
+            for t in (every, held)
+        ]
+        lines.append(f"cut {cut:<4}  " + "  ".join(cells))
+    return lines
+
+
 def _section(
     pairs: Sequence[tuple[folds.Row, Seen]], judges: dict[str, Callable[[Seen], bool]]
 ) -> None:
@@ -193,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--misses", action="store_true", help="list the decision's errors")
     ap.add_argument("--titles", action="store_true", help="judge items from their titles alone")
     ap.add_argument("--shipped", action="store_true", help="the shipped model, not CV")
+    ap.add_argument("--learned", action="store_true", help="and decisions learned by nested CV")
     args = ap.parse_args(argv)
     rows = folds.read()
     matcher = Matcher(load_rules([args.rules]))
@@ -211,6 +249,12 @@ def main(argv: list[str] | None = None) -> int:
             lambda s: s.decision
         ),
     }
+    if args.learned and not args.shipped:
+        outer = [learned.Scored(s.case, s.probability, s.title_probability) for s in seen]
+        got = learned.nested(rows, outer, [s.words for s in seen])
+        seen = [replace(s, learned={k: v[n] for k, v in got.items()}) for n, s in enumerate(seen)]
+        for name in got:
+            judges[f"learned {name} (nested CV)"] = lambda s, name=name: s.learned[name] >= 0.5
     for name, judge in judges.items():
         print(f"\n== {name}")
         print(*report(rows, seen, judge).lines(), sep="\n")
@@ -230,8 +274,10 @@ def main(argv: list[str] | None = None) -> int:
     _section(both, judges)
     if args.grid:
         print("", *grid(rows, seen), sep="\n")
+    if args.learned and not args.shipped:
+        print("", *cuts(rows, seen, fold_of), sep="\n")
     if args.misses:
-        print("", *report(rows, seen, judges[list(judges)[-1]]).misses, sep="\n")
+        print("", *report(rows, seen, judges[list(judges)[2]]).misses, sep="\n")
     return 0
 
 
