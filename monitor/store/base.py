@@ -116,7 +116,7 @@ class SqlStore(ConsoleSql, EvidenceSql, ItemsSql, LabelsSql, PeopleSql, ReviewSq
         # a story a candidate may join: one of its rules fired, or (a report in another
         # language, alerts/stories.py) one of its themes; each needs the story's reports
         rules = {r.id for a in candidates for r in a.rules}
-        themes = {r.theme for a in candidates for r in a.rules if r.theme}
+        themes = {(r.theme, a.lang) for a in candidates for r in a.rules if r.theme}
         near = [a.id for a in recent if _stories.related(a, rules, themes)]
         reports = self._reports.reports(tx, near)
         known = _stories.existing(tx, [a.id for a in candidates])

@@ -154,9 +154,17 @@ class ReportCache:
         return [r for _, rows in sorted(filed.items()) for r in rows]
 
 
-def related(story: Alert, rules: set[str], themes: set[str]) -> bool:
-    """Whether a story fired one of these rules or themes."""
-    return any(r.id in rules or r.theme in themes for r in story.rules)
+def related(story: Alert, rules: set[str], themes: set[tuple[str, str | None]]) -> bool:
+    """Whether a candidate may join the story: it fired one of these `rules`, or one of the
+    `themes` (theme, language of a candidate that fired it) in another language or one not
+    known yet (an item's language may be detected only when it is compared)."""
+    if any(r.id in rules for r in story.rules):
+        return True
+    return any(
+        t == r.theme and not (lang and story.lang and lang == story.lang)
+        for t, lang in themes
+        for r in story.rules
+    )
 
 
 def existing(tx: Tx, ids: Sequence[str]) -> set[str]:
