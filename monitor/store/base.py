@@ -16,6 +16,7 @@ from monitor.model import Alert, Delivery, FeedState, PollResult, Routed
 from monitor.store import SaveOutcome, StoryDecisions
 from monitor.store import Tx as Tx
 from monitor.store import items as _items
+from monitor.store import reports as _reports
 from monitor.store import stories as _stories
 from monitor.store.console import ConsoleSql
 from monitor.store.evidence import EvidenceSql
@@ -39,7 +40,7 @@ class SqlStore(ConsoleSql, EvidenceSql, ItemsSql, LabelsSql, PeopleSql, ReviewSq
 
     def __init__(self) -> None:
         self._alerts = _stories.AlertCache()
-        self._reports = _stories.ReportCache()
+        self._reports = _reports.ReportCache()
 
     def _tx(self) -> AbstractContextManager[Tx]:
         raise NotImplementedError
@@ -117,7 +118,7 @@ class SqlStore(ConsoleSql, EvidenceSql, ItemsSql, LabelsSql, PeopleSql, ReviewSq
         # language, alerts/stories.py) one of its themes; each needs the story's reports
         rules = {r.id for a in candidates for r in a.rules}
         themes = {(r.theme, a.lang) for a in candidates for r in a.rules if r.theme}
-        near = [a.id for a in recent if _stories.related(a, rules, themes)]
+        near = [a.id for a in recent if _reports.related(a, rules, themes)]
         reports = self._reports.reports(tx, near)
         known = _stories.existing(tx, [a.id for a in candidates])
         went: dict[str, str] = {}
