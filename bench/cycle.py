@@ -30,6 +30,7 @@ import sqlite3
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +110,30 @@ def run_measured_tree(
     return m, tree
 
 
+def poll_span(log: Path, offset: int) -> float | None:
+    """Seconds from the first poll's start to the last poll's end in this run's JSON log
+    lines (after `offset`): the cycle a running daemon repeats, without the command's start
+    (imports, config, rules, model) and exit, which `wall_s` includes."""
+    if not log.exists():
+        return None
+    starts, ends = [], []
+    with log.open("rb") as f:
+        f.seek(offset)
+        for line in f:
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if not isinstance(event, dict) or not str(event.get("event", "")).startswith("feed."):
+                continue
+            if "elapsed" not in event or "timestamp" not in event:
+                continue
+            end = datetime.fromisoformat(str(event["timestamp"]).replace("Z", "+00:00"))
+            ends.append(end.timestamp())
+            starts.append(end.timestamp() - float(event["elapsed"]))
+    return round(max(ends) - min(starts), 3) if ends else None
+
+
 def items_seen(db: Path) -> int:
     if not db.exists():
         return 0
@@ -161,6 +186,7 @@ def bench_monitor(
             server.reset_stats()
             before = len(hooks.received)
             cmd = [*monitor_cmd(src), "run", "--once", "-c", str(cfg)]
+            offset = (workdir / "log").stat().st_size if (workdir / "log").exists() else 0
             m, tree = run_measured_tree(cmd, env, workdir / "log", timeout)
             seen = server.stats()
             records.append(
@@ -175,6 +201,7 @@ def bench_monitor(
                     **tree,
                     "timeout_s": timeout,
                     "items_seen": items_seen(workdir / "state" / "monitor.db"),
+                    "poll_span_s": poll_span(workdir / "log", offset),
                     "alerts_received": len(hooks.received) - before,
                     "defaults": extra_defaults or {},
                     "server": {k: seen[k] for k in SERVER_KEYS},
@@ -182,7 +209,7 @@ def bench_monitor(
             )
             print(
                 f"  {summary_line(records[-1])} alerts {records[-1]['alerts_received']} "
-                f"tree cpu {tree['tree_cpu_s']}s",
+                f"tree cpu {tree['tree_cpu_s']}s polls {records[-1]['poll_span_s']}s",
                 flush=True,
             )
             if m.timed_out:
@@ -243,6 +270,13 @@ def check_targets(records: Sequence[dict[str, Any]], peers: Sequence[dict[str, A
                 f"{'PASS' if ok else 'MISS'} warm 2000 feeds on 40 hosts {r['latency_ms']:g} ms: "
                 f"{r['wall_s']:.2f} s (target <= {1.5 * limit:.2f} s)"
             )
+            span = r.get("poll_span_s")
+            if span is not None:  # the cycle itself, as a running daemon repeats it
+                out.append(
+                    f"{'PASS' if span <= 1.5 * limit else 'MISS'} warm 2000 feeds on 40 hosts, "
+                    f"polls alone (first start to last end): {span:.2f} s "
+                    f"(target <= {1.5 * limit:.2f} s)"
+                )
         if r["cycle"] == "cold":
             p = best.get((r["feeds"], float(r["latency_ms"]), "cold"))
             if p is not None:
