@@ -12,7 +12,9 @@ import pytest
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 FILES = sorted(
-    p for d in ("dev", "real", "real2", "real3", "real4") for p in CORPUS.glob(f"{d}/*.tsv")
+    p
+    for d in ("dev", "real", "real2", "real3", "real4", "real5")
+    for p in CORPUS.glob(f"{d}/*.tsv")
 )
 LANGS = ("en", "fr", "es", "ar", "ru", "uk", "pt")
 COLUMNS = ["title", "summary", "label", "lang", "source", "note"]
