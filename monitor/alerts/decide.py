@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from monitor.alerts import triage
+from monitor.alerts.nearby import RefIndex
 from monitor.alerts.stories import (
     StoryRef,
     cooldown_reason,
@@ -60,24 +61,42 @@ class StoryRefs:
 
     def __init__(self) -> None:
         self._refs: dict[str, StoryRef] = {}
-        self._reports: dict[str, StoryRef] = {}  # by story, feed and item key
+        self._reports: dict[tuple[str, str, str], StoryRef] = {}  # by story, feed, item key
+        # by story: the filed reports last seen and their refs; a story's reports are read
+        # on every poll with a candidate near it, and mostly have not changed since
+        self._stories: dict[str, tuple[tuple[FiledReport, ...], list[StoryRef]]] = {}
         self._lock = threading.Lock()
 
     def reports(
         self, reports: Sequence[FiledReport], alerts: Sequence[Alert]
     ) -> dict[str, list[StoryRef]]:
-        """By story id, the folded reports of each story besides the one its alert carries."""
-        created = {a.id: a.created for a in alerts}
-        own = {a.id: (a.item.feed, a.item.key) for a in alerts if a.item}
-        out: dict[str, list[StoryRef]] = {}
+        """By story id, the folded reports of each story besides the one its alert carries
+        (fresh lists: the caller appends to them)."""
+        by_story: dict[str, list[FiledReport]] = {}
         for r in reports:
-            story, source = r[0], r[1]
-            if story in created and own.get(story) != (source.feed, source.item_key):
-                out.setdefault(story, []).append(self._report(r, created[story]))
+            by_story.setdefault(r[0], []).append(r)
+        out: dict[str, list[StoryRef]] = {}
+        for alert in alerts:
+            filed = by_story.get(alert.id)
+            if filed:
+                refs = self._story(alert, tuple(filed))
+                if refs:
+                    out[alert.id] = list(refs)
         return out
 
+    def _story(self, alert: Alert, filed: tuple[FiledReport, ...]) -> list[StoryRef]:
+        with self._lock:
+            seen = self._stories.get(alert.id)
+        if seen is not None and seen[0] == filed:  # tuples of the same reports: compared in C
+            return seen[1]
+        own = (alert.item.feed, alert.item.key) if alert.item else None
+        refs = [self._report(r, alert.created) for r in filed if own != (r[1].feed, r[1].item_key)]
+        with self._lock:
+            self._stories[alert.id] = (filed, refs)
+        return refs
+
     def _report(self, report: FiledReport, created: datetime) -> StoryRef:
-        key = f"{report[0]}\n{report[1].feed}\n{report[1].item_key}"
+        key = (report[0], report[1].feed, report[1].item_key)
         with self._lock:
             found = self._reports.get(key)
         if found is None:
@@ -95,7 +114,8 @@ class StoryRefs:
             if len(self._refs) > 2 * len(alerts) + 1000:  # drop what has left the window
                 keep = {a.id for a in alerts}
                 self._refs = {i: ref for i, ref in self._refs.items() if i in keep}
-                self._reports = {k: r for k, r in self._reports.items() if k.split("\n")[0] in keep}
+                self._reports = {k: r for k, r in self._reports.items() if k[0] in keep}
+                self._stories = {k: s for k, s in self._stories.items() if k in keep}
             return [self._refs[a.id] for a in alerts]
 
 
@@ -126,7 +146,7 @@ class StoryDesk:
         """One placement per candidate, in order; `recent`: the match alerts of the window,
         oldest first; `existing`: the candidates' ids already recorded; `reports`: the
         reports filed under those recent stories a candidate could join."""
-        refs = self.refs.of(recent)
+        refs = RefIndex(self.refs.of(recent))
         others = self.refs.reports(reports, recent)
         known = set(existing)
         return [self._place(alert, refs, others, known) for alert in candidates]
@@ -134,15 +154,16 @@ class StoryDesk:
     def _place(
         self,
         alert: Alert,
-        refs: list[StoryRef],
+        refs: RefIndex,
         others: dict[str, list[StoryRef]],
         known: set[str],
     ) -> Placement:
         mine = story_ref(alert)
         p = self.policy
-        story = find_story(alert, refs, p.similarity, p.window, mine, others)
+        near = refs.near(mine)  # every story it may repeat or that may hold it back
+        story = find_story(alert, near, p.similarity, p.window, mine, others)
         if story is None and alert.id not in known:
-            reason = cooldown_reason(alert, refs)
+            reason = cooldown_reason(alert, near)
             refs.append(mine)  # later candidates of this poll may repeat it
             known.add(alert.id)
             return Placement(self._routed(replace(alert, suppressed=reason)))

@@ -71,9 +71,18 @@ class CompiledTerm:
     exact: tuple[str, ...]  # original-case words for case-sensitive terms
 
 
+# The suffixes by their last letter, longest first as in SUFFIXES: a word is tried only
+# against the endings that end like it (stemming every word of every story key tried all).
+_BY_LAST: dict[str, tuple[str, ...]] = {
+    last: tuple(x for x in SUFFIXES if x[-1] == last) for last in {x[-1] for x in SUFFIXES}
+}
+
+
 def stem(word: str) -> str:
     """The word without one common EN/FR/ES ending, keeping at least 4 letters."""
-    for suffix in SUFFIXES:
+    if len(word) <= 4:
+        return word
+    for suffix in _BY_LAST.get(word[-1], ()):
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             return word[: -len(suffix)]
     return word

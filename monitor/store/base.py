@@ -116,9 +116,8 @@ class SqlStore(ConsoleSql, EvidenceSql, ItemsSql, LabelsSql, PeopleSql, ReviewSq
         recent = self._alerts.recent(tx, now.timestamp() - stories.window)
         # a story a candidate may join: one of its rules fired, or (a report in another
         # language, alerts/stories.py) one of its themes; each needs the story's reports
-        rules = {r.id for a in candidates for r in a.rules}
-        themes = {(r.theme, a.lang) for a in candidates for r in a.rules if r.theme}
-        near = [a.id for a in recent if _reports.related(a, rules, themes)]
+        related = _reports.Related(candidates)
+        near = [a.id for a in recent if related(a)]
         reports = self._reports.reports(tx, near)
         known = _stories.existing(tx, [a.id for a in candidates])
         went: dict[str, str] = {}

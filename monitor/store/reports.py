@@ -83,14 +83,25 @@ class ReportCache:
         return [r for _, rows in sorted(filed.items()) for r in rows]
 
 
-def related(story: Alert, rules: set[str], themes: set[tuple[str, str | None]]) -> bool:
-    """Whether a candidate may join the story: it fired one of these `rules`, or one of the
-    `themes` (theme, language of a candidate that fired it) in another language or one not
-    known yet (an item's language may be detected only when it is compared)."""
-    if any(r.id in rules for r in story.rules):
-        return True
-    return any(
-        t == r.theme and not (lang and story.lang and lang == story.lang)
-        for t, lang in themes
-        for r in story.rules
-    )
+class Related:
+    """Whether a recent story may be joined by one of a poll's candidates: it fired one of
+    their rules, or one of their themes in another language than the candidate's or one not
+    known yet (an item's language may be detected only when it is compared). Built once per
+    poll, asked of every story of the window."""
+
+    def __init__(self, candidates: Sequence[Alert]) -> None:
+        self._rules = {r.id for a in candidates for r in a.rules}
+        self._langs: dict[str, set[str | None]] = {}  # by theme, the candidates' languages
+        for a in candidates:
+            for r in a.rules:
+                if r.theme:
+                    self._langs.setdefault(r.theme, set()).add(a.lang)
+
+    def __call__(self, story: Alert) -> bool:
+        if any(r.id in self._rules for r in story.rules):
+            return True
+        return any(
+            not (lang and story.lang and lang == story.lang)
+            for r in story.rules
+            for lang in self._langs.get(r.theme or "", ())
+        )
