@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from monitor.alerts import triage
-from monitor.alerts.nearby import RefIndex
+from monitor.alerts.nearby import RefIndex, Window
 from monitor.alerts.stories import (
     StoryRef,
     cooldown_reason,
@@ -65,7 +65,19 @@ class StoryRefs:
         # by story: the filed reports last seen and their refs; a story's reports are read
         # on every poll with a candidate near it, and mostly have not changed since
         self._stories: dict[str, tuple[tuple[FiledReport, ...], list[StoryRef]]] = {}
+        self._index = RefIndex()  # the window's refs, indexed; extended from poll to poll
+        self._start = 0  # where the last window began in it
         self._lock = threading.Lock()
+
+    def window(self, alerts: Sequence[Alert]) -> Window:
+        """The folded window (match alerts, oldest first) for one poll's placements."""
+        refs = self.of(alerts)
+        with self._lock:
+            at = self._index.window(refs, self._start)
+            if at is None or (at > 1000 and 2 * at > len(self._index.refs)):
+                self._index, at = RefIndex(refs), 0  # not a continuation, or half left it
+            self._start = at
+            return Window(self._index, at)
 
     def reports(
         self, reports: Sequence[FiledReport], alerts: Sequence[Alert]
@@ -146,7 +158,7 @@ class StoryDesk:
         """One placement per candidate, in order; `recent`: the match alerts of the window,
         oldest first; `existing`: the candidates' ids already recorded; `reports`: the
         reports filed under those recent stories a candidate could join."""
-        refs = RefIndex(self.refs.of(recent))
+        refs = self.refs.window(recent)
         others = self.refs.reports(reports, recent)
         known = set(existing)
         return [self._place(alert, refs, others, known) for alert in candidates]
@@ -154,7 +166,7 @@ class StoryDesk:
     def _place(
         self,
         alert: Alert,
-        refs: RefIndex,
+        refs: Window,
         others: dict[str, list[StoryRef]],
         known: set[str],
     ) -> Placement:
