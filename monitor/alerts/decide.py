@@ -12,7 +12,7 @@ database raise the alerts one instance raises.
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -80,16 +80,13 @@ class StoryRefs:
             return Window(self._index, at)
 
     def reports(
-        self, reports: Sequence[FiledReport], alerts: Sequence[Alert]
+        self, reports: Mapping[str, Sequence[FiledReport]], alerts: Sequence[Alert]
     ) -> dict[str, list[StoryRef]]:
         """By story id, the folded reports of each story besides the one its alert carries
         (fresh lists: the caller appends to them)."""
-        by_story: dict[str, list[FiledReport]] = {}
-        for r in reports:
-            by_story.setdefault(r[0], []).append(r)
         out: dict[str, list[StoryRef]] = {}
         for alert in alerts:
-            filed = by_story.get(alert.id)
+            filed = reports.get(alert.id)
             if filed:
                 refs = self._story(alert, tuple(filed))
                 if refs:
@@ -99,7 +96,7 @@ class StoryRefs:
     def _story(self, alert: Alert, filed: tuple[FiledReport, ...]) -> list[StoryRef]:
         with self._lock:
             seen = self._stories.get(alert.id)
-        if seen is not None and seen[0] == filed:  # tuples of the same reports: compared in C
+        if seen is not None and (seen[0] is filed or seen[0] == filed):  # the same reports
             return seen[1]
         own = (alert.item.feed, alert.item.key) if alert.item else None
         refs = [self._report(r, alert.created) for r in filed if own != (r[1].feed, r[1].item_key)]
@@ -153,13 +150,13 @@ class StoryDesk:
         candidates: Sequence[Alert],
         recent: Sequence[Alert],
         existing: Collection[str],
-        reports: Sequence[FiledReport] = (),
+        reports: Mapping[str, Sequence[FiledReport]] | None = None,
     ) -> list[Placement]:
         """One placement per candidate, in order; `recent`: the match alerts of the window,
         oldest first; `existing`: the candidates' ids already recorded; `reports`: the
         reports filed under those recent stories a candidate could join."""
         refs = self.refs.window(recent)
-        others = self.refs.reports(reports, recent)
+        others = self.refs.reports(reports or {}, recent)
         known = set(existing)
         return [self._place(alert, refs, others, known) for alert in candidates]
 

@@ -41,7 +41,7 @@ class StoryDecisions(Protocol):
         candidates: Sequence[Alert],
         recent: Sequence[Alert],
         existing: Collection[str],
-        reports: Sequence[FiledReport] = (),
+        reports: Mapping[str, Sequence[FiledReport]] | None = None,
     ) -> Sequence[Placement]: ...
 
     def corroborate(self, story: Alert, now: datetime) -> Corroboration | None: ...

@@ -5,54 +5,76 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from typing import Any
 
 from monitor.model import Alert, FiledReport, Source
 from monitor.store import Tx
 from monitor.store.serialize import at
 from monitor.store.stories import in_chunks
 
-_REPORTS = (
+_COLUMNS = (
     "SELECT s.alert_id, s.feed, s.item_key, s.title, s.link, s.published, s.summary, "
-    "h.rule_id, h.country, h.theme FROM sources s LEFT JOIN hits h ON h.feed = s.feed AND "
-    "h.item_key = s.item_key WHERE s.alert_id IN ({marks})"
+    "h.rule_id, h.country, h.theme, s.added FROM sources s LEFT JOIN hits h ON h.feed = s.feed "
+    "AND h.item_key = s.item_key "
 )
+_REPORTS = _COLUMNS + "WHERE s.alert_id IN ({marks})"
+_SINCE = _COLUMNS + "WHERE s.alert_id = ? AND s.added >= ?"  # a story's newer reports
 _ROWS = (
     "SELECT s.alert_id, COUNT(*) FROM sources s LEFT JOIN hits h ON h.feed = s.feed AND "
     "h.item_key = s.item_key WHERE s.alert_id IN ({marks}) GROUP BY s.alert_id"
 )
 
 
-def reports(tx: Tx, story_ids: Sequence[str]) -> list[FiledReport]:
-    """Every report filed under these stories, with the rules, countries and themes its item
-    had."""
-    return [r for _, filed in sorted(_read_reports(tx, story_ids).items()) for r in filed]
+class _Filed:
+    """One story's reports as read so far, by (feed, item key): its source and summary, and
+    the (rule, country) pairs and themes of its hits. `rows` is how many rows of the join
+    they make, what the count query says when nothing is missing."""
 
+    def __init__(self) -> None:
+        self.found: dict[tuple[str, str], tuple[Source, str, set[tuple[str, str]], set[str]]] = {}
+        self.last = float("-inf")  # the newest `added` read
+        self.filed: tuple[FiledReport, ...] = ()
 
-def _read_reports(tx: Tx, story_ids: Sequence[str]) -> dict[str, list[FiledReport]]:
-    found: dict[tuple[str, str, str], tuple[tuple[Source, str], set[str], set[str], set[str]]]
-    found = {}
-    for marks, chunk in in_chunks(story_ids):
-        for story, feed, key, title, link, published, summary, rule_id, country, theme in tx.q(
-            _REPORTS.format(marks=marks), chunk
-        ):
-            report = (Source(feed, title, link, at(published), key), summary or "")
-            _, rules, countries, themes = found.setdefault(
-                (story, feed, key), (report, set(), set(), set())
+    def add(self, row: Sequence[Any]) -> None:
+        _, feed, key, title, link, published, summary, rule_id, country, theme, added = row
+        got = self.found.get((feed, key))
+        if got is None:
+            source = Source(feed, title, link, at(published), key)
+            got = self.found[feed, key] = (source, summary or "", set(), set())
+        if rule_id:
+            got[2].add((rule_id, country or ""))
+            got[3].update([theme] if theme else [])
+        self.last = max(self.last, float(added))
+
+    @property
+    def rows(self) -> int:
+        return sum(max(1, len(pairs)) for _, _, pairs, _ in self.found.values())
+
+    def seal(self, story: str) -> tuple[FiledReport, ...]:
+        """The reports in (feed, item key) order; a report's tuple is kept while it is
+        unchanged, so the caller's caches see the same objects."""
+        before = {(r[1].feed, r[1].item_key): r for r in self.filed}
+        out = []
+        for k, (source, summary, pairs, themes) in sorted(self.found.items()):
+            report: FiledReport = (
+                story,
+                source,
+                summary,
+                tuple(sorted({r for r, _ in pairs})),
+                tuple(sorted({c for _, c in pairs if c})),
+                tuple(sorted(themes)),
             )
-            rules.update([rule_id] if rule_id else [])
-            countries.update([country] if country else [])
-            themes.update([theme] if theme else [])
-    out: dict[str, list[FiledReport]] = {}
-    for (story, _, _), ((source, summary), rules, countries, themes) in sorted(found.items()):
-        filed: FiledReport = (
-            story,
-            source,
-            summary,
-            tuple(sorted(rules)),
-            tuple(sorted(countries)),
-            tuple(sorted(themes)),
-        )
-        out.setdefault(story, []).append(filed)
+            old = before.get(k)
+            out.append(old if old == report else report)
+        self.filed = tuple(out)
+        return self.filed
+
+
+def _read(tx: Tx, story_ids: Sequence[str]) -> dict[str, _Filed]:
+    out: dict[str, _Filed] = {}
+    for marks, chunk in in_chunks(story_ids):
+        for row in tx.q(_REPORTS.format(marks=marks), chunk):
+            out.setdefault(row[0], _Filed()).add(row)
     return out
 
 
@@ -61,26 +83,48 @@ class ReportCache:
     every story near a candidate on each poll (10 of 22 s of the saves at 400 feeds). A story's
     reports only grow (sources and their hits are inserted, pruned only past retention), so a
     story is read again only when its count of (source, hit) rows changed, whoever wrote them
-    (another instance too): the count is one cheap grouped query."""
+    (another instance too): the count is one cheap grouped query. Then only its reports added
+    since the newest one read are fetched; when they do not make up the new count (a hit added
+    to an older report, rows pruned), the story is read whole again."""
 
     def __init__(self) -> None:
-        self._filed: dict[str, tuple[int, list[FiledReport]]] = {}
+        self._filed: dict[str, tuple[int, _Filed]] = {}
         self._lock = threading.Lock()
 
-    def reports(self, tx: Tx, story_ids: Sequence[str]) -> list[FiledReport]:
+    def reports(self, tx: Tx, story_ids: Sequence[str]) -> dict[str, tuple[FiledReport, ...]]:
+        """By story id, every report filed under it, with the rules, countries and themes its
+        item had, in (feed, item key) order; the same tuple while a story is unchanged."""
         counts: dict[str, int] = {}
         for marks, chunk in in_chunks(story_ids):
             counts.update((r[0], int(r[1])) for r in tx.q(_ROWS.format(marks=marks), chunk))
         with self._lock:  # no copy of the cache: only the stories asked about are looked at
-            stale = [i for i, n in counts.items() if self._filed.get(i, (-1, []))[0] != n]
-        fresh = _read_reports(tx, stale) if stale else {}
+            known = {i: self._filed[i] for i in counts if i in self._filed}
+        whole: list[str] = []
+        grown: dict[str, _Filed] = {}
+        for i, n in counts.items():
+            held = known.get(i)
+            if held is None or held[0] > n:
+                whole.append(i)
+            elif held[0] < n:
+                if _extend(tx, i, held[1], n):
+                    grown[i] = held[1]
+                else:
+                    whole.append(i)
+        changed = grown | (_read(tx, whole) if whole else {})
         with self._lock:
-            for i in stale:
-                self._filed[i] = (counts[i], fresh.get(i, []))
+            for i, filed in changed.items():
+                filed.seal(i)
+                self._filed[i] = (counts[i], filed)
             if len(self._filed) > 2 * len(story_ids) + 1000:  # drop what left the window
                 self._filed = {i: self._filed[i] for i in counts if i in self._filed}
-            filed = {i: self._filed[i][1] for i in counts if i in self._filed}
-        return [r for _, rows in sorted(filed.items()) for r in rows]
+            return {i: self._filed[i][1].filed for i in counts if i in self._filed}
+
+
+def _extend(tx: Tx, story: str, filed: _Filed, count: int) -> bool:
+    """Read a story's reports added since the newest one read; whether they make the count."""
+    for row in tx.q(_SINCE, (story, filed.last)):
+        filed.add(row)
+    return filed.rows == count
 
 
 class Related:
