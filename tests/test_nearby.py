@@ -37,26 +37,25 @@ def _check(window: Window, refs: list[StoryRef], mine: StoryRef) -> None:
 def test_near_holds_every_story_the_candidate_shares_a_rule_or_theme_with_in_order() -> None:
     rng = random.Random(7)
     refs = [_ref(rng, n) for n in range(300)]
-    index = RefIndex(refs[:200])
-    window = Window(index, 0)
+    index = RefIndex()
+    index.add(refs[:200])
+    window = Window(index, [r.id for r in refs[:200]])
     for n in range(200, 300):  # candidates, each opening a story later ones may repeat
         _check(window, refs[:n], refs[n])
         window.append(refs[n])
 
 
-def test_the_window_slides_from_poll_to_poll_without_reindexing_and_rebuilds_otherwise() -> None:
+def test_each_poll_sees_its_own_window_in_its_own_order() -> None:
     rng = random.Random(11)
     refs = [_ref(rng, n) for n in range(400)]
-    index = RefIndex(refs[:100])  # the first poll's window
-    start = 0
-    for lo, hi in [(0, 120), (30, 150), (30, 150), (90, 260), (260, 260)]:
-        at = index.window(refs[lo:hi], start)
-        assert at is not None
-        window = Window(index, at)
-        assert len(window) == hi - lo
-        _check(window, refs[lo:hi], _ref(rng, 1000))
-        start = at
-    assert len(index.refs) == 260  # each ref indexed once
-    assert index.window(refs[300:400], start) is None  # none of it indexed: the caller rebuilds
-    assert index.window(refs[350:360] + refs[10:12], start) is None  # not a continuation
-    assert index.window(refs[320:330], 350) is None  # begins before the last window did
+    index = RefIndex()
+    for lo, hi in [(0, 100), (0, 120), (30, 150), (90, 260), (260, 260), (300, 400)]:
+        recent = refs[lo:hi]
+        index.add(recent)
+        _check(Window(index, [r.id for r in recent]), recent, _ref(rng, 1000))
+    shuffled = refs[300:400]
+    rng.shuffle(shuffled)  # polls side by side record their alerts out of their time order
+    _check(Window(index, [r.id for r in shuffled]), shuffled, _ref(rng, 1001))
+    index.keep({r.id for r in refs[300:400]})
+    assert len(index) == 100
+    _check(Window(index, [r.id for r in refs[300:400]]), refs[300:400], _ref(rng, 1002))

@@ -65,19 +65,16 @@ class StoryRefs:
         # by story: the filed reports last seen and their refs; a story's reports are read
         # on every poll with a candidate near it, and mostly have not changed since
         self._stories: dict[str, tuple[tuple[FiledReport, ...], list[StoryRef]]] = {}
-        self._index = RefIndex()  # the window's refs, indexed; extended from poll to poll
-        self._start = 0  # where the last window began in it
+        self._index = RefIndex()  # the window's refs, indexed; kept from poll to poll
         self._lock = threading.Lock()
 
     def window(self, alerts: Sequence[Alert]) -> Window:
         """The folded window (match alerts, oldest first) for one poll's placements."""
         refs = self.of(alerts)
-        with self._lock:
-            at = self._index.window(refs, self._start)
-            if at is None or (at > 1000 and 2 * at > len(self._index.refs)):
-                self._index, at = RefIndex(refs), 0  # not a continuation, or half left it
-            self._start = at
-            return Window(self._index, at)
+        if len(self._index) > 2 * len(refs) + 1000:  # drop what has left the window
+            self._index.keep({r.id for r in refs})
+        self._index.add(refs)
+        return Window(self._index, [r.id for r in refs])
 
     def reports(
         self, reports: Mapping[str, Sequence[FiledReport]], alerts: Sequence[Alert]

@@ -8,88 +8,82 @@ on every poll. `Window.near` gives, in the window's order, every ref that
 `stories._shares_rule` could accept: those sharing a rule id, those sharing a theme (the
 check across languages is left to `_shares_rule`), those whose rules the store no longer
 knows (they share any), then the stories this poll has opened. So `find_story` decides
-exactly as it did over the whole window.
+exactly as it did over the whole window. The order is each poll's own (the store's window,
+oldest first), not the order refs joined the index: polls that ran side by side record
+their alerts in another order than their times give.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
-from collections.abc import Sequence
+import threading
+from collections.abc import Collection, Iterable, Mapping
 
 from monitor.alerts.stories import StoryRef
 
 
 class RefIndex:
-    """Refs in the order they joined, with their positions by rule id and by theme; append
-    only, so a `Window` over positions [start, end) stays valid while later polls append."""
+    """Refs by alert id, and their ids by rule id and by theme; shared by the polls of one
+    process (hence the lock: one poll may index while another looks)."""
 
-    def __init__(self, refs: Sequence[StoryRef] = ()) -> None:
-        self.refs: list[StoryRef] = []
-        self.position: dict[str, int] = {}  # by alert id
-        self._by_rule: dict[str, list[int]] = {}
-        self._by_theme: dict[str | None, list[int]] = {}
-        self._any: list[int] = []  # refs without rule ids
-        for ref in refs:
-            self.append(ref)
+    def __init__(self) -> None:
+        self._refs: dict[str, StoryRef] = {}
+        self._by_rule: dict[str, set[str]] = {}
+        self._by_theme: dict[str, set[str]] = {}
+        self._any: set[str] = set()  # refs without rule ids
+        self._lock = threading.Lock()
 
-    def append(self, ref: StoryRef) -> None:
-        at = len(self.refs)
-        self.refs.append(ref)
-        self.position[ref.id] = at
-        if not ref.rule_ids:
-            self._any.append(at)
-        for rule_id in set(ref.rule_ids):
-            self._by_rule.setdefault(rule_id, []).append(at)
-        for theme in set(ref.themes):
-            self._by_theme.setdefault(theme, []).append(at)
+    def __len__(self) -> int:
+        return len(self._refs)
 
-    def near(self, mine: StoryRef, start: int, end: int) -> list[StoryRef]:
-        """The refs of positions [start, end) that may share a rule or theme with `mine`."""
-        lists = [self._any]
-        lists += [self._by_rule.get(r, []) for r in set(mine.rule_ids)]
-        if mine.lang:  # a theme counts only across languages, so only for a known language
-            lists += [self._by_theme.get(t, []) for t in set(mine.themes)]
-        found = {
-            i
-            for positions in lists
-            for i in positions[bisect_left(positions, start) : bisect_left(positions, end)]
-        }
-        return [self.refs[i] for i in sorted(found)]
+    def add(self, refs: Iterable[StoryRef]) -> None:
+        with self._lock:
+            for ref in refs:
+                if ref.id in self._refs:
+                    continue
+                self._refs[ref.id] = ref
+                if not ref.rule_ids:
+                    self._any.add(ref.id)
+                for rule_id in ref.rule_ids:
+                    self._by_rule.setdefault(rule_id, set()).add(ref.id)
+                for theme in ref.themes:
+                    self._by_theme.setdefault(theme, set()).add(ref.id)
 
-    def window(self, refs: Sequence[StoryRef], start: int) -> int | None:
-        """Where `refs` (a window, oldest first) begins in this index once the refs not yet
-        in it are appended, or None when it is not a continuation of positions [start, end):
-        older refs may have left at the front, newer ones joined at the end."""
-        if not refs:
-            return len(self.refs)
-        at = self.position.get(refs[0].id)
-        if at is None or at < start:
-            return None
-        held = self.refs[at:]
-        if held != list(refs[: len(held)]):  # the same objects while folded once: fast in C
-            return None
-        for ref in refs[len(held) :]:
-            if ref.id in self.position:
-                return None
-            self.append(ref)
-        return at
+    def keep(self, ids: Collection[str]) -> None:
+        """Forget the refs not in `ids` (they left the window)."""
+        with self._lock:
+            self._refs = {i: r for i, r in self._refs.items() if i in ids}
+            self._any &= self._refs.keys()
+            for table in (self._by_rule, self._by_theme):
+                for key in list(table):
+                    table[key] &= self._refs.keys()
+                    if not table[key]:
+                        del table[key]
+
+    def near(self, mine: StoryRef, order: Mapping[str, int]) -> list[StoryRef]:
+        """The refs of the window (`order`: its alert ids, by position) that may share a rule
+        or a theme with `mine`, in the window's order."""
+        with self._lock:
+            groups = [self._any, *(self._by_rule.get(r, ()) for r in mine.rule_ids)]
+            if mine.lang:  # a theme counts only across languages, so only for a known language
+                groups += [self._by_theme.get(t, ()) for t in mine.themes]
+            found = sorted((order[i], i) for i in set().union(*groups) if i in order)
+            return [self._refs[i] for _, i in found]
 
 
 class Window:
-    """The window of one poll's placements: positions [start, end) of the shared index, then
-    the stories this poll opens (later candidates of the poll may repeat them)."""
+    """The window of one poll's placements: the store's recent stories, then the stories
+    this poll opens (later candidates of the poll may repeat them)."""
 
-    def __init__(self, index: RefIndex, start: int) -> None:
+    def __init__(self, index: RefIndex, ids: Iterable[str]) -> None:
         self._index = index
-        self._start = start
-        self._end = len(index.refs)
+        self._order = {i: n for n, i in enumerate(ids)}
         self._added: list[StoryRef] = []
 
     def near(self, mine: StoryRef) -> list[StoryRef]:
-        return self._index.near(mine, self._start, self._end) + self._added
+        return self._index.near(mine, self._order) + self._added
 
     def append(self, ref: StoryRef) -> None:
         self._added.append(ref)
 
     def __len__(self) -> int:
-        return self._end - self._start + len(self._added)
+        return len(self._order) + len(self._added)

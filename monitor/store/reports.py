@@ -25,13 +25,17 @@ _ROWS = (
 )
 
 
+Pairs = tuple[tuple[str, str], ...]  # a report's hits: (rule id, country)
+
+
 class _Filed:
     """One story's reports as read so far, by (feed, item key): its source and summary, and
     the (rule, country) pairs and themes of its hits. `rows` is how many rows of the join
     they make, what the count query says when nothing is missing."""
 
     def __init__(self) -> None:
-        self.found: dict[tuple[str, str], tuple[Source, str, set[tuple[str, str]], set[str]]] = {}
+        # tuples, not sets: a few items each, and one story's reports are kept for days
+        self.found: dict[tuple[str, str], tuple[Source, str, Pairs, tuple[str, ...]]] = {}
         self.last = float("-inf")  # the newest `added` read
         self.filed: tuple[FiledReport, ...] = ()
 
@@ -39,11 +43,13 @@ class _Filed:
         _, feed, key, title, link, published, summary, rule_id, country, theme, added = row
         got = self.found.get((feed, key))
         if got is None:
-            source = Source(feed, title, link, at(published), key)
-            got = self.found[feed, key] = (source, summary or "", set(), set())
-        if rule_id:
-            got[2].add((rule_id, country or ""))
-            got[3].update([theme] if theme else [])
+            got = (Source(feed, title, link, at(published), key), summary or "", (), ())
+        source, text, pairs, themes = got
+        if rule_id and (rule_id, country or "") not in pairs:
+            pairs += ((rule_id, country or ""),)
+        if theme and theme not in themes:
+            themes += (theme,)
+        self.found[feed, key] = (source, text, pairs, themes)
         self.last = max(self.last, float(added))
 
     @property
