@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from monitor.match.fold import Words
+from monitor.match.fold import Words, snippet
 from monitor.match.scan import Occurrence
 from monitor.model import Match, TermHit
 from monitor.rules.model import Rule, Term
@@ -21,11 +21,13 @@ class Explainer:
         return make_match(rule, tuple([self.hit(t, o, g) for t, o, g in picks]), probability)
 
     def hit(self, term: Term, occ: Occurrence, group: str) -> TermHit:
-        where = (occ.field, occ.first, occ.last)
+        where = occ[:3]  # field, first, last
         shown = self._shown.get(where)
-        if shown is None:
+        if shown is None:  # as text.original and text.snippet, the spans read once
             text = self.texts[occ.field]
-            shown = text.original(occ.first, occ.last), text.snippet(occ.first, occ.last)
+            spans = text.spans
+            start, end = spans[occ.first][0], spans[occ.last][1]
+            shown = text.text[start:end], snippet(text.text, start, end)
             self._shown[where] = shown
         return TermHit(term.text, shown[0], occ.field, round(occ.score, 1), shown[1], group)
 
