@@ -35,16 +35,8 @@ class Explainer:
 def make_match(rule: Rule, hits: tuple[TermHit, ...], probability: float | None = None) -> Match:
     """The Match of `rule`, scored by the mean of its hits' scores."""
     score = sum(h.score for h in hits) / len(hits) if hits else 0.0
-    return Match(
-        rule_id=rule.id,
-        title=rule.title,
-        severity=rule.severity,
-        description=rule.description,
-        score=round(score, 1),
-        hits=hits,
-        theme=rule.theme,
-        channels=rule.channels,
-        route_tags=rule.route_tags,
-        cooldown=rule.cooldown,
-        probability=probability,
-    )
+    # Positional, in the fields' order (rule_id, title, severity, description, score, hits,
+    # theme, channels, route_tags, cooldown, probability): a quarter cheaper than keywords.
+    r = rule
+    return Match(r.id, r.title, r.severity, r.description, round(score, 1), hits,
+                 r.theme, r.channels, r.route_tags, r.cooldown, probability)  # fmt: skip
