@@ -84,13 +84,11 @@ from monitor.match.countries import gazetteer
 from monitor.match.explain import Explainer
 from monitor.match.fires import Group, RuleRefs, decide, hopeless, pair_name, sides
 from monitor.match.fold import Texts, texts
-from monitor.match.scan import Found, Scanner
+from monitor.match.scan import Scanner
 from monitor.match.vocab import TermTable
 from monitor.match.vocab import stem as stem  # re-exported: dedup folds titles with it
 from monitor.model import Item, Match
 from monitor.rules.model import FIELDS, Rule, RuleSet, Term
-
-WORTH_SIZE = 10_000  # sets of found terms whose candidate rules are remembered
 
 
 class Matcher:
@@ -108,9 +106,6 @@ class Matcher:
             for tid in refs.required[0] if refs.required else refs.weights:
                 self._rules_of[tid].append(index)
         self._scanner = Scanner(table)
-        # The rules worth deciding, by the term ids an item's scan found (in scan order):
-        # a function of that set alone, and items find the same few sets again and again.
-        self._worth: dict[tuple[int, ...], tuple[int, ...]] = {}
         gazetteer()  # built now, with the rules, not on the first item (about 0.1 s)
 
     def _compile_rule(self, rule: Rule, table: TermTable) -> RuleRefs:
@@ -155,9 +150,11 @@ class Matcher:
         out = []
         countries: tuple[str, ...] | None = None
         explain: Explainer | None = None
-        worth = self._worth.get(tuple(found))
-        for index in self._worth_miss(found) if worth is None else worth:
+        candidates = sorted({i for tid in found for i in self._rules_of.get(tid, ())})
+        for index in candidates:
             refs = self._refs[index]
+            if refs.also and hopeless(refs.also, found):
+                continue
             picks = decide(refs, found)
             if picks is None or not _in_feeds(refs.rule, item):
                 continue
@@ -169,16 +166,6 @@ class Matcher:
             explain = explain or Explainer(texts)  # built once, for items that match
             out.append(explain.match(refs.rule, picks, probability))
         return tuple(out)
-
-    def _worth_miss(self, found: Found) -> tuple[int, ...]:
-        """The rules, in file order, with a hit in every group they cannot fire without."""
-        candidates = sorted({i for tid in found for i in self._rules_of.get(tid, ())})
-        refs = self._refs
-        worth = tuple(i for i in candidates if not hopeless(refs[i].also, found))
-        if len(self._worth) >= WORTH_SIZE:
-            self._worth.clear()  # bounded memory; the working set refills at once
-        self._worth[tuple(found)] = worth
-        return worth
 
     def countries(self, item: Item, texts: Texts | None = None) -> tuple[str, ...]:
         """Sorted unique alpha-2 codes of the countries mentioned in title and summary."""
