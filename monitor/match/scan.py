@@ -19,7 +19,7 @@ from monitor.match.fold import Words
 from monitor.match.vocab import Hits, Key, TermTable, Vocabulary
 
 CACHE_SIZE = 100_000  # distinct text words remembered; cleared when full
-PAIR_CACHE_SIZE = 50_000  # word pairs that may start a phrase, remembered; cleared when full
+PAIR_CACHE_SIZE = 20_000  # word pairs where a phrase may start (~220 B each); cleared when full
 
 
 class WordInfo(NamedTuple):
