@@ -141,22 +141,21 @@ def _union(groups: Iterable[Iterable[str]]) -> tuple[str, ...]:
 
 def _terms(texts: Texts, evidence: list[Evidence]) -> tuple[TermHit, ...]:
     """The strongest positive evidence, words not shown twice, each with its share."""
-    positive = sorted(
-        (e for e in evidence if e.weight > 0), key=lambda e: (-e.weight, e.field, e.first)
-    )
-    total = sum(e.weight for e in positive) or 1.0
+    # Sorted as tuples, in C: by weight, field and first word, as the evidence's order breaks
+    # the only tie (a word before the pair it begins: `last` is one more for the pair).
+    ranked = sorted([(-w, field, a, b, w) for field, a, b, w in evidence if w > 0])
+    total = sum(r[4] for r in ranked) or 1.0
     used: set[tuple[str, int]] = set()
     hits: list[TermHit] = []
-    for e in positive:
-        span = {(e.field, i) for i in range(e.first, e.last + 1)}
-        if span & used:
+    for _, field, first, last, weight in ranked:
+        if (field, first) in used or (field, last) in used:  # a word, or a pair: two words
             continue
-        used |= span
-        text = texts[e.field]
-        term = " ".join(text.words[e.first : e.last + 1])
-        share = round(100 * e.weight / total, 1)
-        shown, snippet = text.original(e.first, e.last), text.snippet(e.first, e.last)
-        hits.append(TermHit(term, shown, e.field, share, snippet, "model"))
+        used.update(((field, first), (field, last)))
+        text = texts[field]
+        term = " ".join(text.words[first : last + 1])
+        share = round(100 * weight / total, 1)
+        shown, snippet = text.original(first, last), text.snippet(first, last)
+        hits.append(TermHit(term, shown, field, share, snippet, "model"))
         if len(hits) == TERMS_SHOWN:
             break
     return tuple(hits)

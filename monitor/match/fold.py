@@ -72,8 +72,11 @@ class Words:
     def spans(self) -> tuple[tuple[int, int], ...]:
         # Computed on first use: most texts match nothing and never need them.
         if self._spans is None:
+            if self.text.isascii():
+                self._spans = _ascii_spans(self.text, self.words)
+                return self._spans
             found = list(finditer(self.text))
-            if not self.text.isascii() and not _one_each(list(map(_GROUP, found))):
+            if not _one_each(list(map(_GROUP, found))):
                 self._spans = tuple(m.span() for m in found for _ in _parts(m.group()))
             else:  # every word folds to one word: the usual case, all in C
                 self._spans = tuple(map(_SPAN, found))
@@ -172,6 +175,22 @@ def _runs(text: str) -> list[str]:
 def _fold_run(run: str) -> tuple[str, ...]:
     # ASCII letters are already lower-cased: case folding would do the same to them.
     return tuple(chain.from_iterable(map(fold_word, split(run))))
+
+
+def _ascii_spans(text: str, words: tuple[str, ...]) -> tuple[tuple[int, int], ...]:
+    """The spans of an ASCII text's words: they are its runs of letters and digits, the
+    same runs lower-cased in `_runs`, so each is found in order in that string (a word
+    holds no space: it cannot be found across its predecessor's end). Twice as fast as the
+    regex: no match object per word."""
+    low = text.encode("ascii").translate(_RUNS).decode("ascii")
+    find = low.find
+    spans = []
+    end = 0
+    for word in words:
+        start = find(word, end)
+        end = start + len(word)
+        spans.append((start, end))
+    return tuple(spans)
 
 
 def _one_each(words: list[str]) -> bool:

@@ -19,18 +19,21 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from itertools import pairwise, repeat
+from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from monitor.errors import ConfigError
 from monitor.match.features import GRAMS, MAX_WORDS
 
 CACHE_SIZE = 200_000  # distinct words whose weight is remembered; cleared when full
+_REAL = attrgetter("real")
+_new = tuple.__new__
 
 
-@dataclass(frozen=True)
-class Evidence:
-    """One word or word pair of an item and how much it moved the score (log-odds)."""
+class Evidence(NamedTuple):
+    """One word or word pair of an item and how much it moved the score (log-odds); a
+    NamedTuple: an item the model decides alone gets one per word and per pair."""
 
     field: str
     first: int  # word index in the field
@@ -117,9 +120,16 @@ class Linear:
         out: list[Evidence] = []
         for field, words in named.items():
             words = words[:MAX_WORDS]
-            out += (Evidence(field, i, i, self.word(w)) for i, w in enumerate(words))
-            get = self._pairs.get
-            out += (Evidence(field, i, i + 1, get(p, 0.0)) for i, p in enumerate(pairwise(words)))
+            at = range(len(words))
+            try:  # as in `probability`: the cached words in C, new ones weighed first
+                known = list(map(self._words.__getitem__, words))
+            except KeyError:
+                known = list(map(self._known, words))
+            # Each Evidence built in C (tuple.__new__: a NamedTuple without its __new__).
+            words_at = zip(repeat(field), at, at, map(_REAL, known))  # as `word` gives
+            out += map(_new, repeat(Evidence), words_at)
+            pairs = map(self._pairs.get, pairwise(words), repeat(0.0))
+            out += map(_new, repeat(Evidence), zip(repeat(field), at, range(1, len(words)), pairs))
         return out
 
 

@@ -19,6 +19,7 @@ from monitor.match.fold import Words
 from monitor.match.vocab import Hits, Key, TermTable, Vocabulary
 
 CACHE_SIZE = 100_000  # distinct text words remembered; cleared when full
+PAIR_CACHE_SIZE = 20_000  # word pairs where a phrase may start (~220 B each); cleared when full
 
 
 class WordInfo(NamedTuple):
@@ -47,6 +48,7 @@ class Occurrence(NamedTuple):
 
 
 Found = dict[int, list[Occurrence]]  # term id -> where it matched
+Phrases = tuple[tuple[int, float | None], ...]  # (term id, score; None: check the text)
 
 
 class Scanner:
@@ -62,12 +64,15 @@ class Scanner:
             if isinstance(first[0], tuple):
                 self._seconds[first[0]].add(first[1])
         self._cache: dict[str, WordInfo] = {}
+        # Per pair of folded words where a phrase may start: the phrases there (`_pair_miss`)
+        self._pairs: dict[tuple[str, str], Phrases] = {}
 
     def occurrences(self, texts: dict[str, Words]) -> Found:
         """Every occurrence of every compiled term in the given fields."""
         found: Found = {}
         for field, text in texts.items():
-            per_word = self._per_word(text.words)
+            folded = text.words
+            per_word = self._per_word(folded)
             # Only words where a term may start; most words are in no term at all.
             for i in compress(range(len(per_word)), map(_START, per_word)):
                 word = per_word[i]
@@ -77,31 +82,57 @@ class Scanner:
                         found[tid].append(occ)
                     else:
                         found[tid] = [occ]
-                if word.check or (
+                for tid in word.check:  # one-word case-sensitive terms: case checked here
+                    self._record(found, field, text, per_word, i, tid, None)
+                if (
                     word.seconds
                     and i + 1 < len(per_word)
                     and not word.seconds.isdisjoint(per_word[i + 1].hits)
                 ):
-                    self._phrases(found, field, text, per_word, i)
+                    pair = (folded[i], folded[i + 1])
+                    phrases = self._pairs.get(pair)
+                    if phrases is None:
+                        phrases = self._pair_miss(pair, word, per_word[i + 1])
+                    for tid, settled in phrases:
+                        self._record(found, field, text, per_word, i, tid, settled)
         return found
 
-    def _phrases(
-        self, found: Found, field: str, text: Words, per_word: list[WordInfo], i: int
+    def _record(
+        self,
+        found: Found,
+        field: str,
+        text: Words,
+        per_word: list[WordInfo],
+        i: int,
+        tid: int,
+        score: float | None,
     ) -> None:
-        """Record the multi-word and case-sensitive terms that start at word i."""
-        for tid in self._candidates(per_word[i], per_word[i + 1 : i + 2]):
-            got = self._term_at(tid, text, per_word, i)
-            if got is not None:
-                last = i + len(self._compiled[tid].keys) - 1
-                found.setdefault(tid, []).append(Occurrence(field, i, last, got))
+        """Record term `tid` at word i: `score` when the word pair settled it, else checked."""
+        got = self._term_at(tid, text, per_word, i) if score is None else score
+        if got is not None:
+            last = i + len(self._compiled[tid].keys) - 1
+            found.setdefault(tid, []).append(Occurrence(field, i, last, got))
 
-    def _candidates(self, word: WordInfo, following: list[WordInfo]) -> tuple[int, ...]:
-        """Terms to check here: one-word acronyms, and phrases whose 2nd word follows."""
-        out = word.check
-        for key in word.firsts if following else ():
-            for key1 in following[0].hits:
-                out += tuple(self._first.get((key, key1), ()))
-        return out
+    def _pair_miss(self, pair: tuple[str, str], word: WordInfo, following: WordInfo) -> Phrases:
+        """The phrases that may start on a word pair, in the order they are checked: a
+        two-word phrase without case check is settled by the pair (its score, or left
+        out), the others (None) are checked against the text at each occurrence."""
+        out: list[tuple[int, float | None]] = []
+        for key in word.firsts:
+            for key1 in following.hits:
+                for tid in self._first.get((key, key1), ()):
+                    compiled = self._compiled[tid]
+                    if len(compiled.keys) > 2 or compiled.exact:
+                        out.append((tid, None))
+                        continue
+                    (k0, cut0), (k1, cut1) = compiled.keys
+                    s0, s1 = word.hits[k0], following.hits[k1]
+                    if s0 >= cut0 and s1 >= cut1:
+                        out.append((tid, min(100.0, s0, s1)))
+        if len(self._pairs) >= PAIR_CACHE_SIZE:
+            self._pairs.clear()  # bounded memory; the working set refills at once
+        phrases = self._pairs[pair] = tuple(out)
+        return phrases
 
     def _per_word(self, folded: tuple[str, ...]) -> list[WordInfo]:
         per_word = list(map(self._cache.get, folded))
