@@ -84,6 +84,3 @@ class Window:
 
     def append(self, ref: StoryRef) -> None:
         self._added.append(ref)
-
-    def __len__(self) -> int:
-        return len(self._order) + len(self._added)
