@@ -111,3 +111,33 @@ def test_a_word_weighs_what_its_features_weigh_in_the_file() -> None:
         features = word_features(word)
         expected = complex(sum(map(weights.get, features, repeat(0.0))), len(features))
         assert model._weigh(word) == expected, word
+
+
+def test_themes_rank_as_one_words_only_model_per_theme_in_the_file() -> None:
+    """The theme tables (one row of weights per word) give every theme the probability its
+    own model in the file gives: bias plus the item's word weights over the square root of
+    its word count, through the logistic function; the themes ranked by it."""
+    import math
+
+    from monitor.match.fold import fold_words
+
+    content = json.loads(gzip.decompress(SHIPPED.read_bytes()))
+    themes = load().theme_models
+    texts = [
+        (ALERT, ""),
+        (ORDINARY, "The Commons authorities said remote voting would end in June."),
+        ("Des civils tués lors d'une attaque contre un camp de déplacés", "Selon l'ONU"),
+        ("", ""),
+    ]
+    for title, summary in texts:
+        fields = [fold_words(title), fold_words(summary)]
+        words = [w for f in fields for w in f]
+        expected = {}
+        for theme, m in content["themes"].items():
+            total = sum(m["weights"].get(f"w:{w}", 0.0) for w in words)
+            x = m["bias"] + (total / math.sqrt(len(words)) if words else 0.0)
+            expected[theme] = 1 / (1 + math.exp(-x))
+        ranked = themes.ranked(fields)
+        assert [t for t, _ in ranked] == sorted(expected, key=lambda t: (-expected[t], t))
+        for theme, p in ranked:
+            assert p == pytest.approx(expected[theme], abs=1e-12), (title, theme)

@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 
 from monitor.errors import ConfigError
 from monitor.match.features import GRAMS, MAX_WORDS
+from monitor.match.themes import Themes, logistic
 
 CACHE_SIZE = 200_000  # distinct words whose weight is remembered; cleared when full
 _REAL = attrgetter("real")
@@ -113,7 +114,7 @@ class Linear:
                 total += max(0, len(words) - 1) * 1j  # every pair is a feature occurrence
         count = total.imag
         weight = total.real + pairs
-        return _logistic(self.bias + (weight / math.sqrt(count) if count else 0.0))
+        return logistic(self.bias + (weight / math.sqrt(count) if count else 0.0))
 
     def evidence(self, named: Mapping[str, Sequence[str]]) -> list[Evidence]:
         """Each word and pair's contribution, before scaling: the strongest explain a score."""
@@ -140,10 +141,6 @@ def _cuts(length: int) -> tuple[slice, ...]:
     return tuple(slice(i, i + n) for n in GRAMS for i in range(length - n + 1))
 
 
-def _logistic(x: float) -> float:
-    return 1 / (1 + math.exp(-x)) if x >= -700 else 0.0
-
-
 @dataclass(frozen=True)
 class Decision:
     """The thresholds of the rules-plus-model decision (see monitor.match.decision)."""
@@ -166,10 +163,7 @@ class Relevance:
         try:
             rel = content["relevance"]
             self.model = Linear(float(rel["bias"]), rel["weights"])
-            self.theme_models = {
-                t: Linear(float(m["bias"]), m["weights"])
-                for t, m in sorted(content.get("themes", {}).items())
-            }
+            self.theme_models = Themes(content.get("themes", {}))
             d = content["decision"]
             headline = d.get("alone_headline")
             self.decision = Decision(
@@ -185,8 +179,7 @@ class Relevance:
 
     def themes(self, fields: Sequence[Sequence[str]]) -> list[tuple[str, float]]:
         """Every theme with its probability, most likely first (ties by name)."""
-        scored = [(t, m.probability(fields)) for t, m in self.theme_models.items()]
-        return sorted(scored, key=lambda ts: (-ts[1], ts[0]))
+        return self.theme_models.ranked(fields)
 
     def evidence(self, named: Mapping[str, Sequence[str]]) -> list[Evidence]:
         return self.model.evidence(named)
