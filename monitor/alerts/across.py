@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
+from sys import intern
 
 from monitor.match import language
 from monitor.match.fold import words
@@ -35,7 +36,8 @@ def anchors(title: str, summary: str, lang: str | None = None) -> tuple[str | No
     for kind, table in (("p", places()), ("a", actors())):
         for i in table.find(*texts):
             found.add(f"{kind}{'!' if i in table.strong else ''}:{i}")
-    return lang or language.detect(title, summary), frozenset(found)
+    # kept with every report of the window: the same anchor is one string, not one a report
+    return lang or language.detect(title, summary), frozenset(map(intern, found))
 
 
 def similarity(

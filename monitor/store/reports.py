@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from sys import intern
 from typing import Any
 
 from monitor.model import Alert, FiledReport, Source
@@ -41,6 +42,10 @@ class _Filed:
 
     def add(self, row: Sequence[Any]) -> None:
         _, feed, key, title, link, published, summary, rule_id, country, theme, added = row
+        # The names repeat across thousands of kept reports: one string each, not one a row.
+        feed, rule_id, country, theme = (
+            intern(v) if v else v for v in (feed, rule_id, country, theme)
+        )
         got = self.found.get((feed, key))
         if got is None:
             got = (Source(feed, title, link, at(published), key), summary or "", (), ())
