@@ -7,7 +7,7 @@ import sys
 
 from monitor import log
 from monitor.cli.common import EXIT_FAIL, EXIT_OK, Subparsers, add, config_path
-from monitor.service import runtime
+from monitor.service import memory, runtime
 from monitor.service.once import run_once
 
 
@@ -18,6 +18,7 @@ def register(sub: Subparsers) -> None:
 
 def cmd(args: argparse.Namespace) -> int:
     path = config_path(args)
+    memory.limit_arenas()  # before any thread: arenas are handed out as threads meet
     loaded = runtime.load(path)
     log.set_secrets(loaded.config.secrets())
     log.setup(loaded.config.logging.format, loaded.config.logging.level)
