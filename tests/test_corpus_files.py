@@ -13,7 +13,7 @@ import pytest
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 FILES = sorted(
     p
-    for d in ("dev", "real", "real2", "real3", "real4", "real5")
+    for d in ("dev", "real", "real2", "real3", "real4", "real5", "real6")
     for p in CORPUS.glob(f"{d}/*.tsv")
 )
 LANGS = ("en", "fr", "es", "ar", "ru", "uk", "pt")
