@@ -61,12 +61,13 @@ class FastDoc:
     language: str | None = None  # the feed's declared language, as feedparser's feed.language
 
 
-def read(body: bytes, headers: Mapping[str, str], url: str) -> FastDoc | None:
+def read(body: bytes, headers: Mapping[str, str], url: str, utf8: bool = False) -> FastDoc | None:
     """The document's entries as feedparser would give them, or None to let feedparser read it.
 
-    `body` has been through refuse_hostile and repair_utf8; `headers` are lower-cased.
+    `body` has been through refuse_hostile and repair_utf8; `headers` are lower-cased;
+    `utf8`: the body is known to be UTF-8 (it is not decoded again to learn it).
     """
-    codec = _codec_read_with(body, headers)
+    codec = _codec_read_with(body, headers, utf8)
     if codec is None or _DOCTYPE.search(body[:4096]):
         return None
     if codec != "utf-8":  # read as feedparser does: decoded, then parsed as UTF-8 text
@@ -107,7 +108,7 @@ def _transcoded(body: bytes, codec: str) -> bytes:
     return text.encode("utf-8")
 
 
-def _codec_read_with(body: bytes, headers: Mapping[str, str]) -> str | None:
+def _codec_read_with(body: bytes, headers: Mapping[str, str], utf8: bool = False) -> str | None:
     """How feedparser would decode the body: "utf-8" (or ASCII that equals it), the one-byte
     codec it names, or None for anything else (left to feedparser).
 
@@ -134,11 +135,12 @@ def _codec_read_with(body: bytes, headers: Mapping[str, str]) -> str | None:
     else:
         first = xml_enc or "utf-8"
     for name in dict.fromkeys(n for n in (first, xml_enc, "utf-8") if n):
-        try:
-            body.decode(name)
-        except (UnicodeDecodeError, LookupError):
-            continue
         codec = _codec(name)
+        if not (utf8 and codec == "utf-8"):
+            try:
+                body.decode(name)
+            except (UnicodeDecodeError, LookupError):
+                continue
         if codec == "utf-8" or (body.isascii() and codec in _ASCII_SUPERSETS):
             return "utf-8"
         return name if name != "utf-8" and codec.startswith(_ONE_BYTE) else None
