@@ -99,7 +99,8 @@ def test_clean_is_the_per_character_clean(text: str) -> None:
 _URL_PIECES = st.sampled_from(
     ["http", "https", "HTTP", "://", ":", "/", "//", "a", "B.org", "-", ".", "8080", "?", "q=1",
      "&", "utm_source=x", "#", "frag", ";p", "@", "u", "[::1]", "%20", " ", "\\", "é", "..",
-     "=", "fbclid=1", "fbclid", "gclid=", "a=~b_c.d-e", "+", "%2F", "&&"]
+     "=", "fbclid=1", "fbclid", "gclid=", "a=~b_c.d-e", "+", "%2F", "&&", "格林", "\u3000",
+     "\u00a0", "\uff1a", "\u2028", "ä", "\u0301", "\t", "\ufb01", "Ж"]
 )  # fmt: skip
 
 

@@ -38,7 +38,14 @@ def model() -> Any:
 
 
 def _best(text: str) -> tuple[str | None, float]:
-    labels, probabilities = model().predict(" ".join(text.split()), k=2)
+    """The most likely language with an ISO 639-1 code among the model's best two."""
+    line = " ".join(text.split())
+    # The best one alone first: the model finds its top k exactly, so the first of two is
+    # the one, with the same probability; asking for one prunes more and costs about half.
+    labels, probabilities = model().predict(line, k=1)
+    if labels and len(labels[0]) == _PREFIX + 2:
+        return labels[0][_PREFIX:], float(probabilities[0])
+    labels, probabilities = model().predict(line, k=2)  # the best has no such code
     for label, probability in zip(labels, probabilities, strict=True):
         code = sys.intern(label[_PREFIX:])  # kept with every report: one string per code
         if len(code) == 2:  # ISO 639-1; the model also knows languages with no such code

@@ -61,12 +61,13 @@ class FastDoc:
     language: str | None = None  # the feed's declared language, as feedparser's feed.language
 
 
-def read(body: bytes, headers: Mapping[str, str], url: str) -> FastDoc | None:
+def read(body: bytes, headers: Mapping[str, str], url: str, utf8: bool = False) -> FastDoc | None:
     """The document's entries as feedparser would give them, or None to let feedparser read it.
 
-    `body` has been through refuse_hostile and repair_utf8; `headers` are lower-cased.
+    `body` has been through refuse_hostile and repair_utf8; `headers` are lower-cased;
+    `utf8`: the body is known to be UTF-8 (it is not decoded again to learn it).
     """
-    codec = _codec_read_with(body, headers)
+    codec = _codec_read_with(body, headers, utf8)
     if codec is None or _DOCTYPE.search(body[:4096]):
         return None
     if codec != "utf-8":  # read as feedparser does: decoded, then parsed as UTF-8 text
@@ -75,7 +76,7 @@ def read(body: bytes, headers: Mapping[str, str], url: str) -> FastDoc | None:
     if root is None or root.getroottree().docinfo.doctype:
         return None  # unreadable, or a DOCTYPE further down than the quick look above
     try:
-        return _document(root, make_safe_absolute_uri(url) or url)
+        return _document(root, make_safe_absolute_uri(url) or url, body)
     except Exception:  # Decline, or a surprise: either costs speed, never the document
         return None
 
@@ -107,7 +108,7 @@ def _transcoded(body: bytes, codec: str) -> bytes:
     return text.encode("utf-8")
 
 
-def _codec_read_with(body: bytes, headers: Mapping[str, str]) -> str | None:
+def _codec_read_with(body: bytes, headers: Mapping[str, str], utf8: bool = False) -> str | None:
     """How feedparser would decode the body: "utf-8" (or ASCII that equals it), the one-byte
     codec it names, or None for anything else (left to feedparser).
 
@@ -134,11 +135,12 @@ def _codec_read_with(body: bytes, headers: Mapping[str, str]) -> str | None:
     else:
         first = xml_enc or "utf-8"
     for name in dict.fromkeys(n for n in (first, xml_enc, "utf-8") if n):
-        try:
-            body.decode(name)
-        except (UnicodeDecodeError, LookupError):
-            continue
         codec = _codec(name)
+        if not (utf8 and codec == "utf-8"):
+            try:
+                body.decode(name)
+            except (UnicodeDecodeError, LookupError):
+                continue
         if codec == "utf-8" or (body.isascii() and codec in _ASCII_SUPERSETS):
             return "utf-8"
         return name if name != "utf-8" and codec.startswith(_ONE_BYTE) else None
@@ -152,12 +154,13 @@ def _codec(name: str) -> str:
         return ""
 
 
-def _document(root: Any, base: str) -> FastDoc:
+def _document(root: Any, base: str, body: bytes) -> FastDoc:
     name = name_of(root)
     atom = root.tag == f"{{{_ATOM10}}}feed"
     if not (atom or (name == "rss" and root.tag == "rss") or name == "rdf:rdf"):
         raise Decline("not an RSS 2.0, RDF or Atom 1.0 root")
-    walk = _Walk(bool(_HAS_BASE(root)), bool(_HAS_LANG(root)))
+    bases = _BASE_ATTR.search(body) is not None and bool(_HAS_BASE(root))
+    walk = _Walk(bases, _LANG_ATTR.search(body) is not None and bool(_HAS_LANG(root)))
     if walk.langs and name in ("feed", "rss"):  # feedparser's strict parser: not rdf:rdf
         walk.language = lang_of(root)
     walk.feed(root, base_of(root, base), 1, atom)
@@ -169,6 +172,11 @@ def _document(root: Any, base: str) -> FastDoc:
 # any xml:base or bare base attribute (base_of reads both): without one, none is looked for
 _HAS_BASE = etree.XPath("boolean(//@*[local-name()='base'])")
 _HAS_LANG = etree.XPath("boolean(//@*[local-name()='lang'])")  # the same for xml:lang
+# Each XPath walks every attribute of the tree; an attribute's name is in the bytes as it is
+# (no reference can spell it), followed by "=": a search for that (memchr-fast on its literal
+# start) spares the walk in most documents ("lang" alone is in most: <language>).
+_BASE_ATTR = re.compile(rb"base\s*=")
+_LANG_ATTR = re.compile(rb"lang\s*=")
 _PACE = {"ttl": "ttl", "sy:updateperiod": "period", "sy:updatefrequency": "freq"}
 _LANGUAGE = ("language", "dc:language")
 # feed-level elements whose <language> feedparser keeps elsewhere than feed.language

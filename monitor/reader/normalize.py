@@ -23,10 +23,12 @@ FUTURE_SLACK = timedelta(hours=1)
 _TRACKING = re.compile(r"^(utm_|fbclid$|gclid$|mc_cid$|mc_eid$|ocid$|at_medium$|at_campaign$)")
 
 
-# An absolute ASCII link without parameters or user, its query (if any) of name=value pairs
-# that parse_qsl and urlencode give back unchanged (unreserved characters only), any
-# fragment: the common case, which urljoin, urlsplit and urlunsplit give back as it is but
-# for the host's case, "/" for no path, the fragment and tracking parameters dropped.
+# An absolute link with an ASCII host, without parameters or user, its query (if any) of
+# name=value pairs that parse_qsl and urlencode give back unchanged (unreserved characters
+# only), any fragment: the common case, which urljoin, urlsplit and urlunsplit give back as
+# it is but for the host's case, "/" for no path, the fragment and tracking parameters
+# dropped. The path may hold any character but spaces (urllib leaves a non-ASCII path as it
+# is: Chinese, Arabic and Cyrillic news sites write their slugs so).
 _PLAIN_LINK = re.compile(
     r"(https?)://([-A-Za-z0-9.:]+)(/[^?#;\s\[\]]*)?"
     r"(?:\?((?:[-A-Za-z0-9_.~]+=[-A-Za-z0-9_.~]*)(?:&[-A-Za-z0-9_.~]+=[-A-Za-z0-9_.~]*)*))?"
@@ -40,7 +42,7 @@ def canonical_link(link: str | None, base: str) -> str | None:
     if not link:
         return None
     cleaned = clean(link)[:2000]
-    plain = _PLAIN_LINK.fullmatch(cleaned) if cleaned.isascii() else None
+    plain = _PLAIN_LINK.fullmatch(cleaned)
     if plain is not None:
         scheme, host, path, query = plain.groups()
         if query:

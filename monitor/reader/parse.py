@@ -40,7 +40,13 @@ codecs.register_error("monitor-cp1252", _cp1252_fallback)
 
 
 def repair_utf8(body: bytes, headers: Mapping[str, str]) -> bytes:
-    """A UTF-8 document with stray bytes (a Latin-1 name pasted in, NULs) -> clean UTF-8.
+    """A UTF-8 document with stray bytes (a Latin-1 name pasted in, NULs) -> clean UTF-8."""
+    return _repaired(body, headers)[0]
+
+
+def _repaired(body: bytes, headers: Mapping[str, str]) -> tuple[bytes, bool]:
+    """`repair_utf8`, and whether the result is known to be UTF-8 (checked or repaired here:
+    the fast path need not decode the whole body again to learn it).
 
     feedparser decodes a document that is not valid UTF-8 as windows-1252 *as a whole*, so
     one bad byte turns every accent of a French feed into mojibake ("GÃ©nÃ¨ve") and its rules
@@ -48,17 +54,17 @@ def repair_utf8(body: bytes, headers: Mapping[str, str]) -> bytes:
     that XML forbids are dropped so the strict parser can read the rest.
     """
     if body[:2] in _WIDE_BOMS[:2] or body[:4] == _WIDE_BOMS[2] or b"\x00<\x00" in body[:8]:
-        return body  # UTF-16/32: NUL bytes are part of the text
+        return body, False  # UTF-16/32: NUL bytes are part of the text
     charset = _CHARSET.search(headers.get("content-type", ""))
     declared = _XML_ENCODING.match(body)
     for name in (charset and charset.group(1), declared and declared.group(1).decode()):
         if name and not _is_utf8(name):
-            return body  # another encoding is declared: feedparser's business
+            return body, False  # another encoding is declared: feedparser's business
     try:
         body.decode("utf-8")
     except UnicodeDecodeError:
         body = body.decode("utf-8", "monitor-cp1252").encode("utf-8")
-    return body.translate(None, _XML_FORBIDDEN)
+    return body.translate(None, _XML_FORBIDDEN), True  # ASCII bytes out: still UTF-8
 
 
 def _is_utf8(name: str) -> bool:
@@ -97,8 +103,8 @@ def parse_fast(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed 
     Cheap enough for the calling thread: lxml parses in linear time with libxml2's depth
     and text-size limits, the body is capped by fetch, and nothing here backtracks.
     """
-    body, response_headers = _prepared(body, headers, url)
-    doc = fastparse.read(body, response_headers, url)
+    body, response_headers, utf8 = _prepared(body, headers, url)
+    doc = fastparse.read(body, response_headers, url, utf8)
     if doc is None:
         return None
     language = doc.language or http_language(response_headers)
@@ -109,19 +115,22 @@ def parse_fast(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed 
     )
 
 
-def _prepared(body: bytes, headers: Mapping[str, str], url: str) -> tuple[bytes, dict[str, str]]:
-    """Hostile documents refused before any parser; stray bytes repaired; headers lower-cased."""
+def _prepared(
+    body: bytes, headers: Mapping[str, str], url: str
+) -> tuple[bytes, dict[str, str], bool]:
+    """Hostile documents refused before any parser; stray bytes repaired; headers lower-cased;
+    whether the body is known to be UTF-8."""
     refuse_hostile(body)
     response_headers = {k.lower(): v for k, v in headers.items()}
-    body = repair_utf8(body, response_headers)
+    body, utf8 = _repaired(body, response_headers)
     response_headers.setdefault("content-location", url)
     response_headers.pop("content-encoding", None)  # the body is already decoded
-    return body, response_headers
+    return body, response_headers, utf8
 
 
 def parse_slow(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
     """feedparser on the whole document (in the pool: its regexes can backtrack)."""
-    body, response_headers = _prepared(body, headers, url)
+    body, response_headers, _ = _prepared(body, headers, url)
     # the HTTP Content-Language is taken last, after what the document says (feedparser
     # would put it under every entry's own xml:lang)
     served_language = http_language(response_headers)
