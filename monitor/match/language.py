@@ -44,10 +44,11 @@ def _best(text: str) -> tuple[str | None, float]:
     # the one, with the same probability; asking for one prunes more and costs about half.
     labels, probabilities = model().predict(line, k=1)
     if labels and len(labels[0]) == _PREFIX + 2:
-        return labels[0][_PREFIX:], float(probabilities[0])
+        # interned: kept with every report of the window, one string per code
+        return sys.intern(labels[0][_PREFIX:]), float(probabilities[0])
     labels, probabilities = model().predict(line, k=2)  # the best has no such code
     for label, probability in zip(labels, probabilities, strict=True):
-        code = sys.intern(label[_PREFIX:])  # kept with every report: one string per code
+        code = sys.intern(label[_PREFIX:])
         if len(code) == 2:  # ISO 639-1; the model also knows languages with no such code
             return code, float(probability)
     return None, 0.0
