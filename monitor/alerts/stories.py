@@ -86,7 +86,7 @@ _STOP = frozenset(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: one per report of the window is kept
 class StoryRef:
     """What clustering needs to know of a recent alert."""
 

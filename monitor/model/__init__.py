@@ -167,7 +167,7 @@ class Match:
     probability: float | None = None  # the relevance model's, when it ran
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: thousands are kept with the window's reports
 class Source:
     """One report of a story: the feed and item that carried it."""
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from sys import intern
-from typing import Any
+from typing import Any, TypeVar
 
 from monitor.model import Alert, FiledReport, Source
 from monitor.store import Tx
@@ -26,7 +26,8 @@ _ROWS = (
 )
 
 
-Pairs = tuple[tuple[str, str], ...]  # a report's hits: (rule id, country)
+Pairs = tuple[tuple[str, str], ...]
+_T = TypeVar("_T", bound=tuple[Any, ...])  # a report's hits: (rule id, country)
 
 
 class _Filed:
@@ -51,9 +52,9 @@ class _Filed:
             got = (Source(feed, title, link, at(published), key), summary or "", (), ())
         source, text, pairs, themes = got
         if rule_id and (rule_id, country or "") not in pairs:
-            pairs += ((rule_id, country or ""),)
+            pairs = _shared((*pairs, _shared((rule_id, country or ""))))
         if theme and theme not in themes:
-            themes += (theme,)
+            themes = _shared((*themes, theme))
         self.found[feed, key] = (source, text, pairs, themes)
         self.last = max(self.last, float(added))
 
@@ -71,14 +72,30 @@ class _Filed:
                 story,
                 source,
                 summary,
-                tuple(sorted({r for r, _ in pairs})),
-                tuple(sorted({c for _, c in pairs if c})),
-                tuple(sorted(themes)),
+                _shared(tuple(sorted({r for r, _ in pairs}))),
+                _shared(tuple(sorted({c for _, c in pairs if c}))),
+                _shared(tuple(sorted(themes))),
             )
             old = before.get(k)
             out.append(old if old == report else report)
         self.filed = tuple(out)
         return self.filed
+
+
+# The few distinct tuples of names (a report's rules, countries, themes, its (rule, country)
+# pairs) held once each: thousands of kept reports repeat them. Bounded; tuples are immutable,
+# so sharing one is the same as holding a copy.
+_SHARED: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+_SHARED_SIZE = 20_000
+
+
+def _shared(names: _T) -> _T:
+    got = _SHARED.get(names)
+    if got is None:
+        if len(_SHARED) >= _SHARED_SIZE:
+            _SHARED.clear()
+        got = _SHARED[names] = names
+    return got  # type: ignore[return-value]
 
 
 def _read(tx: Tx, story_ids: Sequence[str]) -> dict[str, _Filed]:
