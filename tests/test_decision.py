@@ -164,7 +164,7 @@ def test_a_headline_alone_is_judged_by_the_headline_threshold() -> None:
     headline = Item("k", "corpus", r.title, "", None, datetime(2025, 1, 1, tzinfo=UTC))
     whole = Item("k", "corpus", r.title, r.summary, None, datetime(2025, 1, 1, tzinfo=UTC))
     p = the_screen().assess(headline).probability
-    assert p is not None and 0.01 < p < 0.99 and r.summary
+    assert p is not None and 0.01 < p < 0.998 and r.summary  # 0.999 below stays above p
     for_headlines = screen(rules, alone=0.999, alone_headline=p - 0.001)
     for_whole = screen(rules, alone=p - 0.001, alone_headline=0.999)
     assert alerts(for_headlines.assess(headline))
