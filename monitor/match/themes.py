@@ -37,10 +37,6 @@ class Themes:
                     rows.append([0.0] * width)
                 rows[row][column] = float(weight)
         self._weights = array("d", (w for row in rows for w in row))
-        self._zero = array("d", [0.0] * width)
-
-    def __len__(self) -> int:
-        return len(self._index)
 
     def ranked(self, fields: Sequence[Sequence[str]]) -> list[tuple[str, float]]:
         """Every theme with its probability, most likely first (ties by name)."""
@@ -56,8 +52,9 @@ class Themes:
             sums = [0.0] * width
             for word in words:
                 row = self._index.get(word)
-                weights = self._zero if row is None else self._row(row, width)
-                sums = list(map(add, sums, weights))
+                if row is not None:  # a word no theme weighs adds nothing to any sum
+                    start = row * width
+                    sums = list(map(add, sums, self._weights[start : start + width]))
             totals = list(map(add, totals, sums))
             count += len(words)  # each word is one feature occurrence, as trained
         root = math.sqrt(count)
@@ -65,9 +62,6 @@ class Themes:
             logistic(b + (t / root if count else 0.0))
             for b, t in zip(self.biases, totals, strict=True)
         ]
-
-    def _row(self, row: int, width: int) -> array[float]:
-        return self._weights[row * width : (row + 1) * width]
 
 
 def logistic(x: float) -> float:

@@ -26,8 +26,8 @@ _ROWS = (
 )
 
 
-Pairs = tuple[tuple[str, str], ...]
-_T = TypeVar("_T", bound=tuple[Any, ...])  # a report's hits: (rule id, country)
+Pairs = tuple[tuple[str, str], ...]  # a report's hits: (rule id, country)
+_T = TypeVar("_T", bound=tuple[Any, ...])
 
 
 class _Filed:
